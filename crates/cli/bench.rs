@@ -1,0 +1,206 @@
+//! `codexsim bench engine`: the hold model through the engine, beside a bare
+//! binary-heap loop and, on request, SimPy, all measured in one session.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use codexsim_engine::hold::{hold_bare_heap, hold_engine, HoldResult};
+
+use crate::rundir::{config_hash, git_commit, Manifest, RunDir, VERSION};
+
+/// Options of `bench engine`.
+#[derive(Debug, clap::Args)]
+pub struct EngineBenchArgs {
+    /// Pending-event counts N to measure, comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = [1_000usize, 100_000])]
+    pub pending: Vec<usize>,
+    /// Events delivered per timed run of the engine and of the bare heap.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub events: u64,
+    /// Timed runs per measurement; the median is reported.
+    #[arg(long, default_value_t = 5)]
+    pub repeat: usize,
+    /// Also run the SimPy hold model (needs `python3` with simpy installed).
+    #[arg(long)]
+    pub simpy: bool,
+    /// Events per SimPy run (SimPy is slow).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub simpy_events: u64,
+    /// The Python interpreter for --simpy.
+    #[arg(long, default_value = "python3")]
+    pub python: String,
+    /// Master seed of the hold model's stream.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Write results.csv and manifest.json into this new directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// One row of the report.
+struct Row {
+    pending: usize,
+    engine: f64,
+    heap: f64,
+    simpy: Option<f64>,
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
+}
+
+fn simpy_script() -> PathBuf {
+    let local = Path::new("benches/hold_simpy.py");
+    if local.exists() {
+        local.to_path_buf()
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/hold_simpy.py")
+    }
+}
+
+fn run_simpy(python: &str, pending: usize, events: u64, seed: u64) -> Result<f64> {
+    let script = simpy_script();
+    let out = Command::new(python)
+        .arg(&script)
+        .args([
+            "--pending",
+            &pending.to_string(),
+            "--events",
+            &events.to_string(),
+        ])
+        .args(["--seed", &seed.to_string()])
+        .output()
+        .with_context(|| format!("starting {python} {}", script.display()))?;
+    if !out.status.success() {
+        bail!(
+            "{} failed: {}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).context("reading the SimPy script's JSON line")?;
+    v["events_per_s"]
+        .as_f64()
+        .context("the SimPy script printed no events_per_s")
+}
+
+/// Runs the benchmark and prints (and optionally writes) the report.
+pub fn run(args: &EngineBenchArgs) -> Result<()> {
+    if args.repeat == 0 || args.events == 0 || args.pending.contains(&0) {
+        return Err(
+            crate::BadInput::new("--repeat, --events and every --pending must be > 0").into(),
+        );
+    }
+    let run_dir = args.out.as_deref().map(RunDir::create).transpose()?;
+    let wall = Instant::now();
+    let mut rows = Vec::new();
+    let mut total_events = 0u64;
+    for &n in &args.pending {
+        let mut engine = Vec::new();
+        let mut heap = Vec::new();
+        // Warm up both loops once, then alternate so that drift in the
+        // machine's speed hits both alike.
+        let _ = hold_engine(n, args.events / 10 + 1, args.seed);
+        let _ = hold_bare_heap(n, args.events / 10 + 1, args.seed);
+        for _ in 0..args.repeat {
+            let a: HoldResult = hold_engine(n, args.events, args.seed);
+            let b: HoldResult = hold_bare_heap(n, args.events, args.seed);
+            assert_eq!(
+                a.end_time_ns, b.end_time_ns,
+                "engine and bare heap diverged"
+            );
+            engine.push(a.events_per_s());
+            heap.push(b.events_per_s());
+            total_events += a.events;
+        }
+        let simpy = if args.simpy {
+            Some(run_simpy(&args.python, n, args.simpy_events, args.seed)?)
+        } else {
+            None
+        };
+        rows.push(Row {
+            pending: n,
+            engine: median(engine),
+            heap: median(heap),
+            simpy,
+        });
+    }
+
+    let mut table = String::new();
+    writeln!(
+        table,
+        "{:>9} {:>14} {:>14} {:>11} {:>14} {:>12}",
+        "pending", "engine Mev/s", "heap Mev/s", "eng/heap", "simpy Mev/s", "eng/simpy"
+    )?;
+    let mut csv = String::from("pending,engine_events_per_s,bare_heap_events_per_s,engine_over_heap,simpy_events_per_s,engine_over_simpy\n");
+    for r in &rows {
+        let (simpy_s, ratio_s) = match r.simpy {
+            Some(s) => (format!("{:.3}", s / 1e6), format!("{:.1}", r.engine / s)),
+            None => ("-".into(), "-".into()),
+        };
+        writeln!(
+            table,
+            "{:>9} {:>14.2} {:>14.2} {:>11.2} {:>14} {:>12}",
+            r.pending,
+            r.engine / 1e6,
+            r.heap / 1e6,
+            r.engine / r.heap,
+            simpy_s,
+            ratio_s
+        )?;
+        writeln!(
+            csv,
+            "{},{:.0},{:.0},{:.4},{},{}",
+            r.pending,
+            r.engine,
+            r.heap,
+            r.engine / r.heap,
+            r.simpy.map_or(String::new(), |s| format!("{s:.0}")),
+            r.simpy
+                .map_or(String::new(), |s| format!("{:.2}", r.engine / s)),
+        )?;
+    }
+    print!("{table}");
+    println!(
+        "hold model: {} events per run, median of {} runs, seed {}",
+        args.events, args.repeat, args.seed
+    );
+
+    if let Some(dir) = run_dir {
+        let pending: Vec<String> = args.pending.iter().map(|n| n.to_string()).collect();
+        let config = format!(
+            "[bench.engine]\npending = [{}]\nevents = {}\nrepeat = {}\nsimpy = {}\nsimpy_events = {}\nseed = {}\n",
+            pending.join(", "),
+            args.events,
+            args.repeat,
+            args.simpy,
+            args.simpy_events,
+            args.seed
+        );
+        dir.write("results.csv", csv.as_bytes())?;
+        dir.write_manifest(&Manifest {
+            codexsim_version: VERSION.into(),
+            git_commit: git_commit().map(String::from),
+            command: "bench engine".into(),
+            config_hash: config_hash(&config),
+            seed: args.seed,
+            config,
+            events_processed: total_events,
+            simulated_time_s: 0.0,
+            wall_time_s: wall.elapsed().as_secs_f64(),
+        })?;
+        let path = dir.commit()?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}

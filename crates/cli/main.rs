@@ -1,0 +1,90 @@
+//! The `codexsim` command line. The only part of codexsim that talks to the
+//! outside world: it reads configuration files, writes run directories and
+//! prints. Exit codes: 0 success, 2 bad input, 1 internal error.
+
+mod bench;
+mod rundir;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+/// codexsim: a deterministic discrete-event simulator of a Codex storage testnet.
+#[derive(Debug, Parser)]
+#[command(name = "codexsim", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a scenario file and print the resolved configuration.
+    Validate {
+        /// The scenario (TOML).
+        config: PathBuf,
+        /// Print only errors, not the resolved configuration.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Measure codexsim's speed.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// The hold model through the engine, against a bare binary heap and SimPy.
+    Engine(bench::EngineBenchArgs),
+}
+
+/// An error caused by the user's input (exit code 2).
+#[derive(Debug)]
+pub struct BadInput(String);
+
+impl BadInput {
+    /// A bad-input error with this message.
+    pub fn new(msg: impl Into<String>) -> Self {
+        BadInput(msg.into())
+    }
+}
+
+impl fmt::Display for BadInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+fn validate(config: &std::path::Path, quiet: bool) -> Result<()> {
+    let scenario = codexsim_config::load_file(config).map_err(|e| BadInput::new(e.to_string()))?;
+    if !quiet {
+        print!("{}", scenario.to_toml());
+    }
+    eprintln!("{}: ok", config.display());
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Validate { config, quiet } => validate(config, *quiet),
+        Command::Bench(BenchCommand::Engine(args)) => bench::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if e.downcast_ref::<BadInput>().is_some() {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            } else {
+                eprintln!("error: {e:#}");
+                ExitCode::from(1)
+            }
+        }
+    }
+}

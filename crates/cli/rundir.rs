@@ -1,0 +1,130 @@
+//! Run directories, written atomically: everything goes into a hidden
+//! temporary sibling, which is renamed into place only when complete. A run
+//! that fails or is interrupted leaves no half-written result directory.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// The version of this binary.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The git commit this binary was built from, when known.
+pub fn git_commit() -> Option<&'static str> {
+    let c = env!("CODEXSIM_GIT_COMMIT");
+    (!c.is_empty()).then_some(c)
+}
+
+/// Hex SHA-256 of a resolved configuration.
+pub fn config_hash(resolved_toml: &str) -> String {
+    let digest = Sha256::digest(resolved_toml.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What every run directory records about how it was made.
+#[derive(Debug, Serialize)]
+pub struct Manifest {
+    /// The codexsim version.
+    pub codexsim_version: String,
+    /// The git commit of the build, when known.
+    pub git_commit: Option<String>,
+    /// The command that made this directory (`run`, `bench engine`, ...).
+    pub command: String,
+    /// SHA-256 of `config.toml`.
+    pub config_hash: String,
+    /// The master seed.
+    pub seed: u64,
+    /// The resolved configuration (also in `config.toml`).
+    pub config: String,
+    /// Events delivered by the engine.
+    pub events_processed: u64,
+    /// Simulated time reached, seconds.
+    pub simulated_time_s: f64,
+    /// Wall-clock time of the run, seconds. The only field of a run directory
+    /// that differs between two runs of one configuration and seed.
+    pub wall_time_s: f64,
+}
+
+/// A run directory being written.
+pub struct RunDir {
+    tmp: PathBuf,
+    dest: PathBuf,
+    committed: bool,
+}
+
+impl RunDir {
+    /// Starts a run directory that will appear at `dest` on [`RunDir::commit`].
+    /// Refuses an existing `dest`, so no earlier result is overwritten.
+    pub fn create(dest: &Path) -> Result<RunDir> {
+        if dest.exists() {
+            bail!(
+                "output directory {} already exists: choose another --out or remove it",
+                dest.display()
+            );
+        }
+        let name = dest
+            .file_name()
+            .with_context(|| format!("output path {} has no directory name", dest.display()))?;
+        let parent = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;
+        let tmp = parent.join(format!(
+            ".{}.tmp-{}",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp)
+                .with_context(|| format!("removing stale {}", tmp.display()))?;
+        }
+        fs::create_dir(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        Ok(RunDir {
+            tmp,
+            dest: dest.to_path_buf(),
+            committed: false,
+        })
+    }
+
+    /// Writes a file inside the run directory.
+    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.tmp.join(name);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        let mut f =
+            fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        f.write_all(bytes)
+            .with_context(|| format!("writing {}", path.display()))?;
+        Ok(())
+    }
+
+    /// Writes `manifest.json` and `config.toml`.
+    pub fn write_manifest(&self, manifest: &Manifest) -> Result<()> {
+        self.write("config.toml", manifest.config.as_bytes())?;
+        let mut json = serde_json::to_string_pretty(manifest)?;
+        json.push('\n');
+        self.write("manifest.json", json.as_bytes())
+    }
+
+    /// Moves the finished directory into place.
+    pub fn commit(mut self) -> Result<PathBuf> {
+        fs::rename(&self.tmp, &self.dest)
+            .with_context(|| format!("moving {} to {}", self.tmp.display(), self.dest.display()))?;
+        self.committed = true;
+        Ok(self.dest.clone())
+    }
+}
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.tmp);
+        }
+    }
+}
