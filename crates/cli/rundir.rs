@@ -6,7 +6,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -61,10 +61,11 @@ impl RunDir {
     /// Refuses an existing `dest`, so no earlier result is overwritten.
     pub fn create(dest: &Path) -> Result<RunDir> {
         if dest.exists() {
-            bail!(
+            return Err(crate::BadInput::new(format!(
                 "output directory {} already exists: choose another --out or remove it",
                 dest.display()
-            );
+            ))
+            .into());
         }
         let name = dest
             .file_name()

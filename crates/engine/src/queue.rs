@@ -5,26 +5,33 @@
 //!
 //! Simulated time never goes back: every event is scheduled at or after the
 //! time of the last event taken out. A radix heap exploits exactly that. Keys
-//! are kept in 65 buckets by the highest bit in which they differ from the last
-//! key taken out; an element only ever moves to a lower bucket, so each element
-//! moves at most 64 times and usually once or twice. Taking out the minimum is
-//! a scan of one small bucket instead of a sift through `log2 N` levels of a
-//! binary heap. `BENCHMARKS.md` measures it against `std::collections::BinaryHeap`.
+//! are kept in 64 buckets by the highest bit in which they differ from a
+//! reference key `last` that only grows; an element only ever moves to a lower
+//! bucket. Taking out the minimum touches one small bucket instead of sifting
+//! through `log2 N` levels of a binary heap. `BENCHMARKS.md` measures it
+//! against `std::collections::BinaryHeap`.
+//!
+//! Two refinements keep the constant small. When the lowest bucket is small
+//! (at most [`SORT_THRESHOLD`] entries), it is sorted straight into the
+//! `front` run instead of being redistributed bucket by bucket; `last` then
+//! becomes the largest time in `front`, and an event pushed at or before it is
+//! inserted into `front` at its sorted place. A bit mask of non-empty buckets
+//! finds the lowest one in one instruction.
 //!
 //! # Ordering contract
 //!
 //! Events come out ordered by `(time, seq)`, where `seq` is the order of
-//! insertion: equal times are first-in first-out. Bucket 0 holds the events at
-//! exactly the current minimum time, in `seq` order; an event pushed at that time
-//! has a larger `seq` than all of them and is appended.
+//! insertion: equal times are first-in first-out. `front` is kept sorted by
+//! `(time, seq)`; a new event has a larger `seq` than every stored one, so it
+//! goes after every stored event of the same time.
 //!
 //! # Cancellation
 //!
 //! Because keys come out in increasing `(time, seq)` order, an event has been
 //! taken out if and only if its key is not greater than the last key taken out.
 //! [`EventQueue::cancel`] uses this to tell pending events from spent ones
-//! without any per-event bookkeeping; a cancelled event stays in its bucket and
-//! is dropped when it reaches the front.
+//! without any per-event bookkeeping; a cancelled event stays where it is and
+//! is dropped when it reaches the head.
 
 use std::collections::VecDeque;
 
@@ -59,15 +66,18 @@ struct Entry<E> {
 
 const BUCKETS: usize = 65;
 
+/// Buckets this small are sorted into `front` rather than redistributed.
+pub const SORT_THRESHOLD: usize = 64;
+
 /// A future-event queue. See the module documentation for its guarantees.
 pub struct EventQueue<E> {
-    /// Bucket 0: events at exactly `last`, ordered by `seq`.
+    /// The head of the queue: every entry with time `<= last`, sorted by
+    /// `(time, seq)`.
     front: VecDeque<Entry<E>>,
-    /// Buckets 1..=64; bucket `i` holds keys whose highest bit differing from
-    /// `last` is bit `i - 1`. Index 0 is unused.
+    /// Buckets 1..=64; bucket `i` holds entries with time `> last` whose
+    /// highest bit differing from `last` is bit `i - 1`. Index 0 is unused.
     buckets: Vec<Vec<Entry<E>>>,
-    /// The minimum key: the time of `front` when it is not empty, and never
-    /// greater than any key in the queue.
+    /// The reference key: no bucket entry is at or before it.
     last: u64,
     /// The key `(time, seq)` of the last event taken out, if any.
     last_popped: Option<(u64, u64)>,
@@ -76,7 +86,7 @@ pub struct EventQueue<E> {
     cancelled: FxHashSet<u64>,
     /// Entries stored, cancelled ones included.
     stored: usize,
-    /// Bit `i` is set when `buckets[i]` may be non-empty.
+    /// Bit `i - 1` is set when `buckets[i]` is non-empty.
     occupied: u64,
 }
 
@@ -140,29 +150,24 @@ impl<E> EventQueue<E> {
     #[inline]
     pub fn push(&mut self, time: SimTime, event: E) -> Result<EventId, PastScheduling> {
         let t = time.as_nanos();
-        if t < self.last {
-            if self.last_popped.is_some_and(|(lp, _)| t < lp) {
-                return Err(PastScheduling {
-                    requested: time,
-                    now: self.now(),
-                });
-            }
-            // A peek moved the minimum past `t`, which is still in the future.
-            self.rewind(t);
+        if self.last_popped.is_some_and(|(lp, _)| t < lp) {
+            return Err(PastScheduling {
+                requested: time,
+                now: self.now(),
+            });
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        let entry = Entry {
-            time: t,
-            seq,
-            event,
-        };
-        if t == self.last {
-            self.front.push_back(entry);
-        } else {
+        let entry = Entry { time: t, seq, event };
+        if t > self.last {
             let b = bucket_of(t, self.last);
             self.buckets[b].push(entry);
             self.occupied |= 1 << (b - 1);
+        } else if self.front.back().is_none_or(|e| e.time <= t) {
+            self.front.push_back(entry);
+        } else {
+            let at = self.front.partition_point(|e| e.time <= t);
+            self.front.insert(at, entry);
         }
         self.stored += 1;
         Ok(EventId { time, seq })
@@ -181,78 +186,51 @@ impl<E> EventQueue<E> {
         self.cancelled.insert(id.seq)
     }
 
-    /// Re-keys every stored entry against a smaller minimum `t`. Only needed
-    /// when a peek looked past a gap that a new event then falls into.
-    #[cold]
-    fn rewind(&mut self, t: u64) {
-        debug_assert!(t < self.last);
-        let mut all: Vec<Entry<E>> = self.front.drain(..).collect();
-        for bucket in &mut self.buckets {
-            all.append(bucket);
-        }
-        self.last = t;
-        self.occupied = 0;
-        for entry in all {
-            // Every stored key is greater than `t`.
-            let b = bucket_of(entry.time, t);
-            self.buckets[b].push(entry);
-            self.occupied |= 1 << (b - 1);
-        }
-    }
-
-    /// Refills `front` from the lowest non-empty bucket. Returns `false` when
-    /// the queue holds nothing.
-    #[cold]
+    /// Refills the empty `front` from the lowest non-empty bucket. Returns
+    /// `false` when the queue holds nothing.
+    #[inline(never)]
     fn refill(&mut self) -> bool {
+        debug_assert!(self.front.is_empty());
         if self.occupied == 0 {
             return false;
         }
         let i = self.occupied.trailing_zeros() as usize + 1;
         self.occupied &= !(1 << (i - 1));
-        if self.buckets[i].len() == 1 {
-            // Common when times are continuous: the lowest bucket holds one event.
-            let entry = self.buckets[i].pop().expect("bucket has one entry");
-            self.last = entry.time;
-            self.front.push_back(entry);
-            return true;
-        }
         let mut bucket = std::mem::take(&mut self.buckets[i]);
-        let min = bucket
-            .iter()
-            .map(|e| e.time)
-            .min()
-            .expect("bucket is non-empty");
-        self.last = min;
-        for entry in bucket.drain(..) {
-            if entry.time == min {
-                self.front.push_back(entry);
-            } else {
-                // Strictly lower than `i`: the bucket's keys share bits above i-1
-                // with both the old and the new minimum.
-                let b = bucket_of(entry.time, min);
-                self.buckets[b].push(entry);
-                self.occupied |= 1 << (b - 1);
+        if bucket.len() <= SORT_THRESHOLD {
+            // Higher buckets stay valid: the new `last` agrees with the old one
+            // on every bit above bit i - 1.
+            bucket.sort_unstable_by_key(|e| (e.time, e.seq));
+            self.last = bucket.last().expect("bucket is non-empty").time;
+            self.front.extend(bucket.drain(..));
+        } else {
+            let min = bucket.iter().map(|e| e.time).min().expect("bucket is non-empty");
+            self.last = min;
+            for entry in bucket.drain(..) {
+                if entry.time == min {
+                    self.front.push_back(entry);
+                } else {
+                    // Strictly lower than `i`: the bucket's keys share the bits
+                    // above i - 1 with both the old and the new `last`.
+                    let b = bucket_of(entry.time, min);
+                    self.buckets[b].push(entry);
+                    self.occupied |= 1 << (b - 1);
+                }
             }
+            self.front.make_contiguous().sort_unstable_by_key(|e| e.seq);
         }
         // Give the emptied bucket its allocation back for reuse.
         self.buckets[i] = bucket;
-        if self.front.len() > 1 {
-            self.front.make_contiguous().sort_unstable_by_key(|e| e.seq);
-        }
         true
     }
 
     /// The time of the next pending event, without taking it out.
     pub fn peek_time(&mut self) -> Option<SimTime> {
         self.skip_cancelled();
-        if self.front.is_empty() {
-            None
-        } else {
-            Some(SimTime::from_nanos(self.last))
-        }
+        self.front.front().map(|e| SimTime::from_nanos(e.time))
     }
 
-    /// Drops cancelled entries from the front until a live one leads, or the
+    /// Drops cancelled entries from the head until a live one leads, or the
     /// queue is empty.
     #[inline]
     fn skip_cancelled(&mut self) {
@@ -292,7 +270,7 @@ impl<E> EventQueue<E> {
     #[inline]
     pub fn pop_until(&mut self, until: SimTime) -> Option<(EventId, E)> {
         self.skip_cancelled();
-        if self.front.is_empty() || self.last > until.as_nanos() {
+        if self.front.front()?.time > until.as_nanos() {
             return None;
         }
         self.pop()

@@ -1,0 +1,90 @@
+use crate::common::{codexsim, run, write};
+
+#[test]
+fn help_lists_the_commands() {
+    let (code, out, _) = run(codexsim().arg("--help"));
+    assert_eq!(code, 0);
+    for cmd in ["validate", "bench"] {
+        assert!(out.contains(cmd), "{out}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let (code, _, err) = run(codexsim().arg("frobnicate"));
+    assert_eq!(code, 2);
+    assert!(err.contains("unrecognized subcommand"), "{err}");
+}
+
+#[test]
+fn validate_prints_the_resolved_config() {
+    let (code, out, err) = run(codexsim().args(["validate", "configs/minimal.toml"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("duration_s = \"31536000s\""), "{out}");
+    assert!(err.contains("configs/minimal.toml: ok"), "{err}");
+}
+
+#[test]
+fn validate_reports_an_unknown_key_with_its_path_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "bad.toml", "[run]\nseed = 1\nhorizon_s = 10\n");
+    let (code, out, err) = run(codexsim().arg("validate").arg(&p));
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(
+        err.contains("bad.toml:3:1: run.horizon_s: unknown field `horizon_s`"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "one message: {err}");
+}
+
+#[test]
+fn validate_reports_every_range_error_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "bad.toml", "[run]\nseed = -4\nduration_s = 0\n");
+    let (code, _, err) = run(codexsim().arg("validate").arg(&p));
+    assert_eq!(code, 2);
+    assert!(err.contains("2 errors in the configuration"), "{err}");
+    assert!(err.contains("run.seed = -4: must be >= 0"), "{err}");
+    assert!(
+        err.contains("run.duration_s = 0: must be > 0 (seconds)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn validate_of_a_missing_file_exits_2() {
+    let (code, _, err) = run(codexsim().args(["validate", "no/such/file.toml"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("no/such/file.toml: cannot read"), "{err}");
+}
+
+#[test]
+fn bench_engine_prints_a_table() {
+    let (code, out, err) = run(codexsim().args([
+        "bench",
+        "engine",
+        "--pending",
+        "10,100",
+        "--events",
+        "2000",
+        "--repeat",
+        "1",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("engine Mev/s"), "{out}");
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.trim_start().starts_with("10"))
+            .count(),
+        2,
+        "{out}"
+    );
+}
+
+#[test]
+fn bench_engine_refuses_zero_events() {
+    let (code, _, err) = run(codexsim().args(["bench", "engine", "--events", "0"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("must be > 0"), "{err}");
+}
