@@ -158,7 +158,11 @@ impl<E> EventQueue<E> {
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        let entry = Entry { time: t, seq, event };
+        let entry = Entry {
+            time: t,
+            seq,
+            event,
+        };
         if t > self.last {
             let b = bucket_of(t, self.last);
             self.buckets[b].push(entry);
@@ -204,7 +208,11 @@ impl<E> EventQueue<E> {
             self.last = bucket.last().expect("bucket is non-empty").time;
             self.front.extend(bucket.drain(..));
         } else {
-            let min = bucket.iter().map(|e| e.time).min().expect("bucket is non-empty");
+            let min = bucket
+                .iter()
+                .map(|e| e.time)
+                .min()
+                .expect("bucket is non-empty");
             self.last = min;
             for entry in bucket.drain(..) {
                 if entry.time == min {
