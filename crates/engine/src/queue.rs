@@ -392,7 +392,7 @@ mod tests {
         let mut now = 0u64;
         for step in 0..20_000u64 {
             match next() % 5 {
-                0 | 1 | 2 => {
+                0..=2 => {
                     let time = now + next() % 1_000_000 * (1 + next() % 3) * (next() % 2);
                     let id = q.push(t(time), 0).unwrap();
                     reference.push((time, id.seq()));
