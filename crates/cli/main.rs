@@ -3,6 +3,7 @@
 //! prints. Exit codes: 0 success, 2 bad input, 1 internal error.
 
 mod bench;
+mod run;
 mod rundir;
 
 use std::fmt;
@@ -22,6 +23,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Simulate a scenario (default: the embedded base-capacity fleet) into a run directory.
+    Run(run::RunArgs),
     /// Check a scenario file and print the resolved configuration.
     Validate {
         /// The scenario (TOML).
@@ -72,6 +75,7 @@ fn validate(config: &std::path::Path, quiet: bool) -> Result<()> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
+        Command::Run(args) => run::run(args),
         Command::Validate { config, quiet } => validate(config, *quiet),
         Command::Bench(BenchCommand::Engine(args)) => bench::run(args),
     };

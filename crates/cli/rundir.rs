@@ -105,6 +105,11 @@ impl RunDir {
         Ok(())
     }
 
+    /// A path inside the (temporary) run directory, for streaming writers.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.tmp.join(name)
+    }
+
     /// Writes `manifest.json` and `config.toml`.
     pub fn write_manifest(&self, manifest: &Manifest) -> Result<()> {
         self.write("config.toml", manifest.config.as_bytes())?;

@@ -155,31 +155,6 @@ impl Ctx {
     }
 }
 
-/// Writes an engine distribution back in the table form, in base units, so a
-/// resolved configuration parses to the same value.
-pub fn dist_to_raw(d: &Dist) -> RawDist {
-    let f = RawQuantity::Float;
-    RawDist::Table(match d {
-        Dist::Fixed { value } => RawDistTable::Fixed { value: f(*value) },
-        Dist::Exponential { mean } => RawDistTable::Exponential { mean: f(*mean) },
-        Dist::Weibull { shape, scale } => RawDistTable::Weibull {
-            shape: *shape,
-            scale: f(*scale),
-        },
-        Dist::LogNormal { mu, sigma } => RawDistTable::Lognormal {
-            median: f(mu.exp()),
-            sigma: *sigma,
-        },
-        Dist::Uniform { min, max } => RawDistTable::Uniform {
-            min: f(*min),
-            max: f(*max),
-        },
-        Dist::Empirical { samples } => RawDistTable::Empirical {
-            samples: samples.iter().map(|s| f(*s)).collect(),
-        },
-    })
-}
-
 /// Validates a standalone distribution (used by tests and tools).
 pub fn validate_dist(path: &str, raw: &RawDist, unit: Unit) -> Result<Dist, ConfigErrors> {
     let mut ctx = Ctx::default();

@@ -2,15 +2,24 @@
 
 use super::*;
 use crate::dist::validate_dist;
-use codexsim_engine::Dist;
+use codexsim_engine::{Dist, SimDuration};
+
+/// The smallest fleet, appended to cases that are about other sections.
+const FLEET: &str = "\n[[node_groups]]\nname = \"n\"\ncount = 5\nquota_bytes = \"1 TB\"\n";
+
+fn ok(text: &str) -> Scenario {
+    parse(&format!("{text}{FLEET}"), "t.toml").unwrap()
+}
 
 fn err(text: &str) -> String {
-    parse(text, "t.toml").unwrap_err().to_string()
+    parse(&format!("{text}{FLEET}"), "t.toml")
+        .unwrap_err()
+        .to_string()
 }
 
 #[test]
 fn empty_file_takes_every_default() {
-    let s = parse("", "t.toml").unwrap();
+    let s = ok("");
     assert_eq!(s.run.seed, 1);
     assert_eq!(s.run.duration, SimDuration::from_days(365));
     assert_eq!(s.run.series_interval, SimDuration::from_hours(1));
@@ -18,11 +27,7 @@ fn empty_file_takes_every_default() {
 
 #[test]
 fn units_are_accepted_in_strings_and_numbers() {
-    let s = parse(
-        "[run]\nseed = 7\nduration_s = \"30 days\"\nseries_interval_s = 600\n",
-        "t.toml",
-    )
-    .unwrap();
+    let s = ok("[run]\nseed = 7\nduration_s = \"30 days\"\nseries_interval_s = 600\n");
     assert_eq!(s.run.seed, 7);
     assert_eq!(s.run.duration, SimDuration::from_days(30));
     assert_eq!(s.run.series_interval, SimDuration::from_mins(10));
@@ -32,7 +37,7 @@ fn units_are_accepted_in_strings_and_numbers() {
 fn unknown_key_names_the_key_and_its_place() {
     assert_eq!(
         err("[run]\nseed = 3\nduration = 5\n"),
-        "t.toml:3:1: run.duration: unknown field `duration`, expected one of `seed`, `duration_s`, `max_events`, `series_interval_s`"
+        "t.toml:3:1: run.duration: unknown field `duration`, expected one of `seed`, `duration_s`, `max_events`, `series_interval_s`, `proof_mode`, `stop_on_data_loss`, `per_node_series`"
     );
     assert!(
         err("[rnu]\n").starts_with("t.toml:1:2: rnu: unknown field `rnu`"),
@@ -80,14 +85,16 @@ fn cross_field_rule() {
 
 #[test]
 fn resolved_toml_round_trips() {
-    let s = parse(
+    let s = ok(
         "name = \"x\"\n[run]\nseed = 9\nduration_s = \"1.5 h\"\nseries_interval_s = \"0.25 s\"\n",
-        "t.toml",
-    )
-    .unwrap();
+    );
     let text = s.to_toml();
     assert_eq!(parse(&text, "resolved").unwrap(), s);
-    assert!(text.contains("duration_s = \"5400s\""), "{text}");
+    assert!(text.contains("duration_s = \"1.5 h\""), "{text}");
+    assert!(
+        text.contains("proof_period_s = 120"),
+        "defaults are filled in: {text}"
+    );
 }
 
 fn dist(text: &str) -> Result<Dist, String> {

@@ -15,6 +15,11 @@ use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::rng::RandomStream;
 
+/// The natural logarithm from `libm` (bit-identical on every platform).
+pub fn ln(x: f64) -> f64 {
+    libm::log(x)
+}
+
 /// A validated distribution over non-negative reals.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Dist {

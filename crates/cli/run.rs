@@ -1,0 +1,270 @@
+//! `codexsim run`: one scenario, one seed, one run directory.
+
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use codexsim_config::Scenario;
+use codexsim_model::{FleetSample, Model, NodeSample, Sink, Summary, TraceEvent, TraceKind};
+
+use crate::rundir::{config_hash, git_commit, Manifest, RunDir, VERSION};
+use crate::BadInput;
+
+/// The embedded default scenario: the base-capacity fleet.
+pub const DEFAULT_SCENARIO: &str = include_str!("../../configs/base-capacity.toml");
+/// Its name in messages.
+pub const DEFAULT_ORIGIN: &str = "configs/base-capacity.toml (embedded)";
+
+/// Options of `run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The scenario (TOML). Without it, the embedded base-capacity fleet.
+    pub config: Option<PathBuf>,
+    /// Master seed (overrides run.seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// The run directory to create (must not exist). Default:
+    /// runs/<scenario name>-seed<seed>[-N].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Write an event trace (trace.jsonl).
+    #[arg(long)]
+    pub trace: bool,
+    /// Only these kinds in the trace, comma-separated (implies --trace).
+    #[arg(long, value_delimiter = ',')]
+    pub trace_kinds: Vec<String>,
+    /// No progress line.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Loads the scenario a command names, or the embedded default.
+pub fn load_scenario(config: Option<&Path>) -> Result<Scenario> {
+    let loaded = match config {
+        Some(path) => codexsim_config::load_file(path),
+        None => codexsim_config::parse(DEFAULT_SCENARIO, DEFAULT_ORIGIN),
+    };
+    loaded.map_err(|e| BadInput::new(e.to_string()).into())
+}
+
+/// Writes the model's outputs as CSV and JSON Lines.
+struct FileSink {
+    fleet: csv::Writer<BufWriter<File>>,
+    nodes: Option<csv::Writer<BufWriter<File>>>,
+    trace: Option<BufWriter<File>>,
+    kinds: Vec<TraceKind>,
+    error: Option<std::io::Error>,
+}
+
+impl FileSink {
+    fn keep<T>(&mut self, r: std::result::Result<T, impl Into<std::io::Error>>) {
+        if let Err(e) = r {
+            self.error.get_or_insert(e.into());
+        }
+    }
+}
+
+impl Sink for FileSink {
+    fn fleet(&mut self, sample: &FleetSample) {
+        let r = self.fleet.serialize(sample).map_err(std::io::Error::other);
+        self.keep(r);
+    }
+    fn node(&mut self, sample: &NodeSample) {
+        if let Some(w) = &mut self.nodes {
+            let r = w.serialize(sample).map_err(std::io::Error::other);
+            self.keep(r);
+        }
+    }
+    fn wants(&self, kind: TraceKind) -> bool {
+        self.trace.is_some() && self.kinds.contains(&kind)
+    }
+    fn trace(&mut self, event: &TraceEvent) {
+        if let Some(w) = &mut self.trace {
+            let line = serde_json::to_string(event).expect("trace events serialize");
+            let r = writeln!(w, "{line}");
+            self.keep(r);
+        }
+    }
+}
+
+fn parse_kinds(names: &[String]) -> Result<Vec<TraceKind>> {
+    if names.is_empty() {
+        return Ok(TraceKind::ALL.to_vec());
+    }
+    names
+        .iter()
+        .map(|n| {
+            TraceKind::ALL
+                .iter()
+                .copied()
+                .find(|k| k.name() == n)
+                .ok_or_else(|| {
+                    let all: Vec<&str> = TraceKind::ALL.iter().map(|k| k.name()).collect();
+                    BadInput::new(format!(
+                        "--trace-kinds: unknown kind {n:?}; kinds are {}",
+                        all.join(", ")
+                    ))
+                    .into()
+                })
+        })
+        .collect()
+}
+
+fn default_out(scenario: &Scenario) -> PathBuf {
+    let name = scenario.name.clone().unwrap_or_else(|| "run".into());
+    let base = format!("runs/{name}-seed{}", scenario.run.seed);
+    let mut path = PathBuf::from(&base);
+    let mut k = 2;
+    while path.exists() {
+        path = PathBuf::from(format!("{base}-{k}"));
+        k += 1;
+    }
+    path
+}
+
+fn fmt_bytes(b: f64) -> String {
+    const UNITS: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];
+    let mut v = b;
+    let mut i = 0;
+    while v >= 1000.0 && i < UNITS.len() - 1 {
+        v /= 1000.0;
+        i += 1;
+    }
+    format!("{v:.2} {}", UNITS[i])
+}
+
+fn print_summary(s: &Summary) {
+    let t = &s.totals;
+    println!(
+        "simulated {:.1} days ({} events, stopped: {})",
+        s.end_time_s / 86_400.0,
+        s.events_processed,
+        s.stop_reason
+    );
+    println!(
+        "capacity: quota {}, reserved {}, used {} at the end",
+        fmt_bytes(t.quota_bytes as f64),
+        fmt_bytes(t.codex_repostore_bytes_reserved as f64),
+        fmt_bytes(t.codex_repostore_bytes_used as f64)
+    );
+    println!(
+        "requests: {} submitted, {} started, {} cancelled, {} failed (contract failures), {} renewals",
+        t.codex_purchases_submitted_total,
+        t.codex_purchases_started_total,
+        t.codex_purchases_cancelled_total,
+        t.codex_purchases_failed_total,
+        t.renewals_total
+    );
+    println!(
+        "slots: {} filled, {} freed, {} repaired; proofs: {} required, {} missed",
+        t.slots_filled_total,
+        t.slots_freed_total,
+        t.slots_repaired_total,
+        t.proofs_required_total,
+        t.proofs_missed_total
+    );
+    println!(
+        "data loss: {} datasets, {}",
+        t.datasets_lost_total,
+        fmt_bytes(t.bytes_lost_total as f64)
+    );
+}
+
+/// Runs a scenario into a run directory.
+pub fn run(args: &RunArgs) -> Result<()> {
+    let mut scenario = load_scenario(args.config.as_deref())?;
+    if let Some(seed) = args.seed {
+        scenario = scenario.with_seed(seed);
+    }
+    let kinds = parse_kinds(&args.trace_kinds)?;
+    let tracing = args.trace || !args.trace_kinds.is_empty();
+    let out = args.out.clone().unwrap_or_else(|| default_out(&scenario));
+    let dir = RunDir::create(&out)?;
+    let open = |name: &str| -> Result<BufWriter<File>> {
+        let p = dir.path(name);
+        Ok(BufWriter::new(
+            File::create(&p).with_context(|| format!("creating {}", p.display()))?,
+        ))
+    };
+    let mut sink = FileSink {
+        fleet: csv::Writer::from_writer(open("fleet.csv")?),
+        nodes: if scenario.run.per_node_series {
+            Some(csv::Writer::from_writer(open("nodes.csv")?))
+        } else {
+            None
+        },
+        trace: if tracing {
+            Some(open("trace.jsonl")?)
+        } else {
+            None
+        },
+        kinds,
+        error: None,
+    };
+    let resolved = scenario.to_toml();
+    let show = !args.quiet && std::io::stderr().is_terminal();
+    let horizon_days = scenario.run.duration.as_secs_f64() / 86_400.0;
+    eprintln!(
+        "codexsim {VERSION}: {} (seed {}), {} nodes, {:.0} days -> {}",
+        scenario.name.as_deref().unwrap_or("scenario"),
+        scenario.run.seed,
+        scenario.fleet_nodes(),
+        horizon_days,
+        out.display()
+    );
+    let wall = Instant::now();
+    let summary = {
+        let mut progress = |f: f64| {
+            if show {
+                eprint!(
+                    "\r[{:>3.0}%] day {:.0} of {:.0}",
+                    f * 100.0,
+                    f * horizon_days,
+                    horizon_days
+                );
+            }
+        };
+        Model::new(&scenario, &mut sink)
+            .run(&mut progress)
+            .with_context(|| {
+                format!(
+                    "the run failed; reproduce with: codexsim run <config> --seed {}",
+                    scenario.run.seed
+                )
+            })?
+    };
+    if show {
+        eprintln!();
+    }
+    if let Some(e) = sink.error.take() {
+        return Err(e).context("writing the run's outputs");
+    }
+    sink.fleet.flush()?;
+    if let Some(w) = &mut sink.nodes {
+        w.flush()?;
+    }
+    if let Some(w) = &mut sink.trace {
+        w.flush()?;
+    }
+    drop(sink);
+    let mut json = serde_json::to_string_pretty(&summary)?;
+    json.push('\n');
+    dir.write("summary.json", json.as_bytes())?;
+    dir.write_manifest(&Manifest {
+        codexsim_version: VERSION.into(),
+        git_commit: git_commit().map(String::from),
+        command: "run".into(),
+        config_hash: config_hash(&resolved),
+        seed: scenario.run.seed,
+        config: resolved,
+        events_processed: summary.events_processed,
+        simulated_time_s: summary.end_time_s,
+        wall_time_s: wall.elapsed().as_secs_f64(),
+    })?;
+    let path = dir.commit()?;
+    print_summary(&summary);
+    println!("wrote {}", path.display());
+    Ok(())
+}

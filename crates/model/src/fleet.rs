@@ -1,0 +1,2252 @@
+//! The fleet model: state, events and their handling.
+
+use std::collections::VecDeque;
+
+use codexsim_config::{
+    Detection, FaultKind, FaultTarget, Layout, Placement, ProofMode, RepairModel, Scenario,
+    ScheduledTarget,
+};
+use codexsim_engine::{
+    Dist, EventId, Handler, RandomStream, RunLimits, ScheduleError, Scheduler, SimDuration,
+    SimTime, Simulation, StopReason, StreamId,
+};
+
+use crate::output::{FleetSample, NodeSample, Sink, Summary, TraceEvent, TraceKind};
+use crate::proofs::{geometric, ProofRequirement};
+use crate::slotqueue::{QueueItem, SlotQueue};
+
+/// Marks "no fault process" in events raised by scheduled faults.
+const NO_PROCESS: u32 = u32::MAX;
+/// Validators check the previous period at every period end plus this.
+const VALIDATOR_DELAY: SimDuration = SimDuration::from_secs(1);
+/// How often a run checks every invariant (besides its end). Tests check
+/// after every event.
+const FULL_CHECK_INTERVAL: SimDuration = SimDuration::from_days(7);
+/// Hosts submit proofs at every period start plus this.
+const PROOF_DELAY: SimDuration = SimDuration::from_secs(1);
+
+/// Events of the fleet model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ev {
+    /// Take a time-series sample.
+    Sample,
+    /// A random request arrival.
+    Arrival,
+    /// A request arrival at a fixed time.
+    FixedArrival,
+    /// A random fault process fires on one target.
+    FaultFire {
+        /// Index into the scenario's faults.
+        process: u32,
+        /// Node or domain index.
+        target: u32,
+    },
+    /// A node's outage ends.
+    OutageEnd {
+        /// The node.
+        node: u32,
+        /// The process to restart, or none.
+        process: u32,
+    },
+    /// A domain's outage ends.
+    DomainOutageEnd {
+        /// The level.
+        level: u32,
+        /// The domain.
+        domain: u32,
+        /// The process to restart, or none.
+        process: u32,
+    },
+    /// A node gets a new, empty disk.
+    DiskReplaced {
+        /// The node.
+        node: u32,
+        /// The process to restart, or none.
+        process: u32,
+    },
+    /// A scheduled fault.
+    Scheduled {
+        /// Index into the scenario's scheduled faults.
+        index: u32,
+    },
+    /// A request's expiry.
+    Expiry {
+        /// The request.
+        request: u32,
+    },
+    /// A request's end.
+    End {
+        /// The request.
+        request: u32,
+    },
+    /// A node's slot-queue workers look for work.
+    Work {
+        /// The node.
+        node: u32,
+    },
+    /// A host finished downloading and its initial proof is due: fillSlot.
+    FillReady {
+        /// The sale.
+        sale: u32,
+    },
+    /// A validator marks a proof of this sale missing.
+    Missed {
+        /// The sale.
+        sale: u32,
+        /// Whether this is the head of the sale's aggregated miss process.
+        chain: bool,
+    },
+    /// Exact proof mode: a period's proofs are due.
+    PeriodTick,
+    /// Exponential repair model: the repair of this sale completes.
+    RepairDone {
+        /// The sale.
+        sale: u32,
+    },
+    /// Announce an open slot again (no source could serve it before).
+    RepairRetry {
+        /// The request.
+        request: u32,
+        /// The slot.
+        slot: u32,
+    },
+}
+
+/// Why a run stopped early or failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// A model invariant broke: a simulator bug.
+    #[error("invariant broken at t = {time} (seed {seed}, event {event}): {message}")]
+    Invariant {
+        /// Master seed.
+        seed: u64,
+        /// Simulated time.
+        time: SimTime,
+        /// The event being handled.
+        event: String,
+        /// What broke.
+        message: String,
+    },
+    /// Scheduling failed (into the past, or past the end of time).
+    #[error("scheduling failed (seed {seed}): {source}")]
+    Schedule {
+        /// Master seed.
+        seed: u64,
+        /// The cause.
+        source: ScheduleError,
+    },
+}
+
+/// Why the model's handler stops the engine (internal to the model).
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Stop {
+    DataLoss,
+    Error(ModelError),
+}
+
+impl From<ScheduleError> for Stop {
+    fn from(e: ScheduleError) -> Self {
+        Stop::Error(ModelError::Schedule { seed: 0, source: e })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SaleState {
+    /// Reserved and downloading.
+    Downloading,
+    /// Filled: the host is on the contract and stores the data.
+    Filled,
+    /// On the contract, but the host has no data (disk lost, or left).
+    Zombie,
+    /// Off the contract, data still on disk until the host deletes it.
+    Orphan,
+    /// Over: nothing charged, nothing stored.
+    Done,
+}
+
+#[derive(Clone, Debug)]
+struct Sale {
+    node: u32,
+    request: u32,
+    slot: u32,
+    state: SaleState,
+    /// Bytes of slot data on the host's disk.
+    stored_bytes: u64,
+    /// Collateral put up.
+    collateral: u128,
+    /// Period of the fill; proofs are required strictly after it.
+    fill_period: u64,
+    /// Whether the host can currently prove this slot.
+    provable: bool,
+    /// Aggregated mode: the next miss not yet committed, with its period.
+    pending_miss: Option<(EventId, u64)>,
+    /// A repair under the exponential model.
+    exp_repair: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ReqState {
+    New,
+    Started,
+    Cancelled,
+    Finished,
+    Failed,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Slot {
+    host_sale: Option<u32>,
+    reservations: Vec<u32>,
+    missed: u32,
+    freed_at: Option<SimTime>,
+    /// A RepairRetry for this slot is pending.
+    retry_pending: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Request {
+    layout: Layout,
+    dataset_bytes: u64,
+    created: SimTime,
+    end_at: SimTime,
+    state: ReqState,
+    slots: Vec<Slot>,
+    filled: u32,
+    collateral_per_slot: u128,
+    profitability: u128,
+    proof: ProofRequirement,
+    client_has_data: bool,
+    sales: Vec<u32>,
+    /// Per slot index: sales whose host stores that slot's data.
+    holders: Vec<u16>,
+    /// Slot indices with at least one holder.
+    alive_indices: u32,
+    lost: bool,
+    repairs_active: u32,
+    repairs_waiting: VecDeque<u32>,
+    ever_started: bool,
+}
+
+impl Request {
+    fn active(&self) -> bool {
+        matches!(self.state, ReqState::New | ReqState::Started)
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Node {
+    group: u32,
+    down_causes: u32,
+    gone: bool,
+    quota_bytes: u64,
+    offered_bytes: u64,
+    avail_free_bytes: u64,
+    avail_duration: SimDuration,
+    min_price: u64,
+    collateral_left: u128,
+    used_bytes: u64,
+    reserved_bytes: u64,
+    queue: SlotQueue,
+    workers: u32,
+    workers_busy: u32,
+    work_scheduled: bool,
+    sales: Vec<u32>,
+    rng: RandomStream,
+    rate_bytes_per_s: u64,
+    proof_failure: f64,
+    one_slot_per_request: bool,
+    /// Sales in state Filled.
+    filled_count: u32,
+}
+
+impl Node {
+    fn up(&self) -> bool {
+        !self.gone && self.down_causes == 0
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct Counters {
+    submitted: u64,
+    started: u64,
+    finished: u64,
+    cancelled: u64,
+    failed: u64,
+    renewals: u64,
+    slots_filled: u64,
+    slots_freed: u64,
+    slots_repaired: u64,
+    proofs_required: u64,
+    proofs_missed: u64,
+    slashes: u64,
+    datasets_lost: u64,
+    bytes_lost: u64,
+    fill_bytes: u64,
+    repair_bytes: u64,
+    fill_time_sum_s: f64,
+    fill_time_n: u64,
+    repair_time_sum_s: f64,
+    repair_time_n: u64,
+    collateral_slashed: u128,
+    fill_errored: u64,
+    first_loss: Option<SimTime>,
+    first_failure: Option<SimTime>,
+}
+
+/// The fleet model. Build it with [`Model::new`], then [`Model::run`].
+pub struct Model<'s> {
+    cfg: Scenario,
+    sink: &'s mut dyn Sink,
+    nodes: Vec<Node>,
+    /// Per level, per domain: member nodes.
+    domains: Vec<Vec<Vec<u32>>>,
+    requests: Vec<Request>,
+    sales: Vec<Sale>,
+    fault_streams: Vec<Vec<RandomStream>>,
+    workload_rng: RandomStream,
+    repair_rng: RandomStream,
+    proof_count_rng: RandomStream,
+    c: Counters,
+    random_arrivals: u64,
+    next_fixed_arrival: usize,
+    /// Integral over time of the expected proof requirements of provable
+    /// slots (sum of p), in slot-nanoseconds, and of p(1-p).
+    provable_weight: f64,
+    provable_var_weight: f64,
+    provable_area: f64,
+    provable_var_area: f64,
+    provable_since: SimTime,
+    requests_new: u64,
+    requests_started: u64,
+    pending_new_bytes: u64,
+    /// Filled slots of active requests.
+    active_filled: u64,
+    /// Next time a full invariant check runs at a sample.
+    next_full_check: SimTime,
+    check_every_event: bool,
+    current_event: Option<Ev>,
+    last_time: SimTime,
+    horizon: SimTime,
+}
+
+fn ceil_div_ns(bytes: u64, rate: u64) -> SimDuration {
+    let ns = (bytes as u128 * 1_000_000_000).div_ceil(rate.max(1) as u128);
+    SimDuration::from_nanos(ns.min(u64::MAX as u128) as u64)
+}
+
+impl<'s> Model<'s> {
+    /// Builds the fleet of a validated scenario, writing into `sink`.
+    pub fn new(cfg: &Scenario, sink: &'s mut dyn Sink) -> Self {
+        let seed = cfg.run.seed;
+        let total: u32 = cfg.fleet_nodes();
+        let mut nodes = Vec::with_capacity(total as usize);
+        let mut domains: Vec<Vec<Vec<u32>>> = cfg
+            .domain_levels
+            .iter()
+            .map(|l| vec![Vec::new(); l.count as usize])
+            .collect();
+        let mut index = 0u32;
+        for (gi, g) in cfg.node_groups.iter().enumerate() {
+            for _ in 0..g.count {
+                let doms: Vec<u32> = cfg
+                    .domain_levels
+                    .iter()
+                    .map(|l| match g.placement {
+                        Placement::RoundRobin => index % l.count,
+                        Placement::Block => ((index as u64 * l.count as u64) / total as u64) as u32,
+                    })
+                    .collect();
+                for (li, &d) in doms.iter().enumerate() {
+                    domains[li][d as usize].push(index);
+                }
+                nodes.push(Node {
+                    group: gi as u32,
+                    down_causes: 0,
+                    gone: false,
+                    quota_bytes: g.quota_bytes,
+                    offered_bytes: g.availability_total_bytes,
+                    avail_free_bytes: g.availability_total_bytes,
+                    avail_duration: g.availability_duration,
+                    min_price: g.min_price_per_byte_per_s,
+                    collateral_left: g.total_collateral as u128,
+                    used_bytes: 0,
+                    reserved_bytes: 0,
+                    queue: SlotQueue::new(g.slot_queue_size as usize),
+                    workers: g.slot_queue_workers,
+                    workers_busy: 0,
+                    work_scheduled: false,
+                    sales: Vec::new(),
+                    rng: RandomStream::new(seed, StreamId::new("node", index as u64)),
+                    rate_bytes_per_s: g.transfer_rate_bytes_per_s,
+                    proof_failure: g.proof_failure_probability,
+                    one_slot_per_request: g.one_slot_per_request,
+                    filled_count: 0,
+                });
+                index += 1;
+            }
+        }
+        let fault_streams = cfg
+            .faults
+            .iter()
+            .enumerate()
+            .map(|(fi, f)| {
+                let targets = match f.target {
+                    FaultTarget::Nodes { .. } => total,
+                    FaultTarget::Domains { level } => cfg.domain_levels[level].count,
+                };
+                (0..targets)
+                    .map(|t| {
+                        RandomStream::new(
+                            seed,
+                            StreamId::new("fault", ((fi as u64) << 32) | t as u64),
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        Model {
+            horizon: SimTime::ZERO.saturating_add(cfg.run.duration),
+            cfg: cfg.clone(),
+            sink,
+            nodes,
+            domains,
+            requests: Vec::new(),
+            sales: Vec::new(),
+            fault_streams,
+            workload_rng: RandomStream::new(seed, StreamId::new("workload", 0)),
+            repair_rng: RandomStream::new(seed, StreamId::new("repair", 0)),
+            proof_count_rng: RandomStream::new(seed, StreamId::new("proof-count", 0)),
+            c: Counters::default(),
+            random_arrivals: 0,
+            next_fixed_arrival: 0,
+            provable_weight: 0.0,
+            provable_var_weight: 0.0,
+            provable_area: 0.0,
+            provable_var_area: 0.0,
+            provable_since: SimTime::ZERO,
+            requests_new: 0,
+            requests_started: 0,
+            pending_new_bytes: 0,
+            active_filled: 0,
+            next_full_check: SimTime::ZERO,
+            check_every_event: false,
+            current_event: None,
+            last_time: SimTime::ZERO,
+        }
+    }
+
+    /// Check every invariant after every event (slow; for tests). By default
+    /// they are checked at every sample and at the end.
+    pub fn check_every_event(mut self, on: bool) -> Self {
+        self.check_every_event = on;
+        self
+    }
+
+    /// Runs to the horizon (or the first loss, or the event limit), calling
+    /// `progress` with the fraction of the horizon done about every 1 %.
+    pub fn run(mut self, progress: &mut dyn FnMut(f64)) -> Result<Summary, ModelError> {
+        let seed = self.cfg.run.seed;
+        let mut sim: Simulation<Ev> = Simulation::new();
+        self.start(sim.scheduler()).map_err(|e| match e {
+            Stop::Error(ModelError::Schedule { source, .. }) => {
+                ModelError::Schedule { seed, source }
+            }
+            Stop::Error(e) => e,
+            Stop::DataLoss => unreachable!("nothing is lost before the start"),
+        })?;
+        let horizon = self.horizon;
+        let steps = 100u64;
+        let mut stop_reason = "horizon";
+        let mut budget = self.cfg.run.max_events;
+        for step in 1..=steps {
+            let until = SimTime::from_nanos(
+                ((horizon.as_nanos() as u128 * step as u128) / steps as u128) as u64,
+            );
+            let before = sim.events_processed();
+            let r = sim.run(
+                &mut self,
+                RunLimits {
+                    until,
+                    max_events: budget,
+                },
+            );
+            budget -= sim.events_processed() - before;
+            match r {
+                Ok(StopReason::TimeLimit) | Ok(StopReason::QueueEmpty) => {}
+                Ok(StopReason::EventLimit) => {
+                    stop_reason = "event_limit";
+                    break;
+                }
+                Err(Stop::DataLoss) => {
+                    stop_reason = "data_loss";
+                    break;
+                }
+                Err(Stop::Error(ModelError::Schedule { source, .. })) => {
+                    return Err(ModelError::Schedule { seed, source })
+                }
+                Err(Stop::Error(e)) => return Err(e),
+            }
+            progress(step as f64 / steps as f64);
+        }
+        let now = sim.now().min(horizon).max(self.last_time);
+        self.last_time = now;
+        self.check(now).map_err(|m| self.invariant(now, m))?;
+        let totals = self.fleet_sample(now);
+        if stop_reason != "horizon" {
+            // Close the series at the moment the run stopped.
+            self.emit_sample(now);
+        }
+        let c = &self.c;
+        Ok(Summary {
+            end_time_s: now.as_secs_f64(),
+            events_processed: sim.events_processed(),
+            stop_reason: stop_reason.into(),
+            totals,
+            datasets_created: c.submitted,
+            first_data_loss_s: c.first_loss.map(SimTime::as_secs_f64),
+            first_contract_failure_s: c.first_failure.map(SimTime::as_secs_f64),
+            mean_fill_time_s: (c.fill_time_n > 0).then(|| c.fill_time_sum_s / c.fill_time_n as f64),
+            mean_repair_time_s: (c.repair_time_n > 0)
+                .then(|| c.repair_time_sum_s / c.repair_time_n as f64),
+            collateral_slashed: c.collateral_slashed,
+            fill_attempts_errored: c.fill_errored,
+        })
+    }
+
+    fn invariant(&self, time: SimTime, message: String) -> ModelError {
+        ModelError::Invariant {
+            seed: self.cfg.run.seed,
+            time,
+            event: format!("{:?}", self.current_event),
+            message,
+        }
+    }
+
+    // ------------------------------------------------------------ start
+
+    fn start(&mut self, s: &mut Scheduler<Ev>) -> Result<(), Stop> {
+        s.schedule_at(SimTime::ZERO, Ev::Sample)?;
+        if self.cfg.workload.max_datasets != Some(0) {
+            let d = self.draw_interarrival();
+            s.schedule_in(d, Ev::Arrival)?;
+        }
+        self.cfg.workload.arrival_times.sort();
+        if let Some(&first) = self.cfg.workload.arrival_times.first() {
+            s.schedule_in(first, Ev::FixedArrival)?;
+        }
+        for fi in 0..self.cfg.faults.len() {
+            for t in 0..self.fault_streams[fi].len() {
+                if let FaultTarget::Nodes { group: Some(g) } = self.cfg.faults[fi].target {
+                    if self.nodes[t].group as usize != g {
+                        continue;
+                    }
+                }
+                self.schedule_fault(s, fi as u32, t as u32)?;
+            }
+        }
+        for (i, f) in self.cfg.scheduled_faults.iter().enumerate() {
+            s.schedule_in(f.at, Ev::Scheduled { index: i as u32 })?;
+        }
+        if self.cfg.run.proof_mode == ProofMode::Exact {
+            s.schedule_at(SimTime::ZERO.saturating_add(PROOF_DELAY), Ev::PeriodTick)?;
+        }
+        Ok(())
+    }
+
+    fn draw_interarrival(&mut self) -> SimDuration {
+        SimDuration::from_secs_f64(
+            self.cfg
+                .workload
+                .interarrival_s
+                .sample(&mut self.workload_rng),
+        )
+    }
+
+    fn schedule_fault(
+        &mut self,
+        s: &mut Scheduler<Ev>,
+        process: u32,
+        target: u32,
+    ) -> Result<(), Stop> {
+        let dist = &self.cfg.faults[process as usize].interval_s;
+        let d = dist.sample(&mut self.fault_streams[process as usize][target as usize]);
+        let at = s.now().saturating_add(SimDuration::from_secs_f64(d));
+        if at <= self.horizon {
+            s.schedule_at(at, Ev::FaultFire { process, target })?;
+        }
+        Ok(())
+    }
+
+    fn draw_fault_duration(&mut self, process: u32, target: u32) -> SimDuration {
+        let dist: &Dist = &self.cfg.faults[process as usize].duration_s;
+        SimDuration::from_secs_f64(
+            dist.sample(&mut self.fault_streams[process as usize][target as usize]),
+        )
+    }
+
+    // ------------------------------------------------------------ tracing
+
+    fn trace(
+        &mut self,
+        now: SimTime,
+        kind: TraceKind,
+        node: Option<u32>,
+        request: Option<u32>,
+        slot: Option<u32>,
+        bytes: Option<u64>,
+    ) {
+        if self.sink.wants(kind) {
+            self.sink.trace(&TraceEvent {
+                time_s: now.as_secs_f64(),
+                kind,
+                node,
+                request,
+                slot,
+                dataset: request,
+                bytes,
+            });
+        }
+    }
+
+    // ------------------------------------------------------------ proofs
+
+    fn period(&self) -> SimDuration {
+        self.cfg.marketplace.proof_period
+    }
+
+    fn period_of(&self, t: SimTime) -> u64 {
+        t.as_nanos() / self.period().as_nanos()
+    }
+
+    fn period_start(&self, p: u64) -> SimTime {
+        SimTime::from_nanos(p.saturating_mul(self.period().as_nanos()))
+    }
+
+    fn accumulate_provable(&mut self, now: SimTime) {
+        let dt = now.saturating_since(self.provable_since).as_nanos() as f64;
+        self.provable_area += self.provable_weight * dt;
+        self.provable_var_area += self.provable_var_weight * dt;
+        self.provable_since = now;
+    }
+
+    /// Recomputes whether a sale's host can prove, keeps the provable-weight
+    /// integral, and (aggregated mode) restarts its miss process when needed.
+    fn refresh_sale(&mut self, s: &mut Scheduler<Ev>, sale: u32) -> Result<(), Stop> {
+        let now = s.now();
+        let sl = &self.sales[sale as usize];
+        let on_contract = matches!(sl.state, SaleState::Filled | SaleState::Zombie);
+        let node = &self.nodes[sl.node as usize];
+        let can = on_contract && node.up() && sl.stored_bytes > 0 && sl.state == SaleState::Filled;
+        let p = self.requests[sl.request as usize].proof.p();
+        if can != sl.provable {
+            self.accumulate_provable(now);
+            let sign = if can { 1.0 } else { -1.0 };
+            self.provable_weight += sign * p;
+            self.provable_var_weight += sign * p * (1.0 - p);
+            self.sales[sale as usize].provable = can;
+        }
+        if self.cfg.run.proof_mode == ProofMode::Aggregated {
+            self.restart_miss(s, sale, on_contract)?;
+        }
+        Ok(())
+    }
+
+    /// Aggregated mode: cancels the uncommitted pending miss and draws the
+    /// next one under the sale's current state.
+    fn restart_miss(
+        &mut self,
+        s: &mut Scheduler<Ev>,
+        sale: u32,
+        on_contract: bool,
+    ) -> Result<(), Stop> {
+        let now = s.now();
+        if let Some((id, p)) = self.sales[sale as usize].pending_miss {
+            // A miss whose submission instant has passed is committed.
+            if self.period_start(p).saturating_add(PROOF_DELAY) >= now {
+                s.cancel(id);
+            }
+            self.sales[sale as usize].pending_miss = None;
+        }
+        if !on_contract {
+            return Ok(());
+        }
+        let first = {
+            let t = now.as_nanos().saturating_sub(PROOF_DELAY.as_nanos());
+            let pl = self.period().as_nanos();
+            let ceil = t.div_ceil(pl);
+            // The submission instant of period `ceil` is at or after now.
+            let ceil = if self.period_start(ceil).saturating_add(PROOF_DELAY) < now {
+                ceil + 1
+            } else {
+                ceil
+            };
+            ceil.max(self.sales[sale as usize].fill_period + 1)
+        };
+        self.schedule_next_miss(s, sale, first)
+    }
+
+    fn miss_probability(&self, sale: u32) -> f64 {
+        let sl = &self.sales[sale as usize];
+        let p = self.requests[sl.request as usize].proof.p();
+        if sl.provable {
+            p * self.nodes[sl.node as usize].proof_failure
+        } else {
+            p
+        }
+    }
+
+    fn schedule_next_miss(
+        &mut self,
+        s: &mut Scheduler<Ev>,
+        sale: u32,
+        first_period: u64,
+    ) -> Result<(), Stop> {
+        let pi = self.miss_probability(sale);
+        if pi <= 0.0 {
+            return Ok(());
+        }
+        let node = self.sales[sale as usize].node as usize;
+        let g = geometric(&mut self.nodes[node].rng, pi);
+        let p = first_period.saturating_add(g);
+        let mark = self
+            .period_start(p.saturating_add(1))
+            .saturating_add(VALIDATOR_DELAY);
+        if mark > self.horizon.saturating_add(self.period()) {
+            return Ok(());
+        }
+        let id = s.schedule_at(mark, Ev::Missed { sale, chain: true })?;
+        self.sales[sale as usize].pending_miss = Some((id, p));
+        Ok(())
+    }
+
+    fn on_missed(
+        &mut self,
+        s: &mut Scheduler<Ev>,
+        id: EventId,
+        sale: u32,
+        chain: bool,
+    ) -> Result<(), Stop> {
+        let now = s.now();
+        let (req, slot, state) = {
+            let sl = &self.sales[sale as usize];
+            (sl.request, sl.slot, sl.state)
+        };
+        let is_head = chain && self.sales[sale as usize].pending_miss.map(|(i, _)| i) == Some(id);
+        let period = self.sales[sale as usize].pending_miss.map(|(_, p)| p);
+        if is_head {
+            self.sales[sale as usize].pending_miss = None;
+        }
+        let r = &self.requests[req as usize];
+        if !r.active() || r.slots[slot as usize].host_sale != Some(sale) {
+            return Ok(());
+        }
+        debug_assert!(matches!(state, SaleState::Filled | SaleState::Zombie));
+        self.c.proofs_missed += 1;
+        self.c.proofs_required += 1;
+        self.c.slashes += 1;
+        let mp = &self.cfg.marketplace;
+        let slash = r.collateral_per_slot * mp.slash_percentage as u128 / 100;
+        self.c.collateral_slashed += slash;
+        let node = self.sales[sale as usize].node;
+        self.trace(
+            now,
+            TraceKind::ProofMissed,
+            Some(node),
+            Some(req),
+            Some(slot),
+            None,
+        );
+        let max = self.cfg.marketplace.max_number_of_slashes;
+        let missed = {
+            let sl = &mut self.requests[req as usize].slots[slot as usize];
+            sl.missed += 1;
+            sl.missed
+        };
+        if missed >= max {
+            self.free_slot(s, req, slot)?;
+        } else if is_head {
+            if let Some(p) = period {
+                self.schedule_next_miss(s, sale, p + 1)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn on_period_tick(&mut self, s: &mut Scheduler<Ev>) -> Result<(), Stop> {
+        let now = s.now();
+        let p = self.period_of(now);
+        let mark = self.period_start(p + 1).saturating_add(VALIDATOR_DELAY);
+        for n in 0..self.nodes.len() {
+            for i in 0..self.nodes[n].sales.len() {
+                let sale = self.nodes[n].sales[i];
+                let sl = &self.sales[sale as usize];
+                if !matches!(sl.state, SaleState::Filled | SaleState::Zombie) || sl.fill_period >= p
+                {
+                    continue;
+                }
+                let proof = self.requests[sl.request as usize].proof;
+                let provable = sl.provable;
+                let node = &mut self.nodes[n];
+                if !node.rng.chance(proof.num, proof.den) {
+                    continue;
+                }
+                let failed = !provable
+                    || (node.proof_failure > 0.0 && node.rng.bernoulli(node.proof_failure));
+                if failed {
+                    s.schedule_at(mark, Ev::Missed { sale, chain: false })?;
+                } else {
+                    self.c.proofs_required += 1;
+                }
+            }
+        }
+        let next = self.period_start(p + 1).saturating_add(PROOF_DELAY);
+        if next <= self.horizon {
+            s.schedule_at(next, Ev::PeriodTick)?;
+        }
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ workload
+
+    fn fleet_committed_bytes(&self) -> (u64, u64) {
+        let mut quota = 0u64;
+        let mut committed = 0u64;
+        for n in &self.nodes {
+            if !n.gone {
+                quota += n.quota_bytes;
+                committed += n.used_bytes + n.reserved_bytes;
+            }
+        }
+        (quota, committed + self.pending_new_bytes)
+    }
+
+    fn on_arrival(&mut self, s: &mut Scheduler<Ev>, fixed: bool) -> Result<(), Stop> {
+        let w = &self.cfg.workload;
+        if fixed {
+            let i = self.next_fixed_arrival;
+            self.next_fixed_arrival += 1;
+            if let Some(&next) = self.cfg.workload.arrival_times.get(i + 1) {
+                s.schedule_at(SimTime::ZERO.saturating_add(next), Ev::FixedArrival)?;
+            }
+            return self.create_request(s);
+        }
+        let limit = w.max_datasets;
+        let target = w.target_utilisation;
+        if limit.is_none_or(|l| self.random_arrivals < l) {
+            let d = self.draw_interarrival();
+            let next = s.now().saturating_add(d);
+            if next <= self.horizon {
+                s.schedule_at(next, Ev::Arrival)?;
+            }
+        }
+        let (quota, committed) = self.fleet_committed_bytes();
+        if (committed as f64) >= target * quota as f64 {
+            return Ok(());
+        }
+        self.random_arrivals += 1;
+        self.create_request(s)
+    }
+
+    fn create_request(&mut self, s: &mut Scheduler<Ev>) -> Result<(), Stop> {
+        let now = s.now();
+        let w = &self.cfg.workload;
+        let bytes = w
+            .dataset_bytes
+            .sample(&mut self.workload_rng)
+            .round()
+            .max(1.0) as u64;
+        let k = w.nodes - w.tolerance;
+        let layout = Layout::new(bytes, k, w.tolerance);
+        let slots = layout.slots();
+        let collateral_per_slot = w.collateral_per_byte as u128 * layout.slot_size_bytes as u128;
+        let profitability = w.duration.as_secs() as u128
+            * w.price_per_byte_per_s as u128
+            * layout.slot_size_bytes as u128;
+        let id = self.requests.len() as u32;
+        self.requests.push(Request {
+            layout,
+            dataset_bytes: bytes,
+            created: now,
+            end_at: now.saturating_add(w.duration),
+            state: ReqState::New,
+            slots: vec![Slot::default(); slots as usize],
+            filled: 0,
+            collateral_per_slot,
+            profitability,
+            proof: ProofRequirement::new(w.proof_probability, self.cfg.marketplace.downtime_blocks),
+            client_has_data: true,
+            sales: Vec::new(),
+            holders: vec![0; slots as usize],
+            alive_indices: 0,
+            lost: false,
+            repairs_active: 0,
+            repairs_waiting: VecDeque::new(),
+            ever_started: false,
+        });
+        self.c.submitted += 1;
+        self.requests_new += 1;
+        self.pending_new_bytes += layout.slot_size_bytes * slots as u64;
+        let expiry = w.expiry;
+        self.trace(
+            now,
+            TraceKind::RequestCreated,
+            None,
+            Some(id),
+            None,
+            Some(bytes),
+        );
+        s.schedule_at(now.saturating_add(expiry), Ev::Expiry { request: id })?;
+        let end = self.requests[id as usize].end_at;
+        s.schedule_at(end, Ev::End { request: id })?;
+        let slot_list: Vec<u32> = (0..slots).collect();
+        self.announce(s, id, &slot_list, false)
+    }
+
+    /// Pushes slots into the queue of every online node (StorageRequested or
+    /// SlotFreed), each node in its own random order.
+    fn announce(
+        &mut self,
+        s: &mut Scheduler<Ev>,
+        request: u32,
+        slots: &[u32],
+        repair: bool,
+    ) -> Result<(), Stop> {
+        let r = &self.requests[request as usize];
+        let reward = self.cfg.marketplace.repair_reward_percentage as u128;
+        let collateral = if repair {
+            r.collateral_per_slot * (100 - reward) / 100
+        } else {
+            r.collateral_per_slot
+        };
+        let expiry_ns = r
+            .created
+            .saturating_add(self.cfg.workload.expiry)
+            .as_nanos();
+        let profitability = r.profitability;
+        let mut order: Vec<u32> = slots.to_vec();
+        for n in 0..self.nodes.len() {
+            if !self.nodes[n].up() {
+                continue;
+            }
+            self.nodes[n].rng.shuffle(&mut order);
+            for &slot in &order {
+                self.nodes[n].queue.push(QueueItem {
+                    request,
+                    slot,
+                    collateral,
+                    profitability,
+                    expiry_ns,
+                    seen: false,
+                    seq: 0,
+                });
+            }
+            self.kick(s, n as u32)?;
+        }
+        Ok(())
+    }
+
+    /// A uniform delay in [0, block period): when a transaction is mined.
+    fn tx_delay(&mut self, node: u32) -> SimDuration {
+        let block = self.cfg.marketplace.block_period.as_nanos();
+        if block == 0 {
+            return SimDuration::ZERO;
+        }
+        SimDuration::from_nanos(self.nodes[node as usize].rng.below(block))
+    }
+
+    /// Wakes the node's workers if they have something to do. They act after
+    /// a transaction delay, so that which host reserves first is random, as
+    /// on the chain.
+    fn kick(&mut self, s: &mut Scheduler<Ev>, node: u32) -> Result<(), Stop> {
+        let n = &self.nodes[node as usize];
+        if n.up()
+            && !n.work_scheduled
+            && n.workers_busy < n.workers
+            && !n.queue.is_empty()
+            && !n.queue.paused
+        {
+            let d = self.tx_delay(node);
+            self.nodes[node as usize].work_scheduled = true;
+            s.schedule_in(d, Ev::Work { node })?;
+        }
+        Ok(())
+    }
+
+    fn on_work(&mut self, s: &mut Scheduler<Ev>, node: u32) -> Result<(), Stop> {
+        self.nodes[node as usize].work_scheduled = false;
+        loop {
+            let n = &mut self.nodes[node as usize];
+            if !n.up() || n.workers_busy >= n.workers {
+                return Ok(());
+            }
+            let Some(item) = n.queue.pop() else {
+                return Ok(());
+            };
+            self.try_fill(s, node, item)?;
+        }
+    }
+
+    /// Sales' Preparing and SlotReserving states for one queue item.
+    fn try_fill(&mut self, s: &mut Scheduler<Ev>, node: u32, item: QueueItem) -> Result<(), Stop> {
+        let now = s.now();
+        let (req, slot) = (item.request, item.slot);
+        let r = &self.requests[req as usize];
+        let sl = &r.slots[slot as usize];
+        let max_res = self.cfg.marketplace.max_reservations_per_slot as usize;
+        if !r.active()
+            || sl.host_sale.is_some()
+            || sl.reservations.len() >= max_res
+            || sl.reservations.contains(&node)
+        {
+            return Ok(());
+        }
+        let n = &self.nodes[node as usize];
+        if n.one_slot_per_request
+            && r.sales.iter().any(|&x| {
+                let sx = &self.sales[x as usize];
+                sx.node == node && sx.state != SaleState::Done
+            })
+        {
+            return Ok(());
+        }
+        let slot_size = r.layout.slot_size_bytes;
+        let duration = r.end_at.saturating_since(now);
+        let price = self.cfg.workload.price_per_byte_per_s;
+        if slot_size > n.avail_free_bytes
+            || n.used_bytes + n.reserved_bytes + slot_size > n.quota_bytes
+            || duration > n.avail_duration
+            || item.collateral > n.collateral_left
+            || price < n.min_price
+        {
+            // Ignored: no matching availability. Re-added as seen.
+            let mut again = item;
+            again.seen = true;
+            self.nodes[node as usize].queue.push(again);
+            return Ok(());
+        }
+        let is_repair = sl.freed_at.is_some() && !r.client_has_data;
+        // Where the data comes from: the client, or K slots' worth from holders.
+        let bytes = if is_repair {
+            if self.online_source_indices(req) < r.layout.k {
+                // Not enough sources online now: announce it again later.
+                let retry = self.period().saturating_mul(10);
+                return self.schedule_retry(s, req, slot, retry);
+            }
+            r.layout.slot_data_bytes * r.layout.k as u64
+        } else {
+            r.layout.slot_data_bytes
+        };
+        let full = {
+            let sl = &mut self.requests[req as usize].slots[slot as usize];
+            sl.reservations.push(node);
+            sl.reservations.len() >= max_res
+        };
+        if full {
+            self.trace(
+                now,
+                TraceKind::SlotReservationsFull,
+                None,
+                Some(req),
+                Some(slot),
+                None,
+            );
+            for n in &mut self.nodes {
+                n.queue.remove_slot(req, slot);
+            }
+        }
+        let sale = self.open_sale(node, req, slot, item.collateral, false);
+        if is_repair {
+            self.c.repair_bytes += bytes;
+        } else {
+            self.c.fill_bytes += bytes;
+        }
+        let ready = now.saturating_add(ceil_div_ns(
+            bytes,
+            self.nodes[node as usize].rate_bytes_per_s,
+        ));
+        // The initial proof waits for the next period boundary; fillSlot goes
+        // with it and is mined within a block.
+        let fill_at = self
+            .period_start(self.period_of(ready) + 1)
+            .saturating_add(self.tx_delay(node));
+        s.schedule_at(fill_at, Ev::FillReady { sale })?;
+        Ok(())
+    }
+
+    fn online_source_indices(&self, req: u32) -> u32 {
+        let r = &self.requests[req as usize];
+        let mut seen = vec![false; r.slots.len()];
+        for &x in &r.sales {
+            let sx = &self.sales[x as usize];
+            if sx.stored_bytes > 0 && self.nodes[sx.node as usize].up() {
+                seen[sx.slot as usize] = true;
+            }
+        }
+        seen.iter().filter(|&&b| b).count() as u32
+    }
+
+    fn set_state(&mut self, sale: u32, new: SaleState) {
+        let x = &mut self.sales[sale as usize];
+        let old = x.state;
+        x.state = new;
+        let n = &mut self.nodes[x.node as usize];
+        if old == SaleState::Filled {
+            n.filled_count -= 1;
+        }
+        if new == SaleState::Filled {
+            n.filled_count += 1;
+        }
+    }
+
+    /// A request stops being active: its filled slots leave the count.
+    fn deactivate(&mut self, req: u32, state: ReqState) {
+        let r = &mut self.requests[req as usize];
+        debug_assert!(r.active());
+        self.active_filled -= r.filled as u64;
+        r.state = state;
+    }
+
+    /// Reserves bytes and collateral for a new sale in Downloading.
+    fn open_sale(
+        &mut self,
+        node: u32,
+        req: u32,
+        slot: u32,
+        collateral: u128,
+        exp_repair: bool,
+    ) -> u32 {
+        let slot_size = self.requests[req as usize].layout.slot_size_bytes;
+        let n = &mut self.nodes[node as usize];
+        n.avail_free_bytes -= slot_size;
+        n.reserved_bytes += slot_size;
+        n.collateral_left -= collateral;
+        if !exp_repair {
+            n.workers_busy += 1;
+        }
+        let id = self.sales.len() as u32;
+        n.sales.push(id);
+        self.sales.push(Sale {
+            node,
+            request: req,
+            slot,
+            state: SaleState::Downloading,
+            stored_bytes: 0,
+            collateral,
+            fill_period: 0,
+            provable: false,
+            pending_miss: None,
+            exp_repair,
+        });
+        self.requests[req as usize].sales.push(id);
+        id
+    }
+
+    /// Whether a sale holds a reservation in its host's availability.
+    fn charged(state: SaleState) -> bool {
+        matches!(state, SaleState::Downloading | SaleState::Filled)
+    }
+
+    /// Ends a sale: releases its reservation and collateral, drops its data.
+    fn close_sale(
+        &mut self,
+        s: &mut Scheduler<Ev>,
+        sale: u32,
+        return_collateral: bool,
+    ) -> Result<(), Stop> {
+        let (node, req, slot, state, stored, collateral) = {
+            let x = &self.sales[sale as usize];
+            (
+                x.node,
+                x.request,
+                x.slot,
+                x.state,
+                x.stored_bytes,
+                x.collateral,
+            )
+        };
+        if state == SaleState::Done {
+            return Ok(());
+        }
+        let was_downloading = state == SaleState::Downloading;
+        let charged = Self::charged(state);
+        let mut loss = Ok(());
+        if stored > 0 {
+            loss = self.drop_data(s, sale);
+        }
+        if charged {
+            self.release_reservation(sale, return_collateral.then_some(collateral));
+        }
+        self.set_state(sale, SaleState::Done);
+        self.refresh_sale(s, sale)?;
+        let n = &mut self.nodes[node as usize];
+        if let Some(i) = n.sales.iter().position(|&x| x == sale) {
+            n.sales.swap_remove(i);
+        }
+        if was_downloading && !self.sales[sale as usize].exp_repair {
+            n.workers_busy -= 1;
+        }
+        if was_downloading {
+            let sl = &mut self.requests[req as usize].slots[slot as usize];
+            sl.reservations.retain(|&h| h != node);
+        }
+        self.kick(s, node)?;
+        loss
+    }
+
+    /// Gives a charged sale's bytes back to the availability (and the
+    /// collateral, if given). Data it stores stays on disk.
+    fn release_reservation(&mut self, sale: u32, collateral: Option<u128>) {
+        let x = &self.sales[sale as usize];
+        let slot_size = self.requests[x.request as usize].layout.slot_size_bytes;
+        let n = &mut self.nodes[x.node as usize];
+        n.reserved_bytes -= slot_size - x.stored_bytes;
+        n.avail_free_bytes += slot_size;
+        if let Some(c) = collateral {
+            n.collateral_left += c;
+        }
+        // Capacity freed: the queue may try its seen items again.
+        n.queue.paused = false;
+    }
+
+    /// The host leaves the slot (freed, or the request failed): its
+    /// reservation returns to the availability, its collateral is forfeited,
+    /// and the data stays on disk until its TTL, the request's end.
+    fn orphan(&mut self, s: &mut Scheduler<Ev>, sale: u32) -> Result<(), Stop> {
+        self.release_reservation(sale, None);
+        self.sales[sale as usize].collateral = 0;
+        self.set_state(sale, SaleState::Orphan);
+        self.refresh_sale(s, sale)?;
+        let node = self.sales[sale as usize].node;
+        self.kick(s, node)
+    }
+
+    /// The sale's host no longer stores its data.
+    fn drop_data(&mut self, s: &mut Scheduler<Ev>, sale: u32) -> Result<(), Stop> {
+        let (node, req, slot, stored, state) = {
+            let x = &mut self.sales[sale as usize];
+            let stored = x.stored_bytes;
+            x.stored_bytes = 0;
+            (x.node, x.request, x.slot, stored, x.state)
+        };
+        if stored == 0 {
+            return Ok(());
+        }
+        let n = &mut self.nodes[node as usize];
+        n.used_bytes -= stored;
+        if Self::charged(state) {
+            // The reservation is still held: the bytes go back to reserved.
+            n.reserved_bytes += stored;
+        }
+        let r = &mut self.requests[req as usize];
+        r.holders[slot as usize] -= 1;
+        if r.holders[slot as usize] == 0 {
+            r.alive_indices -= 1;
+        }
+        self.refresh_sale(s, sale)?;
+        self.check_loss(s.now(), req)
+    }
+
+    fn check_loss(&mut self, now: SimTime, req: u32) -> Result<(), Stop> {
+        let r = &mut self.requests[req as usize];
+        if r.lost
+            || !r.active()
+            || r.client_has_data
+            || r.alive_indices >= r.layout.k
+            || !r.ever_started
+        {
+            return Ok(());
+        }
+        r.lost = true;
+        let bytes = r.dataset_bytes;
+        self.c.datasets_lost += 1;
+        self.c.bytes_lost += bytes;
+        self.c.first_loss.get_or_insert(now);
+        self.trace(
+            now,
+            TraceKind::DatasetLost,
+            None,
+            Some(req),
+            None,
+            Some(bytes),
+        );
+        if self.cfg.run.stop_on_data_loss {
+            return Err(Stop::DataLoss);
+        }
+        Ok(())
+    }
+
+    fn on_fill_ready(&mut self, s: &mut Scheduler<Ev>, sale: u32) -> Result<(), Stop> {
+        let now = s.now();
+        let (node, req, slot, state) = {
+            let x = &self.sales[sale as usize];
+            (x.node, x.request, x.slot, x.state)
+        };
+        if state != SaleState::Downloading {
+            return Ok(()); // aborted meanwhile
+        }
+        let r = &self.requests[req as usize];
+        if !r.active() || r.slots[slot as usize].host_sale.is_some() || r.lost {
+            // Errored: another host filled it first, or the request is over.
+            self.c.fill_errored += 1;
+            return self.close_sale(s, sale, true);
+        }
+        self.fill(s, sale, now)?;
+        // The worker is free again.
+        let n = &mut self.nodes[node as usize];
+        if !self.sales[sale as usize].exp_repair {
+            n.workers_busy -= 1;
+        }
+        self.kick(s, node)
+    }
+
+    fn fill(&mut self, s: &mut Scheduler<Ev>, sale: u32, now: SimTime) -> Result<(), Stop> {
+        let (node, req, slot) = {
+            let x = &self.sales[sale as usize];
+            (x.node, x.request, x.slot)
+        };
+        let fill_period = self.period_of(now);
+        let data = self.requests[req as usize].layout.slot_data_bytes;
+        self.set_state(sale, SaleState::Filled);
+        {
+            let x = &mut self.sales[sale as usize];
+            x.stored_bytes = data;
+            x.fill_period = fill_period;
+        }
+        self.active_filled += 1;
+        let n = &mut self.nodes[node as usize];
+        n.used_bytes += data;
+        n.reserved_bytes -= data;
+        let r = &mut self.requests[req as usize];
+        let sl = &mut r.slots[slot as usize];
+        sl.host_sale = Some(sale);
+        sl.reservations.clear();
+        sl.missed = 0;
+        let freed_at = sl.freed_at.take();
+        r.filled += 1;
+        r.holders[slot as usize] += 1;
+        if r.holders[slot as usize] == 1 {
+            r.alive_indices += 1;
+        }
+        self.c.slots_filled += 1;
+        if let Some(f) = freed_at {
+            self.c.slots_repaired += 1;
+            self.c.repair_time_sum_s += now.saturating_since(f).as_secs_f64();
+            self.c.repair_time_n += 1;
+        }
+        for n in &mut self.nodes {
+            n.queue.remove_slot(req, slot);
+        }
+        self.trace(
+            now,
+            TraceKind::SlotFilled,
+            Some(node),
+            Some(req),
+            Some(slot),
+            Some(data),
+        );
+        let r = &mut self.requests[req as usize];
+        if r.state == ReqState::New {
+            self.pending_new_bytes -= r.layout.slot_size_bytes;
+        }
+        if r.state == ReqState::New && r.filled as usize == r.slots.len() {
+            r.state = ReqState::Started;
+            r.ever_started = true;
+            r.client_has_data = self.cfg.workload.client_keeps_data_always;
+            let created = r.created;
+            self.requests_new -= 1;
+            self.requests_started += 1;
+            self.c.started += 1;
+            self.c.fill_time_sum_s += now.saturating_since(created).as_secs_f64();
+            self.c.fill_time_n += 1;
+            for n in &mut self.nodes {
+                n.queue.remove_request(req);
+            }
+            self.trace(now, TraceKind::RequestStarted, None, Some(req), None, None);
+        }
+        self.refresh_sale(s, sale)
+    }
+
+    /// The slot leaves its host (validator, or loss noticed at once).
+    fn free_slot(&mut self, s: &mut Scheduler<Ev>, req: u32, slot: u32) -> Result<(), Stop> {
+        let now = s.now();
+        let sale = {
+            let sl = &mut self.requests[req as usize].slots[slot as usize];
+            let Some(sale) = sl.host_sale.take() else {
+                return Ok(());
+            };
+            sl.missed = 0;
+            sl.freed_at = Some(now);
+            sl.reservations.clear();
+            sale
+        };
+        let node = self.sales[sale as usize].node;
+        self.requests[req as usize].filled -= 1;
+        self.active_filled -= 1;
+        self.c.slots_freed += 1;
+        self.trace(
+            now,
+            TraceKind::SlotFreed,
+            Some(node),
+            Some(req),
+            Some(slot),
+            None,
+        );
+        match self.sales[sale as usize].state {
+            SaleState::Filled => self.orphan(s, sale)?,
+            SaleState::Zombie => {
+                self.close_sale(s, sale, false)?;
+            }
+            _ => {}
+        }
+        let r = &self.requests[req as usize];
+        if r.state == ReqState::New {
+            self.pending_new_bytes += r.layout.slot_size_bytes;
+        }
+        let max_loss = self.cfg.workload.tolerance;
+        if r.state == ReqState::Started && r.slots.len() as u32 - r.filled > max_loss {
+            return self.fail_request(s, req);
+        }
+        if !r.active() {
+            return Ok(());
+        }
+        match self.cfg.repair.model {
+            RepairModel::Market => self.announce(s, req, &[slot], true),
+            RepairModel::Exponential { .. } => self.start_exp_repair(s, req, slot),
+        }
+    }
+
+    fn fail_request(&mut self, s: &mut Scheduler<Ev>, req: u32) -> Result<(), Stop> {
+        let now = s.now();
+        self.deactivate(req, ReqState::Failed);
+        self.requests_started -= 1;
+        self.c.failed += 1;
+        self.c.first_failure.get_or_insert(now);
+        self.trace(now, TraceKind::RequestFailed, None, Some(req), None, None);
+        for n in &mut self.nodes {
+            n.queue.remove_request(req);
+        }
+        // Hosts stop: downloads abort; data stays until its TTL (the request end).
+        let sales = self.requests[req as usize].sales.clone();
+        for sale in sales {
+            match self.sales[sale as usize].state {
+                SaleState::Downloading => {
+                    self.c.fill_errored += 1;
+                    self.close_sale(s, sale, true)?
+                }
+                SaleState::Filled => self.orphan(s, sale)?,
+                SaleState::Zombie => self.close_sale(s, sale, false)?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn on_expiry(&mut self, s: &mut Scheduler<Ev>, req: u32) -> Result<(), Stop> {
+        if self.requests[req as usize].state != ReqState::New {
+            return Ok(());
+        }
+        let now = s.now();
+        self.deactivate(req, ReqState::Cancelled);
+        let r = &self.requests[req as usize];
+        let unfilled = r.slots.len() as u64 - r.filled as u64;
+        self.pending_new_bytes -= unfilled * r.layout.slot_size_bytes;
+        self.requests_new -= 1;
+        self.c.cancelled += 1;
+        self.trace(
+            now,
+            TraceKind::RequestCancelled,
+            None,
+            Some(req),
+            None,
+            None,
+        );
+        for n in &mut self.nodes {
+            n.queue.remove_request(req);
+        }
+        self.end_sales(s, req)
+    }
+
+    /// Every sale of a request ends now (payout or cleanup).
+    fn end_sales(&mut self, s: &mut Scheduler<Ev>, req: u32) -> Result<(), Stop> {
+        let sales = self.requests[req as usize].sales.clone();
+        for sale in sales {
+            if self.sales[sale as usize].state == SaleState::Downloading {
+                self.c.fill_errored += 1;
+            }
+            self.close_sale(s, sale, true)?;
+        }
+        for sl in &mut self.requests[req as usize].slots {
+            sl.host_sale = None;
+            sl.reservations.clear();
+        }
+        self.requests[req as usize].filled = 0;
+        Ok(())
+    }
+
+    fn on_end(&mut self, s: &mut Scheduler<Ev>, req: u32) -> Result<(), Stop> {
+        let now = s.now();
+        let state = self.requests[req as usize].state;
+        match state {
+            ReqState::Started if self.cfg.workload.renew && !self.requests[req as usize].lost => {
+                let d = self.cfg.workload.duration;
+                let r = &mut self.requests[req as usize];
+                r.end_at = r.end_at.saturating_add(d);
+                let end = r.end_at;
+                self.c.renewals += 1;
+                self.trace(now, TraceKind::RequestRenewed, None, Some(req), None, None);
+                s.schedule_at(end, Ev::End { request: req })?;
+                // Data of hosts that left the slots expires with the old term.
+                let sales = self.requests[req as usize].sales.clone();
+                for sale in sales {
+                    if self.sales[sale as usize].state == SaleState::Orphan {
+                        self.close_sale(s, sale, false)?;
+                    }
+                }
+                Ok(())
+            }
+            ReqState::Started | ReqState::New => {
+                if state == ReqState::Started {
+                    self.requests_started -= 1;
+                } else {
+                    self.requests_new -= 1;
+                }
+                self.deactivate(req, ReqState::Finished);
+                self.c.finished += 1;
+                self.trace(now, TraceKind::RequestFinished, None, Some(req), None, None);
+                for n in &mut self.nodes {
+                    n.queue.remove_request(req);
+                }
+                self.end_sales(s, req)
+            }
+            // Failed or cancelled: what is left on disk expires now (block TTL).
+            _ => self.end_sales(s, req),
+        }
+    }
+
+    fn schedule_retry(
+        &mut self,
+        s: &mut Scheduler<Ev>,
+        req: u32,
+        slot: u32,
+        after: SimDuration,
+    ) -> Result<(), Stop> {
+        let sl = &mut self.requests[req as usize].slots[slot as usize];
+        if !sl.retry_pending {
+            sl.retry_pending = true;
+            s.schedule_in(after, Ev::RepairRetry { request: req, slot })?;
+        }
+        Ok(())
+    }
+
+    fn on_repair_retry(&mut self, s: &mut Scheduler<Ev>, req: u32, slot: u32) -> Result<(), Stop> {
+        self.requests[req as usize].slots[slot as usize].retry_pending = false;
+        let r = &self.requests[req as usize];
+        if !r.active() || r.slots[slot as usize].host_sale.is_some() || r.lost {
+            return Ok(());
+        }
+        match self.cfg.repair.model {
+            RepairModel::Market => self.announce(s, req, &[slot], true),
+            RepairModel::Exponential { .. } => self.start_exp_repair(s, req, slot),
+        }
+    }
+
+    // ------------------------------------------------------------ exponential repair
+
+    fn start_exp_repair(&mut self, s: &mut Scheduler<Ev>, req: u32, slot: u32) -> Result<(), Stop> {
+        let RepairModel::Exponential { mean } = self.cfg.repair.model else {
+            return Ok(());
+        };
+        let r = &self.requests[req as usize];
+        if !r.active() || r.lost || r.slots[slot as usize].host_sale.is_some() {
+            return Ok(());
+        }
+        if self.cfg.repair.serial && r.repairs_active > 0 {
+            if !r.repairs_waiting.contains(&slot) {
+                self.requests[req as usize].repairs_waiting.push_back(slot);
+            }
+            return Ok(());
+        }
+        let slot_size = r.layout.slot_size_bytes;
+        let eligible: Vec<u32> = (0..self.nodes.len() as u32)
+            .filter(|&n| {
+                let node = &self.nodes[n as usize];
+                node.up()
+                    && node.avail_free_bytes >= slot_size
+                    && !r.sales.iter().any(|&x| {
+                        let sx = &self.sales[x as usize];
+                        sx.node == n && sx.state != SaleState::Done
+                    })
+            })
+            .collect();
+        if eligible.is_empty() {
+            return self.schedule_retry(s, req, slot, mean);
+        }
+        let node = eligible[self.repair_rng.below(eligible.len() as u64) as usize];
+        let collateral = r.collateral_per_slot
+            * (100 - self.cfg.marketplace.repair_reward_percentage as u128)
+            / 100;
+        let collateral = collateral.min(self.nodes[node as usize].collateral_left);
+        let sale = self.open_sale(node, req, slot, collateral, true);
+        self.requests[req as usize].repairs_active += 1;
+        self.c.repair_bytes += r_bytes(&self.requests[req as usize]);
+        let d = SimDuration::from_secs_f64(self.repair_rng.exponential(mean.as_secs_f64()));
+        s.schedule_in(d, Ev::RepairDone { sale })?;
+        Ok(())
+    }
+
+    fn on_repair_done(&mut self, s: &mut Scheduler<Ev>, sale: u32) -> Result<(), Stop> {
+        let now = s.now();
+        let (req, slot, state) = {
+            let x = &self.sales[sale as usize];
+            (x.request, x.slot, x.state)
+        };
+        if state != SaleState::Downloading {
+            return Ok(()); // aborted; the abort restarted the repair
+        }
+        self.requests[req as usize].repairs_active -= 1;
+        let r = &self.requests[req as usize];
+        if !r.active() || r.lost || r.slots[slot as usize].host_sale.is_some() {
+            self.close_sale(s, sale, true)?;
+        } else {
+            self.fill(s, sale, now)?;
+        }
+        self.next_serial_repair(s, req)
+    }
+
+    fn next_serial_repair(&mut self, s: &mut Scheduler<Ev>, req: u32) -> Result<(), Stop> {
+        if self.cfg.repair.serial && self.requests[req as usize].repairs_active == 0 {
+            if let Some(next) = self.requests[req as usize].repairs_waiting.pop_front() {
+                return self.start_exp_repair(s, req, next);
+            }
+        }
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ faults
+
+    fn on_fault_fire(
+        &mut self,
+        s: &mut Scheduler<Ev>,
+        process: u32,
+        target: u32,
+    ) -> Result<(), Stop> {
+        let fault = self.cfg.faults[process as usize].clone();
+        let duration = self.draw_fault_duration(process, target);
+        match fault.target {
+            FaultTarget::Nodes { .. } => {
+                if self.nodes[target as usize].gone {
+                    return Ok(());
+                }
+                match fault.kind {
+                    FaultKind::Outage => {
+                        self.node_down(s, target)?;
+                        s.schedule_in(
+                            duration,
+                            Ev::OutageEnd {
+                                node: target,
+                                process,
+                            },
+                        )?;
+                    }
+                    FaultKind::DiskLoss { replace } => {
+                        self.disk_loss(s, target)?;
+                        if replace {
+                            s.schedule_in(
+                                duration,
+                                Ev::DiskReplaced {
+                                    node: target,
+                                    process,
+                                },
+                            )?;
+                        } else {
+                            self.node_leaves(s, target)?;
+                        }
+                    }
+                    FaultKind::Churn => self.node_leaves(s, target)?,
+                }
+            }
+            FaultTarget::Domains { level } => {
+                let members = self.domains[level][target as usize].clone();
+                match fault.kind {
+                    FaultKind::Outage => {
+                        for &n in &members {
+                            if !self.nodes[n as usize].gone {
+                                self.node_down(s, n)?;
+                            }
+                        }
+                        s.schedule_in(
+                            duration,
+                            Ev::DomainOutageEnd {
+                                level: level as u32,
+                                domain: target,
+                                process,
+                            },
+                        )?;
+                    }
+                    FaultKind::DiskLoss { replace } => {
+                        for &n in &members {
+                            if self.nodes[n as usize].gone {
+                                continue;
+                            }
+                            self.disk_loss(s, n)?;
+                            if replace {
+                                s.schedule_in(
+                                    duration,
+                                    Ev::DiskReplaced {
+                                        node: n,
+                                        process: NO_PROCESS,
+                                    },
+                                )?;
+                            } else {
+                                self.node_leaves(s, n)?;
+                            }
+                        }
+                        if replace {
+                            // The domain's next fault counts from its return.
+                            let interval = self.cfg.faults[process as usize]
+                                .interval_s
+                                .sample(&mut self.fault_streams[process as usize][target as usize]);
+                            let at = s
+                                .now()
+                                .saturating_add(duration)
+                                .saturating_add(SimDuration::from_secs_f64(interval));
+                            if at <= self.horizon {
+                                s.schedule_at(at, Ev::FaultFire { process, target })?;
+                            }
+                        }
+                    }
+                    FaultKind::Churn => {
+                        for &n in &members {
+                            if !self.nodes[n as usize].gone {
+                                self.node_leaves(s, n)?;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn on_scheduled(&mut self, s: &mut Scheduler<Ev>, index: u32) -> Result<(), Stop> {
+        let f = self.cfg.scheduled_faults[index as usize].clone();
+        let members: Vec<u32> = match f.target {
+            ScheduledTarget::Node(n) => vec![n],
+            ScheduledTarget::Domain(l, d) => self.domains[l][d as usize].clone(),
+        };
+        if let (FaultKind::Outage, ScheduledTarget::Domain(l, d)) = (f.kind, f.target) {
+            for &n in &members {
+                if !self.nodes[n as usize].gone {
+                    self.node_down(s, n)?;
+                }
+            }
+            return s
+                .schedule_in(
+                    f.duration,
+                    Ev::DomainOutageEnd {
+                        level: l as u32,
+                        domain: d,
+                        process: NO_PROCESS,
+                    },
+                )
+                .map(|_| ())
+                .map_err(Stop::from);
+        }
+        for n in members {
+            if self.nodes[n as usize].gone {
+                continue;
+            }
+            match f.kind {
+                FaultKind::Outage => {
+                    self.node_down(s, n)?;
+                    s.schedule_in(
+                        f.duration,
+                        Ev::OutageEnd {
+                            node: n,
+                            process: NO_PROCESS,
+                        },
+                    )?;
+                }
+                FaultKind::DiskLoss { replace } => {
+                    self.disk_loss(s, n)?;
+                    if replace {
+                        s.schedule_in(
+                            f.duration,
+                            Ev::DiskReplaced {
+                                node: n,
+                                process: NO_PROCESS,
+                            },
+                        )?;
+                    } else {
+                        self.node_leaves(s, n)?;
+                    }
+                }
+                FaultKind::Churn => self.node_leaves(s, n)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// One more reason for the node to be offline.
+    fn node_down(&mut self, s: &mut Scheduler<Ev>, node: u32) -> Result<(), Stop> {
+        let n = &mut self.nodes[node as usize];
+        n.down_causes += 1;
+        if n.down_causes > 1 {
+            return Ok(());
+        }
+        self.trace(s.now(), TraceKind::NodeDown, Some(node), None, None, None);
+        self.went_offline(s, node)
+    }
+
+    /// The node just went offline or left: abort downloads, restart proofs.
+    fn went_offline(&mut self, s: &mut Scheduler<Ev>, node: u32) -> Result<(), Stop> {
+        self.nodes[node as usize].queue.clear();
+        let sales = self.nodes[node as usize].sales.clone();
+        for sale in sales {
+            match self.sales[sale as usize].state {
+                SaleState::Downloading => self.abort_download(s, sale)?,
+                SaleState::Filled | SaleState::Zombie | SaleState::Orphan => {
+                    self.refresh_sale(s, sale)?
+                }
+                SaleState::Done => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn abort_download(&mut self, s: &mut Scheduler<Ev>, sale: u32) -> Result<(), Stop> {
+        let (req, slot, exp) = {
+            let x = &self.sales[sale as usize];
+            (x.request, x.slot, x.exp_repair)
+        };
+        self.c.fill_errored += 1;
+        self.close_sale(s, sale, true)?;
+        if exp {
+            self.requests[req as usize].repairs_active -= 1;
+            self.start_exp_repair(s, req, slot)?;
+            self.next_serial_repair(s, req)?;
+        } else {
+            // The slot may now lack hosts trying it: announce it again later.
+            let r = &self.requests[req as usize];
+            if r.active() && r.slots[slot as usize].host_sale.is_none() {
+                self.schedule_retry(s, req, slot, self.period())?;
+            }
+        }
+        Ok(())
+    }
+
+    fn node_up(&mut self, s: &mut Scheduler<Ev>, node: u32) -> Result<(), Stop> {
+        let n = &mut self.nodes[node as usize];
+        if n.gone || n.down_causes == 0 {
+            return Ok(());
+        }
+        n.down_causes -= 1;
+        if n.down_causes > 0 {
+            return Ok(());
+        }
+        self.trace(s.now(), TraceKind::NodeUp, Some(node), None, None, None);
+        let sales = self.nodes[node as usize].sales.clone();
+        for sale in sales {
+            if matches!(
+                self.sales[sale as usize].state,
+                SaleState::Filled | SaleState::Zombie
+            ) {
+                self.refresh_sale(s, sale)?;
+            }
+        }
+        self.kick(s, node)
+    }
+
+    /// The node's disk and everything on it is gone; it is offline until a
+    /// new disk arrives. Its local sales are lost; the contract still lists it
+    /// as the host of its slots (zombie) until they are freed.
+    fn disk_loss(&mut self, s: &mut Scheduler<Ev>, node: u32) -> Result<(), Stop> {
+        let now = s.now();
+        self.trace(now, TraceKind::DiskLost, Some(node), None, None, None);
+        self.nodes[node as usize].down_causes += 1;
+        if self.nodes[node as usize].down_causes == 1 {
+            self.trace(now, TraceKind::NodeDown, Some(node), None, None, None);
+        }
+        self.lose_local_state(s, node)
+    }
+
+    fn lose_local_state(&mut self, s: &mut Scheduler<Ev>, node: u32) -> Result<(), Stop> {
+        self.went_offline(s, node)?;
+        let sales = self.nodes[node as usize].sales.clone();
+        let mut to_free = Vec::new();
+        for sale in sales {
+            match self.sales[sale as usize].state {
+                SaleState::Filled => {
+                    self.drop_data(s, sale)?;
+                    // Local bookkeeping is gone with the disk; the bytes return.
+                    self.release_reservation(sale, None);
+                    self.set_state(sale, SaleState::Zombie);
+                    self.refresh_sale(s, sale)?;
+                    let x = &self.sales[sale as usize];
+                    to_free.push((x.request, x.slot));
+                }
+                SaleState::Orphan => self.close_sale(s, sale, false)?,
+                _ => {}
+            }
+        }
+        if self.cfg.repair.detection == Detection::Immediate {
+            for (req, slot) in to_free {
+                if self.requests[req as usize].active() {
+                    self.free_slot(s, req, slot)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn node_leaves(&mut self, s: &mut Scheduler<Ev>, node: u32) -> Result<(), Stop> {
+        if self.nodes[node as usize].gone {
+            return Ok(());
+        }
+        let now = s.now();
+        self.trace(now, TraceKind::NodeLeft, Some(node), None, None, None);
+        self.lose_local_state(s, node)?;
+        let n = &mut self.nodes[node as usize];
+        n.gone = true;
+        n.queue.clear();
+        // Refresh proofs: a gone node can never prove.
+        let sales = n.sales.clone();
+        for sale in sales {
+            self.refresh_sale(s, sale)?;
+        }
+        Ok(())
+    }
+
+    fn on_disk_replaced(
+        &mut self,
+        s: &mut Scheduler<Ev>,
+        node: u32,
+        process: u32,
+    ) -> Result<(), Stop> {
+        if self.nodes[node as usize].gone {
+            return Ok(());
+        }
+        self.node_up(s, node)?;
+        if process != NO_PROCESS {
+            self.schedule_fault(s, process, node)?;
+        }
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ sampling
+
+    fn fleet_sample(&mut self, now: SimTime) -> FleetSample {
+        let mut f = FleetSample {
+            time_s: now.as_secs_f64(),
+            ..FleetSample::default()
+        };
+        for n in &self.nodes {
+            if n.gone {
+                f.nodes_gone += 1;
+                continue;
+            }
+            if n.up() {
+                f.nodes_up += 1;
+            } else {
+                f.nodes_down += 1;
+            }
+            f.quota_bytes += n.quota_bytes;
+            f.offered_bytes += n.offered_bytes;
+            f.codex_repostore_bytes_reserved += n.reserved_bytes;
+            f.codex_repostore_bytes_used += n.used_bytes;
+        }
+        f.slots_filled = self.active_filled;
+        f.requests_new = self.requests_new;
+        f.requests_started = self.requests_started;
+        let c = &self.c;
+        f.codex_purchases_submitted_total = c.submitted;
+        f.codex_purchases_started_total = c.started;
+        f.codex_purchases_finished_total = c.finished;
+        f.codex_purchases_cancelled_total = c.cancelled;
+        f.codex_purchases_failed_total = c.failed;
+        f.renewals_total = c.renewals;
+        f.slots_filled_total = c.slots_filled;
+        f.slots_freed_total = c.slots_freed;
+        f.slots_repaired_total = c.slots_repaired;
+        f.proofs_required_total = c.proofs_required;
+        f.proofs_missed_total = c.proofs_missed;
+        f.slashes_total = c.slashes;
+        f.datasets_lost_total = c.datasets_lost;
+        f.bytes_lost_total = c.bytes_lost;
+        f.fill_bytes_total = c.fill_bytes;
+        f.repair_bytes_total = c.repair_bytes;
+        f
+    }
+
+    /// Aggregated mode: draws the proofs required and submitted since the
+    /// last sample from the integral of the provable slots' requirement.
+    fn draw_required_proofs(&mut self, now: SimTime) {
+        if self.cfg.run.proof_mode != ProofMode::Aggregated {
+            return;
+        }
+        self.accumulate_provable(now);
+        let per = self.period().as_nanos() as f64;
+        let mean = self.provable_area / per;
+        let var = self.provable_var_area / per;
+        self.provable_area = 0.0;
+        self.provable_var_area = 0.0;
+        if mean <= 0.0 {
+            return;
+        }
+        let draw = if mean < 30.0 {
+            // Poisson by inversion (mean small): exact enough for a count.
+            let mut k = 0u64;
+            let mut p = (-mean).exp();
+            let mut cdf = p;
+            let u = self.proof_count_rng.uniform01();
+            while u > cdf && k < 10_000 {
+                k += 1;
+                p *= mean / k as f64;
+                cdf += p;
+            }
+            k as f64
+        } else {
+            let z = statrs::distribution::ContinuousCDF::inverse_cdf(
+                &statrs::distribution::Normal::standard(),
+                self.proof_count_rng.uniform01_open0().min(1.0 - 1e-16),
+            );
+            (mean + z * var.sqrt()).round().max(0.0)
+        };
+        self.c.proofs_required += draw as u64;
+    }
+
+    fn emit_sample(&mut self, now: SimTime) {
+        self.draw_required_proofs(now);
+        let f = self.fleet_sample(now);
+        self.sink.fleet(&f);
+        if self.cfg.run.per_node_series {
+            for (i, n) in self.nodes.iter().enumerate() {
+                let filled = n.filled_count;
+                self.sink.node(&NodeSample {
+                    time_s: now.as_secs_f64(),
+                    node: i as u32,
+                    group: self.cfg.node_groups[n.group as usize].name.clone(),
+                    up: n.up() as u8,
+                    quota_bytes: if n.gone { 0 } else { n.quota_bytes },
+                    offered_bytes: if n.gone { 0 } else { n.offered_bytes },
+                    codex_repostore_bytes_reserved: n.reserved_bytes,
+                    codex_repostore_bytes_used: n.used_bytes,
+                    slots: filled,
+                });
+            }
+        }
+    }
+
+    fn on_sample(&mut self, s: &mut Scheduler<Ev>) -> Result<(), Stop> {
+        let now = s.now();
+        if now >= self.next_full_check {
+            self.check(now)
+                .map_err(|m| Stop::Error(self.invariant(now, m)))?;
+            self.next_full_check = now.saturating_add(FULL_CHECK_INTERVAL);
+        }
+        self.emit_sample(now);
+        let next = now.saturating_add(self.cfg.run.series_interval);
+        if next <= self.horizon {
+            s.schedule_at(next, Ev::Sample)?;
+        } else if now < self.horizon {
+            s.schedule_at(self.horizon, Ev::Sample)?;
+        }
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ checkers
+
+    /// Every invariant of the model. A failure is a simulator bug.
+    fn check(&self, now: SimTime) -> Result<(), String> {
+        if now < self.last_time {
+            return Err(format!(
+                "simulated time went back from {} to {now}",
+                self.last_time
+            ));
+        }
+        for (i, n) in self.nodes.iter().enumerate() {
+            let (mut charged, mut stored, mut orphaned, mut filled, mut downloading) =
+                (0u64, 0u64, 0u64, 0u32, 0u32);
+            for &x in &n.sales {
+                let sx = &self.sales[x as usize];
+                if sx.node != i as u32 {
+                    return Err(format!("node {i} lists sale {x} of node {}", sx.node));
+                }
+                match sx.state {
+                    SaleState::Done => return Err(format!("node {i} lists finished sale {x}")),
+                    SaleState::Zombie => {
+                        if sx.stored_bytes != 0 {
+                            return Err(format!("zombie sale {x} stores data"));
+                        }
+                    }
+                    SaleState::Orphan => orphaned += sx.stored_bytes,
+                    SaleState::Downloading | SaleState::Filled => {
+                        charged += self.requests[sx.request as usize].layout.slot_size_bytes;
+                        if sx.state == SaleState::Filled {
+                            filled += 1;
+                        } else if !sx.exp_repair {
+                            downloading += 1;
+                        }
+                    }
+                }
+                stored += sx.stored_bytes;
+            }
+            if n.used_bytes != stored {
+                return Err(format!(
+                    "node {i}: used {} bytes but its sales store {stored}",
+                    n.used_bytes
+                ));
+            }
+            if n.used_bytes + n.reserved_bytes != charged + orphaned {
+                return Err(format!(
+                    "node {i}: used {} + reserved {} != {charged} bytes reserved by its sales + {orphaned} bytes awaiting deletion",
+                    n.used_bytes, n.reserved_bytes
+                ));
+            }
+            if n.used_bytes + n.reserved_bytes > n.quota_bytes {
+                return Err(format!(
+                    "node {i}: used {} + reserved {} exceeds the quota {}",
+                    n.used_bytes, n.reserved_bytes, n.quota_bytes
+                ));
+            }
+            if n.offered_bytes - n.avail_free_bytes != charged {
+                return Err(format!(
+                    "node {i}: availability used {} != {charged} bytes reserved by its sales",
+                    n.offered_bytes - n.avail_free_bytes
+                ));
+            }
+            if filled != n.filled_count {
+                return Err(format!(
+                    "node {i}: filled count {} != {filled}",
+                    n.filled_count
+                ));
+            }
+            if downloading != n.workers_busy || n.workers_busy > n.workers {
+                return Err(format!(
+                    "node {i}: {} workers busy, {downloading} downloads, {} workers",
+                    n.workers_busy, n.workers
+                ));
+            }
+        }
+        let mut active_filled = 0u64;
+        let mut holders: Vec<u16> = Vec::new();
+        for (ri, r) in self.requests.iter().enumerate() {
+            if !r.active() {
+                continue;
+            }
+            active_filled += r.filled as u64;
+            let filled = r.slots.iter().filter(|s| s.host_sale.is_some()).count() as u32;
+            if filled != r.filled {
+                return Err(format!(
+                    "request {ri}: filled {} but {filled} slots have hosts",
+                    r.filled
+                ));
+            }
+            holders.clear();
+            holders.resize(r.slots.len(), 0);
+            for &x in &r.sales {
+                let sx = &self.sales[x as usize];
+                if sx.stored_bytes > 0 {
+                    holders[sx.slot as usize] += 1;
+                }
+            }
+            if holders != r.holders {
+                return Err(format!(
+                    "request {ri}: holder counts {:?} != {holders:?}",
+                    r.holders
+                ));
+            }
+            let alive = holders.iter().filter(|&&h| h > 0).count() as u32;
+            if alive != r.alive_indices {
+                return Err(format!(
+                    "request {ri}: alive indices {} != {alive}",
+                    r.alive_indices
+                ));
+            }
+            for (si, sl) in r.slots.iter().enumerate() {
+                if let Some(x) = sl.host_sale {
+                    let sx = &self.sales[x as usize];
+                    // The back-pointer also rules out one sale hosting two slots.
+                    if sx.request != ri as u32 || sx.slot != si as u32 {
+                        return Err(format!(
+                            "slot {ri}/{si} points at sale {x} of {}/{}",
+                            sx.request, sx.slot
+                        ));
+                    }
+                    if !matches!(sx.state, SaleState::Filled | SaleState::Zombie) {
+                        return Err(format!("slot {ri}/{si} host sale {x} is {:?}", sx.state));
+                    }
+                }
+                if sl.reservations.len() > self.cfg.marketplace.max_reservations_per_slot as usize {
+                    return Err(format!(
+                        "slot {ri}/{si} has {} reservations",
+                        sl.reservations.len()
+                    ));
+                }
+            }
+        }
+        if active_filled != self.active_filled {
+            return Err(format!(
+                "filled slots {} != {active_filled} counted",
+                self.active_filled
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn r_bytes(r: &Request) -> u64 {
+    r.layout.slot_data_bytes * r.layout.k as u64
+}
+
+impl Handler<Ev> for Model<'_> {
+    type Error = Stop;
+
+    fn handle(&mut self, s: &mut Scheduler<Ev>, id: EventId, e: Ev) -> Result<(), Stop> {
+        self.current_event = Some(e);
+        let now = s.now();
+        match e {
+            Ev::Sample => self.on_sample(s)?,
+            Ev::Arrival => self.on_arrival(s, false)?,
+            Ev::FixedArrival => self.on_arrival(s, true)?,
+            Ev::FaultFire { process, target } => self.on_fault_fire(s, process, target)?,
+            Ev::OutageEnd { node, process } => {
+                self.node_up(s, node)?;
+                if process != NO_PROCESS && !self.nodes[node as usize].gone {
+                    self.schedule_fault(s, process, node)?;
+                }
+            }
+            Ev::DomainOutageEnd {
+                level,
+                domain,
+                process,
+            } => {
+                let members = self.domains[level as usize][domain as usize].clone();
+                for n in members {
+                    self.node_up(s, n)?;
+                }
+                if process != NO_PROCESS {
+                    self.schedule_fault(s, process, domain)?;
+                }
+            }
+            Ev::DiskReplaced { node, process } => self.on_disk_replaced(s, node, process)?,
+            Ev::Scheduled { index } => self.on_scheduled(s, index)?,
+            Ev::Expiry { request } => self.on_expiry(s, request)?,
+            Ev::End { request } => self.on_end(s, request)?,
+            Ev::Work { node } => self.on_work(s, node)?,
+            Ev::FillReady { sale } => self.on_fill_ready(s, sale)?,
+            Ev::Missed { sale, chain } => self.on_missed(s, id, sale, chain)?,
+            Ev::PeriodTick => self.on_period_tick(s)?,
+            Ev::RepairDone { sale } => self.on_repair_done(s, sale)?,
+            Ev::RepairRetry { request, slot } => self.on_repair_retry(s, request, slot)?,
+        }
+        if self.check_every_event {
+            self.check(now)
+                .map_err(|m| Stop::Error(self.invariant(now, m)))?;
+        }
+        self.last_time = now;
+        Ok(())
+    }
+}

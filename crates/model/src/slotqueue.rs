@@ -1,0 +1,191 @@
+//! A host's slot queue (nim-codex `codex/sales/slotqueue.nim`).
+//!
+//! Items are slots the host may try to fill. The queue holds at most
+//! `capacity` items; when full, the lowest-priority item is dropped. Priority,
+//! highest first: not yet seen; higher profitability (duration x price x slot
+//! size); lower collateral; later expiry; then first pushed. A re-added item is
+//! marked seen; popping a seen item pauses the queue until something new
+//! arrives or capacity is freed.
+
+/// One slot waiting in a queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueueItem {
+    /// The request.
+    pub request: u32,
+    /// The slot index.
+    pub slot: u32,
+    /// Collateral the host would put up.
+    pub collateral: u128,
+    /// duration x price x slot size.
+    pub profitability: u128,
+    /// When the request expires, nanoseconds.
+    pub expiry_ns: u64,
+    /// Whether the host has already looked at it.
+    pub seen: bool,
+    /// Order of arrival, for ties.
+    pub seq: u64,
+}
+
+impl QueueItem {
+    /// Sort key: smaller is better.
+    fn key(
+        &self,
+    ) -> (
+        bool,
+        std::cmp::Reverse<u128>,
+        u128,
+        std::cmp::Reverse<u64>,
+        u64,
+    ) {
+        (
+            self.seen,
+            std::cmp::Reverse(self.profitability),
+            self.collateral,
+            std::cmp::Reverse(self.expiry_ns),
+            self.seq,
+        )
+    }
+}
+
+/// A bounded priority queue of slots, kept sorted best first.
+#[derive(Clone, Debug, Default)]
+pub struct SlotQueue {
+    items: std::collections::VecDeque<QueueItem>,
+    capacity: usize,
+    /// Paused after popping a seen item, until something new arrives.
+    pub paused: bool,
+    next_seq: u64,
+}
+
+impl SlotQueue {
+    /// An empty queue of the given capacity.
+    pub fn new(capacity: usize) -> Self {
+        SlotQueue {
+            items: std::collections::VecDeque::new(),
+            capacity,
+            paused: false,
+            next_seq: 0,
+        }
+    }
+
+    /// Items waiting.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Adds an item (replacing an equal slot already queued); drops the
+    /// lowest-priority item when over capacity. Unpauses on a new item.
+    pub fn push(&mut self, mut item: QueueItem) {
+        item.seq = self.next_seq;
+        self.next_seq += 1;
+        let id = (item.request, item.slot);
+        if let Some(i) = self.items.iter().position(|i| (i.request, i.slot) == id) {
+            self.items.remove(i);
+        }
+        if !item.seen {
+            self.paused = false;
+        }
+        let key = item.key();
+        let at = self.items.partition_point(|i| i.key() < key);
+        self.items.insert(at, item);
+        if self.items.len() > self.capacity {
+            self.items.pop_back();
+        }
+    }
+
+    /// Takes out the highest-priority item. Popping a seen item pauses the
+    /// queue (the item is returned, to be tried once more).
+    pub fn pop(&mut self) -> Option<QueueItem> {
+        if self.paused {
+            return None;
+        }
+        let item = self.items.pop_front()?;
+        if item.seen {
+            self.paused = true;
+        }
+        Some(item)
+    }
+
+    /// Removes every item of a request (filled, cancelled, failed).
+    pub fn remove_request(&mut self, request: u32) {
+        if self.items.iter().any(|i| i.request == request) {
+            self.items.retain(|i| i.request != request);
+        }
+    }
+
+    /// Removes one slot (filled, or its reservations are full).
+    pub fn remove_slot(&mut self, request: u32, slot: u32) {
+        // At most one item per slot: `push` replaces duplicates.
+        if let Some(i) = self
+            .items
+            .iter()
+            .position(|i| i.request == request && i.slot == slot)
+        {
+            self.items.remove(i);
+        }
+    }
+
+    /// Drops everything (the node restarted).
+    pub fn clear(&mut self) {
+        self.items.clear();
+        self.paused = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(request: u32, profitability: u128, seen: bool) -> QueueItem {
+        QueueItem {
+            request,
+            slot: 0,
+            collateral: 10,
+            profitability,
+            expiry_ns: 0,
+            seen,
+            seq: 0,
+        }
+    }
+
+    #[test]
+    fn priority_and_capacity() {
+        let mut q = SlotQueue::new(2);
+        q.push(item(1, 5, false));
+        q.push(item(2, 9, false));
+        q.push(item(3, 1, false)); // dropped: least profitable
+        assert_eq!(q.len(), 2);
+        assert_eq!(q.pop().unwrap().request, 2);
+        assert_eq!(q.pop().unwrap().request, 1);
+        assert!(q.pop().is_none());
+    }
+
+    #[test]
+    fn unseen_before_seen_and_seen_pauses() {
+        let mut q = SlotQueue::new(10);
+        q.push(item(1, 100, true));
+        q.push(item(2, 1, false));
+        assert_eq!(q.pop().unwrap().request, 2);
+        assert_eq!(q.pop().unwrap().request, 1);
+        assert!(q.paused);
+        q.push(item(1, 100, true));
+        assert!(q.pop().is_none(), "still paused: nothing new arrived");
+        q.push(item(4, 1, false));
+        assert_eq!(q.pop().unwrap().request, 4);
+    }
+
+    #[test]
+    fn ties_are_first_in_first_out() {
+        let mut q = SlotQueue::new(10);
+        for r in 0..4 {
+            q.push(item(r, 7, false));
+        }
+        let order: Vec<u32> = std::iter::from_fn(|| q.pop().map(|i| i.request)).collect();
+        assert_eq!(order, vec![0, 1, 2, 3]);
+    }
+}
