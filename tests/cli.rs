@@ -1,4 +1,4 @@
-use crate::common::{codexsim, run, write};
+use crate::common::{codexsim, run, write, FLEET};
 
 #[test]
 fn help_lists_the_commands() {
@@ -18,10 +18,14 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn validate_prints_the_resolved_config() {
-    let (code, out, err) = run(codexsim().args(["validate", "configs/minimal.toml"]));
+    let (code, out, err) = run(codexsim().args(["validate", "configs/base-capacity.toml"]));
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("duration_s = \"31536000s\""), "{out}");
-    assert!(err.contains("configs/minimal.toml: ok"), "{err}");
+    assert!(out.contains("duration_s = \"365 days\""), "{out}");
+    assert!(
+        out.contains("proof_period_s = 120"),
+        "defaults are filled in: {out}"
+    );
+    assert!(err.contains("configs/base-capacity.toml: ok"), "{err}");
 }
 
 #[test]
@@ -41,7 +45,11 @@ fn validate_reports_an_unknown_key_with_its_path_and_exits_2() {
 #[test]
 fn validate_reports_every_range_error_at_once() {
     let dir = tempfile::tempdir().unwrap();
-    let p = write(dir.path(), "bad.toml", "[run]\nseed = -4\nduration_s = 0\n");
+    let p = write(
+        dir.path(),
+        "bad.toml",
+        &format!("[run]\nseed = -4\nduration_s = 0\n{FLEET}"),
+    );
     let (code, _, err) = run(codexsim().arg("validate").arg(&p));
     assert_eq!(code, 2);
     assert!(err.contains("2 errors in the configuration"), "{err}");

@@ -250,6 +250,10 @@ pub struct RawFault {
     /// (default true) or leaves.
     #[serde(default = "default_true")]
     pub replace: bool,
+    /// No fault of this process before this time, seconds (a warm-up). The
+    /// first interval counts from here. Default 0.
+    #[serde(default = "default_zero_s")]
+    pub start_s: RawQuantity,
 }
 
 fn default_target() -> String {
@@ -322,6 +326,9 @@ pub struct RawWorkload {
     /// When a request finishes, the dataset's contract is renewed with the
     /// same hosts (a long-lived dataset). Default true.
     pub renew: bool,
+    /// Apply the node REST API's erasure-coding rules (K = nodes - tolerance
+    /// > 1, K >= M). Default true; the textbook chains (K = 1) turn it off.
+    pub codex_rest_rules: bool,
     /// `"until_filled"` (default): the client holds the encoded dataset until
     /// every slot is filled; `"always"`: it keeps a copy for good, so repairs
     /// can always read from it.
@@ -349,6 +356,7 @@ impl Default for RawWorkload {
             price_per_byte_per_s: 1,
             collateral_per_byte: 1,
             renew: true,
+            codex_rest_rules: true,
             client_keeps_data: "until_filled".into(),
         }
     }
@@ -555,6 +563,8 @@ pub struct Fault {
     pub interval_s: Dist,
     /// Outage or replacement time, seconds.
     pub duration_s: Dist,
+    /// The process starts here.
+    pub start: SimDuration,
 }
 
 /// What a scheduled fault hits.
@@ -957,8 +967,15 @@ impl RawScenario {
                 }
             }
             let dur = c.dist(&p("duration_s"), &f.duration_s, Unit::Seconds);
-            if let (Some(kind), Some(level), Some(group), Some(interval_s), Some(duration_s)) =
-                (kind, level, group, interval, dur)
+            let start = c.duration(&p("start_s"), &f.start_s, SimDuration::ZERO);
+            if let (
+                Some(kind),
+                Some(level),
+                Some(group),
+                Some(interval_s),
+                Some(duration_s),
+                Some(start),
+            ) = (kind, level, group, interval, dur, start)
             {
                 faults.push(Fault {
                     kind,
@@ -968,6 +985,7 @@ impl RawScenario {
                     },
                     interval_s,
                     duration_s,
+                    start,
                 });
             }
         }
@@ -1038,12 +1056,18 @@ impl RawScenario {
         if let (Some(n), Some(t)) = (nodes, tolerance) {
             // nim-codex rest/api.nim: tolerance <= nodes, ecK > 1, ecK >= ecM.
             let k = n - t;
-            if t > n || k <= 1 || k < t {
+            if t >= n {
+                c.errors.push(
+                    "workload.tolerance",
+                    t,
+                    format!("must be less than workload.nodes ({n}): K = nodes - tolerance must be at least 1"),
+                );
+            } else if w.codex_rest_rules && (k <= 1 || k < t) {
                 c.errors.push(
                     "workload.tolerance",
                     t,
                     format!(
-                        "with nodes = {n} gives K = {k}, M = {t}: Codex requires tolerance <= nodes, K = nodes - tolerance > 1 and K >= M"
+                        "with nodes = {n} gives K = {k}, M = {t}: the Codex REST API requires K > 1 and K >= M (set workload.codex_rest_rules = false to allow it)"
                     ),
                 );
             }

@@ -218,6 +218,7 @@ struct Request {
     profitability: u128,
     proof: ProofRequirement,
     client_has_data: bool,
+    /// Sales of this request that are not over (Done sales are removed).
     sales: Vec<u32>,
     /// Per slot index: sales whose host stores that slot's data.
     holders: Vec<u16>,
@@ -321,6 +322,8 @@ pub struct Model<'s> {
     requests_new: u64,
     requests_started: u64,
     pending_new_bytes: u64,
+    /// Exponential repair model: slots waiting for an eligible host.
+    exp_waiting: Vec<(u32, u32)>,
     /// Filled slots of active requests.
     active_filled: u64,
     /// Next time a full invariant check runs at a sample.
@@ -429,6 +432,7 @@ impl<'s> Model<'s> {
             requests_new: 0,
             requests_started: 0,
             pending_new_bytes: 0,
+            exp_waiting: Vec::new(),
             active_filled: 0,
             next_full_check: SimTime::ZERO,
             check_every_event: false,
@@ -543,7 +547,8 @@ impl<'s> Model<'s> {
                         continue;
                     }
                 }
-                self.schedule_fault(s, fi as u32, t as u32)?;
+                let start = SimTime::ZERO.saturating_add(self.cfg.faults[fi].start);
+                self.schedule_fault_from(s, start, fi as u32, t as u32)?;
             }
         }
         for (i, f) in self.cfg.scheduled_faults.iter().enumerate() {
@@ -570,9 +575,21 @@ impl<'s> Model<'s> {
         process: u32,
         target: u32,
     ) -> Result<(), Stop> {
+        let now = s.now();
+        self.schedule_fault_from(s, now, process, target)
+    }
+
+    /// Draws a target's next fault: one interval after `from`.
+    fn schedule_fault_from(
+        &mut self,
+        s: &mut Scheduler<Ev>,
+        from: SimTime,
+        process: u32,
+        target: u32,
+    ) -> Result<(), Stop> {
         let dist = &self.cfg.faults[process as usize].interval_s;
         let d = dist.sample(&mut self.fault_streams[process as usize][target as usize]);
-        let at = s.now().saturating_add(SimDuration::from_secs_f64(d));
+        let at = from.saturating_add(SimDuration::from_secs_f64(d));
         if at <= self.horizon {
             s.schedule_at(at, Ev::FaultFire { process, target })?;
         }
@@ -1009,6 +1026,10 @@ impl<'s> Model<'s> {
                 sx.node == node && sx.state != SaleState::Done
             })
         {
+            // Declined for now; it may take it if its own attempt fails.
+            let mut again = item;
+            again.seen = true;
+            self.nodes[node as usize].queue.push(again);
             return Ok(());
         }
         let slot_size = r.layout.slot_size_bytes;
@@ -1184,6 +1205,10 @@ impl<'s> Model<'s> {
         if let Some(i) = n.sales.iter().position(|&x| x == sale) {
             n.sales.swap_remove(i);
         }
+        let rs = &mut self.requests[req as usize].sales;
+        if let Some(i) = rs.iter().position(|&x| x == sale) {
+            rs.swap_remove(i);
+        }
         if was_downloading && !self.sales[sale as usize].exp_repair {
             n.workers_busy -= 1;
         }
@@ -1206,8 +1231,8 @@ impl<'s> Model<'s> {
         if let Some(c) = collateral {
             n.collateral_left += c;
         }
-        // Capacity freed: the queue may try its seen items again.
-        n.queue.paused = false;
+        // The availability got bytes back: seen items are tried again.
+        n.queue.clear_seen();
     }
 
     /// The host leaves the slot (freed, or the request failed): its
@@ -1581,7 +1606,11 @@ impl<'s> Model<'s> {
             })
             .collect();
         if eligible.is_empty() {
-            return self.schedule_retry(s, req, slot, mean);
+            // Wait for a host to come online (see `node_up`).
+            if !self.exp_waiting.contains(&(req, slot)) {
+                self.exp_waiting.push((req, slot));
+            }
+            return Ok(());
         }
         let node = eligible[self.repair_rng.below(eligible.len() as u64) as usize];
         let collateral = r.collateral_per_slot
@@ -1847,6 +1876,9 @@ impl<'s> Model<'s> {
             return Ok(());
         }
         self.trace(s.now(), TraceKind::NodeUp, Some(node), None, None, None);
+        for (req, slot) in std::mem::take(&mut self.exp_waiting) {
+            self.start_exp_repair(s, req, slot)?;
+        }
         let sales = self.nodes[node as usize].sales.clone();
         for sale in sales {
             if matches!(

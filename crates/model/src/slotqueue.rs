@@ -3,9 +3,11 @@
 //! Items are slots the host may try to fill. The queue holds at most
 //! `capacity` items; when full, the lowest-priority item is dropped. Priority,
 //! highest first: not yet seen; higher profitability (duration x price x slot
-//! size); lower collateral; later expiry; then first pushed. A re-added item is
-//! marked seen; popping a seen item pauses the queue until something new
-//! arrives or capacity is freed.
+//! size); lower collateral; later expiry; then first pushed. An item the host
+//! could not take is re-added marked seen. When the best item is a seen one,
+//! the queue pauses (the item stays) until something new arrives; when the
+//! host's availability gets bytes back, every seen flag is cleared and the
+//! queue resumes (`clearSeenFlags` in nim-codex).
 
 /// One slot waiting in a queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,17 +100,28 @@ impl SlotQueue {
         }
     }
 
-    /// Takes out the highest-priority item. Popping a seen item pauses the
-    /// queue (the item is returned, to be tried once more).
+    /// Takes out the highest-priority item, unless it was seen before: then
+    /// the queue pauses and keeps it.
     pub fn pop(&mut self) -> Option<QueueItem> {
         if self.paused {
             return None;
         }
-        let item = self.items.pop_front()?;
-        if item.seen {
+        if self.items.front()?.seen {
             self.paused = true;
+            return None;
         }
-        Some(item)
+        self.items.pop_front()
+    }
+
+    /// Clears every seen flag and resumes (the availability got bytes back).
+    pub fn clear_seen(&mut self) {
+        self.paused = false;
+        if self.items.iter().any(|i| i.seen) {
+            for i in &mut self.items {
+                i.seen = false;
+            }
+            self.items.make_contiguous().sort_by_key(|i| i.key());
+        }
     }
 
     /// Removes every item of a request (filled, cancelled, failed).
@@ -171,12 +184,19 @@ mod tests {
         q.push(item(1, 100, true));
         q.push(item(2, 1, false));
         assert_eq!(q.pop().unwrap().request, 2);
-        assert_eq!(q.pop().unwrap().request, 1);
+        assert!(q.pop().is_none(), "the best item was seen: pause");
         assert!(q.paused);
-        q.push(item(1, 100, true));
+        assert_eq!(q.len(), 1, "the seen item stays");
         assert!(q.pop().is_none(), "still paused: nothing new arrived");
         q.push(item(4, 1, false));
         assert_eq!(q.pop().unwrap().request, 4);
+        assert!(q.pop().is_none());
+        q.clear_seen();
+        assert_eq!(
+            q.pop().unwrap().request,
+            1,
+            "bytes came back: seen items are tried again"
+        );
     }
 
     #[test]

@@ -1,0 +1,178 @@
+//! The simulator in the birth-death chain's assumptions reproduces the exact
+//! mean time to data loss of `shared/reference-data/birth-death-mttdl.csv`.
+//!
+//! Assumptions, as configuration: n pieces on n hosts (one slot per host),
+//! any k recover; every host's disk fails after an exponential time (rate
+//! lambda = 0.5 a year) and is replaced at once, empty; a loss is noticed at
+//! once (`repair.detection = "immediate"`); a repair takes an exponential time
+//! of rate mu = 52 a year on a host holding no piece, one at a time per dataset
+//! (serial) or all at once (parallel). The chain's MTTDL scales as 1/lambda
+//! at fixed mu/lambda, so each case runs with both rates multiplied by
+//! c = MTTDL / 10 years: simulated losses come after about 10 years, well
+//! inside the 584 years a run can span, and the estimate is divided back.
+//!
+//! Each case runs R independent replications (seeds 1..=R) to the first
+//! loss, measured from the moment failures start, once the dataset is
+//! stored; the test passes when
+//! the exact value lies inside the 99 % confidence interval
+//! mean ± 2.576 s / sqrt(R) of the replications (normal approximation; the
+//! loss time is close to exponential, so R >= 30 keeps it honest). Set
+//! CODEXSIM_SLOW_TESTS=1 for ten times more replications.
+
+use codexsim_config::parse;
+use codexsim_model::{Model, NullSink};
+
+const YEAR_S: f64 = 31_536_000.0;
+/// Failures start once the dataset is stored (it takes about a second): from
+/// then on the run is the chain, started in its all-present state.
+const START_S: f64 = 3600.0;
+
+/// The rows of birth-death-mttdl.csv (Ellison 1993 for the serial column;
+/// both re-derived exactly), copied so the test runs without the file; the
+/// file, when present beside the checkout, must agree.
+const ROWS: [(u32, u32, f64, f64); 6] = [
+    (2, 1, 107.00, 107.00),
+    (3, 2, 36.33, 36.33),
+    (3, 1, 3747.67, 7457.00),
+    (4, 3, 18.50, 18.50),
+    (4, 2, 955.50, 1891.50),
+    (4, 1, 98405.50, 586269.50),
+];
+
+#[test]
+fn the_copied_rows_match_the_reference_file() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/reference-data/birth-death-mttdl.csv"
+    );
+    let Ok(text) = std::fs::read_to_string(path) else {
+        eprintln!("{path} not found: checking the copied rows only");
+        return;
+    };
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("n,"))
+        .map(|l| l.split(',').map(|x| x.trim().parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), ROWS.len());
+    for (row, &(n, k, serial, parallel)) in rows.iter().zip(&ROWS) {
+        assert_eq!((row[0] as u32, row[1] as u32), (n, k));
+        assert_eq!((row[2], row[3]), (0.5, 52.0));
+        assert_eq!((row[4], row[5]), (serial, parallel));
+    }
+}
+
+fn scenario(n: u32, k: u32, serial: bool, scale: f64, seed: u64) -> String {
+    let fail_mean_s = YEAR_S / (0.5 * scale);
+    let repair_mean_s = YEAR_S / (52.0 * scale);
+    format!(
+        r#"
+[run]
+seed = {seed}
+duration_s = "300 years"
+series_interval_s = "300 years"
+stop_on_data_loss = true
+per_node_series = false
+
+[marketplace]
+proof_period_s = 1
+proof_timeout_s = 1
+block_period_s = 0
+
+[[node_groups]]
+name = "hosts"
+count = {n}
+quota_bytes = "1 GB"
+one_slot_per_request = true
+
+[[faults]]
+kind = "disk_loss"
+target = "node"
+interval_s = {{ dist = "exponential", mean = {fail_mean_s} }}
+duration_s = 0
+start_s = {START_S}
+
+[workload]
+max_datasets = 0
+arrival_times_s = [0]
+dataset_bytes = "1 MB"
+nodes = {n}
+tolerance = {m}
+codex_rest_rules = false
+duration_s = "30 days"
+expiry_s = "1 day"
+
+[repair]
+detection = "immediate"
+model = "exponential"
+mean_duration_s = {repair_mean_s}
+concurrency = "{conc}"
+"#,
+        m = n - k,
+        conc = if serial { "serial" } else { "parallel" },
+    )
+}
+
+fn check(n: u32, k: u32, serial: bool) {
+    let &(_, _, s, p) = ROWS.iter().find(|r| r.0 == n && r.1 == k).unwrap();
+    let exact = if serial { s } else { p };
+    let scale = exact / 10.0;
+    let slow = std::env::var_os("CODEXSIM_SLOW_TESTS").is_some();
+    let reps: u64 = if slow { 400 } else { 40 };
+    let mut xs = Vec::new();
+    for seed in 1..=reps {
+        let cfg = parse(&scenario(n, k, serial, scale, seed), "chain.toml").unwrap();
+        let summary = Model::new(&cfg, &mut NullSink).run(&mut |_| {}).unwrap();
+        let loss = summary
+            .first_data_loss_s
+            .expect("a loss within 300 scaled years");
+        assert!(summary.mean_fill_time_s.expect("the dataset was stored") < START_S);
+        xs.push((loss - START_S) / YEAR_S * scale);
+    }
+    let r = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / r;
+    let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (r - 1.0)).sqrt();
+    let half = 2.576 * sd / r.sqrt();
+    assert!(
+        (mean - exact).abs() <= half,
+        "n = {n}, k = {k}, {}: simulated MTTDL {mean:.2} +- {half:.2} years (99 %, {reps} runs), exact {exact}",
+        if serial { "serial" } else { "parallel" }
+    );
+}
+
+#[test]
+fn n2_k1() {
+    check(2, 1, true); // serial and parallel coincide
+}
+#[test]
+fn n3_k2() {
+    check(3, 2, true);
+}
+#[test]
+fn n3_k1_serial() {
+    check(3, 1, true);
+}
+#[test]
+fn n3_k1_parallel() {
+    check(3, 1, false);
+}
+#[test]
+fn n4_k3() {
+    check(4, 3, false);
+}
+#[test]
+fn n4_k2_serial() {
+    check(4, 2, true);
+}
+#[test]
+fn n4_k2_parallel() {
+    check(4, 2, false);
+}
+#[test]
+fn n4_k1_serial() {
+    check(4, 1, true);
+}
+#[test]
+fn n4_k1_parallel() {
+    check(4, 1, false);
+}

@@ -1,0 +1,165 @@
+//! Tiny scenarios whose every number is computed by hand.
+//!
+//! Three nodes, one request of 3 slots (K = 2, M = 1), proofs required in
+//! every period (proofProbability 1, downtime 0), no transaction delay, one
+//! reservation per slot (so each node takes a different slot at once).
+//! A 10 MiB dataset gives 80 blocks of 64 KiB per slot (5 MiB of data, an
+//! 8 MiB slot); at 5 MiB/s the download takes 1 s, and the fill waits for the
+//! next period boundary: t = 120 s.
+//!
+//! Node 0 is offline during [1000 s, 1500 s). Proofs are submitted at period
+//! start + 1 s, so periods 9 (1081 s), 10, 11 and 12 (1441 s) are missed.
+//! The validator marks a miss at period end + 1 s: 1201 s (slash 1) and
+//! 1321 s (slash 2: the slot is freed). One slot freed is within maxSlotLoss
+//! (1): the request keeps running. Node 1 is offline during [2000 s, 2500 s):
+//! misses of periods 17 and 18 are marked at 2161 s and 2281 s; at 2281 s two
+//! slots are free, more than maxSlotLoss: the request fails. Nobody repairs:
+//! the only node that could (node 0) was offline when the slot was announced,
+//! and a node restarts with an empty queue.
+
+use codexsim_config::parse;
+use codexsim_model::{MemorySink, Model, TraceKind};
+
+fn scenario(proof_mode: &str) -> String {
+    format!(
+        r#"
+[run]
+duration_s = "1 h"
+series_interval_s = "10 min"
+proof_mode = "{proof_mode}"
+
+[marketplace]
+proof_period_s = 120
+downtime_blocks = 0
+max_reservations_per_slot = 1
+block_period_s = 0
+
+[[node_groups]]
+name = "n"
+count = 3
+quota_bytes = "1 GiB"
+transfer_rate_bytes_per_s = "5 MiB"
+one_slot_per_request = true
+
+[[scheduled_faults]]
+at_s = 1000
+kind = "outage"
+index = 0
+duration_s = 500
+
+[[scheduled_faults]]
+at_s = 2000
+kind = "outage"
+index = 1
+duration_s = 500
+
+[workload]
+max_datasets = 0
+arrival_times_s = [0]
+dataset_bytes = "10 MiB"
+nodes = 3
+tolerance = 1
+duration_s = "1 day"
+expiry_s = "10 min"
+proof_probability = 1
+"#
+    )
+}
+
+fn times(sink: &MemorySink, kind: TraceKind) -> Vec<f64> {
+    sink.trace
+        .iter()
+        .filter(|e| e.kind == kind)
+        .map(|e| e.time_s)
+        .collect()
+}
+
+#[test]
+fn one_request_two_outages_exact_and_aggregated() {
+    for mode in ["exact", "aggregated"] {
+        let cfg = parse(&scenario(mode), "hand.toml").unwrap();
+        let mut sink = MemorySink {
+            keep_trace: true,
+            ..MemorySink::default()
+        };
+        let summary = Model::new(&cfg, &mut sink)
+            .check_every_event(true)
+            .run(&mut |_| {})
+            .unwrap();
+
+        assert_eq!(
+            times(&sink, TraceKind::SlotFilled),
+            vec![120.0; 3],
+            "{mode}"
+        );
+        assert_eq!(
+            times(&sink, TraceKind::RequestStarted),
+            vec![120.0],
+            "{mode}"
+        );
+        assert_eq!(
+            times(&sink, TraceKind::ProofMissed),
+            vec![1201.0, 1321.0, 2161.0, 2281.0],
+            "{mode}"
+        );
+        assert_eq!(
+            times(&sink, TraceKind::SlotFreed),
+            vec![1321.0, 2281.0],
+            "{mode}"
+        );
+        assert_eq!(
+            times(&sink, TraceKind::RequestFailed),
+            vec![2281.0],
+            "{mode}"
+        );
+        let freed_nodes: Vec<u32> = sink
+            .trace
+            .iter()
+            .filter(|e| e.kind == TraceKind::SlotFreed)
+            .map(|e| e.node.unwrap())
+            .collect();
+        assert_eq!(freed_nodes, vec![0, 1], "{mode}");
+        assert!(
+            times(&sink, TraceKind::DatasetLost).is_empty(),
+            "freed hosts keep their data"
+        );
+
+        let t = &summary.totals;
+        assert_eq!(t.slashes_total, 4);
+        assert_eq!(t.proofs_missed_total, 4);
+        assert_eq!(t.codex_purchases_failed_total, 1);
+        assert_eq!(t.slots_repaired_total, 0);
+        assert_eq!(summary.first_contract_failure_s, Some(2281.0));
+        assert_eq!(summary.mean_fill_time_s, Some(120.0));
+        // Collateral: 20 % of 8 MiB x 1 per byte, four times.
+        assert_eq!(summary.collateral_slashed, 4 * (8 * 1024 * 1024 * 20 / 100));
+        if mode == "exact" {
+            // Every period after the fill period (1) is required of every
+            // filled slot: slots fill at 120 s (period 1), so periods 2..=29
+            // (submissions up to 3481 s, before the 3600 s horizon) count.
+            // Node 0's slot: periods 2..=10 (freed after period 10's mark at
+            // 1321 s, so periods 2..=10 are required of it) = 9; node 1's:
+            // periods 2..=18 = 17; node 2's: periods 2..=18 (the request fails
+            // at 2281 s, before period 19's submission) = 17. In all 43.
+            assert_eq!(t.proofs_required_total, 43);
+        }
+    }
+}
+
+#[test]
+fn the_run_is_deterministic() {
+    let cfg = parse(&scenario("aggregated"), "hand.toml").unwrap();
+    let run = || {
+        let mut sink = MemorySink {
+            keep_trace: true,
+            ..MemorySink::default()
+        };
+        let s = Model::new(&cfg, &mut sink).run(&mut |_| {}).unwrap();
+        (
+            format!("{s:?}"),
+            format!("{:?}", sink.trace),
+            format!("{:?}", sink.fleet),
+        )
+    };
+    assert_eq!(run(), run());
+}
