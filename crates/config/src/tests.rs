@@ -154,3 +154,72 @@ fn distribution_errors_name_the_parameter() {
     let e = dist("x_s = { dist = \"exponential\", mean = 1, shape = 2 }").unwrap_err();
     assert!(e.contains("unknown field `shape`"), "{e}");
 }
+
+/// The impossible configurations the fleet model refuses, each with the one
+/// message naming the key, the value and the rule.
+#[test]
+fn impossible_fleet_configurations() {
+    let fleet = |extra: &str| format!("[[node_groups]]\nname = \"n\"\ncount = 4\nquota_bytes = \"1 TB\"\n{extra}");
+    let cases: [(String, &str); 8] = [
+        (
+            format!("[workload]\nnodes = 5\ntolerance = 2\n{}", fleet("")),
+            "workload.nodes = 5: K + M = 5 slots need 5 distinct hosts but the fleet has 4 nodes",
+        ),
+        (
+            format!("[workload]\ndataset_bytes = \"10 TB\"\nnodes = 3\ntolerance = 1\n{}", fleet("")),
+            "workload.dataset_bytes = 10000000000000 bytes: gives slots of 8796093022208 bytes, larger than every node's availability (largest 1000000000000 bytes)",
+        ),
+        (fleet("").replace("\"1 TB\"", "-5"), "node_groups[0].quota_bytes = -5: must not be negative (bytes)"),
+        (fleet("").replace("\"1 TB\"", "0"), "node_groups[0].quota_bytes = 0: must be at least 1 bytes"),
+        (
+            format!("[workload]\nnodes = 3\ntolerance = 0\n{}", fleet("")),
+            "workload.tolerance = 0: must be between 1 and 65536",
+        ),
+        (
+            format!("[workload]\nnodes = 3\ntolerance = 1\nexpiry_s = \"2 days\"\nduration_s = \"1 day\"\n{}", fleet("")),
+            "workload.expiry_s = \"2 days\": must be less than workload.duration_s (86400s)",
+        ),
+        (
+            format!("[workload]\nnodes = 3\ntolerance = 2\n{}", fleet("")),
+            "workload.tolerance = 2: with nodes = 3 gives K = 1, M = 2: the Codex REST API requires K > 1 and K >= M",
+        ),
+        (
+            format!("[workload]\nnodes = 3\ntolerance = 1\ndataset_bytes = -1\n{}", fleet("")),
+            "workload.dataset_bytes = -1: must be a finite number >= 0 (bytes)",
+        ),
+    ];
+    for (text, expected) in cases {
+        let e = parse(&text, "t.toml").unwrap_err().to_string();
+        assert!(e.contains(expected), "expected {expected:?} in:\n{e}");
+    }
+    // K = 2, M = 2 is fine for Codex (K >= M): the case above must not be an error.
+    assert!(parse(&format!("[workload]\nnodes = 4\ntolerance = 2\n{}", fleet("")), "t.toml").is_ok());
+}
+
+#[test]
+fn unknown_distribution_and_fault_kind() {
+    let text = "[[node_groups]]\nname = \"n\"\ncount = 5\nquota_bytes = \"1 TB\"\n\
+                [[faults]]\nkind = \"outage\"\ninterval_s = { dist = \"pareto\", mean = 1 }\n";
+    let e = parse(text, "t.toml").unwrap_err().to_string();
+    assert!(e.contains("faults[0].interval_s") && e.contains("unknown variant `pareto`"), "{e}");
+    let text = "[[node_groups]]\nname = \"n\"\ncount = 5\nquota_bytes = \"1 TB\"\n\
+                [[faults]]\nkind = \"meteor\"\ntarget = \"rack\"\ninterval_s = \"1 day\"\n";
+    let e = parse(text, "t.toml").unwrap_err().to_string();
+    assert!(e.contains("faults[0].kind = \"meteor\": must be one of \"outage\", \"disk_loss\", \"churn\""), "{e}");
+    assert!(e.contains("faults[0].target = \"rack\": must be one of \"node\" (the domain levels declared)"), "{e}");
+    assert!(e.contains("2 errors"), "both at once: {e}");
+}
+
+#[test]
+fn every_shipped_config_is_valid() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../configs");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            load_file(&path).unwrap_or_else(|e| panic!("{e}"));
+            n += 1;
+        }
+    }
+    assert!(n >= 1);
+}

@@ -656,7 +656,9 @@ impl<'s> Model<'s> {
         let on_contract = matches!(sl.state, SaleState::Filled | SaleState::Zombie);
         let node = &self.nodes[sl.node as usize];
         let can = on_contract && node.up() && sl.stored_bytes > 0 && sl.state == SaleState::Filled;
-        let p = self.requests[sl.request as usize].proof.p();
+        // Proofs required and submitted: those that fail while up count as
+        // missed, when the validator marks them.
+        let p = self.requests[sl.request as usize].proof.p() * (1.0 - node.proof_failure);
         if can != sl.provable {
             self.accumulate_provable(now);
             let sign = if can { 1.0 } else { -1.0 };
