@@ -159,7 +159,9 @@ fn distribution_errors_name_the_parameter() {
 /// message naming the key, the value and the rule.
 #[test]
 fn impossible_fleet_configurations() {
-    let fleet = |extra: &str| format!("[[node_groups]]\nname = \"n\"\ncount = 4\nquota_bytes = \"1 TB\"\n{extra}");
+    let fleet = |extra: &str| {
+        format!("[[node_groups]]\nname = \"n\"\ncount = 4\nquota_bytes = \"1 TB\"\n{extra}")
+    };
     let cases: [(String, &str); 8] = [
         (
             format!("[workload]\nnodes = 5\ntolerance = 2\n{}", fleet("")),
@@ -193,7 +195,11 @@ fn impossible_fleet_configurations() {
         assert!(e.contains(expected), "expected {expected:?} in:\n{e}");
     }
     // K = 2, M = 2 is fine for Codex (K >= M): the case above must not be an error.
-    assert!(parse(&format!("[workload]\nnodes = 4\ntolerance = 2\n{}", fleet("")), "t.toml").is_ok());
+    assert!(parse(
+        &format!("[workload]\nnodes = 4\ntolerance = 2\n{}", fleet("")),
+        "t.toml"
+    )
+    .is_ok());
 }
 
 #[test]
@@ -201,12 +207,25 @@ fn unknown_distribution_and_fault_kind() {
     let text = "[[node_groups]]\nname = \"n\"\ncount = 5\nquota_bytes = \"1 TB\"\n\
                 [[faults]]\nkind = \"outage\"\ninterval_s = { dist = \"pareto\", mean = 1 }\n";
     let e = parse(text, "t.toml").unwrap_err().to_string();
-    assert!(e.contains("faults[0].interval_s") && e.contains("unknown variant `pareto`"), "{e}");
+    assert!(
+        e.contains("faults[0].interval_s") && e.contains("unknown variant `pareto`"),
+        "{e}"
+    );
     let text = "[[node_groups]]\nname = \"n\"\ncount = 5\nquota_bytes = \"1 TB\"\n\
                 [[faults]]\nkind = \"meteor\"\ntarget = \"rack\"\ninterval_s = \"1 day\"\n";
     let e = parse(text, "t.toml").unwrap_err().to_string();
-    assert!(e.contains("faults[0].kind = \"meteor\": must be one of \"outage\", \"disk_loss\", \"churn\""), "{e}");
-    assert!(e.contains("faults[0].target = \"rack\": must be one of \"node\" (the domain levels declared)"), "{e}");
+    assert!(
+        e.contains(
+            "faults[0].kind = \"meteor\": must be one of \"outage\", \"disk_loss\", \"churn\""
+        ),
+        "{e}"
+    );
+    assert!(
+        e.contains(
+            "faults[0].target = \"rack\": must be one of \"node\" (the domain levels declared)"
+        ),
+        "{e}"
+    );
     assert!(e.contains("2 errors"), "both at once: {e}");
 }
 

@@ -339,6 +339,23 @@ fn ceil_div_ns(bytes: u64, rate: u64) -> SimDuration {
     SimDuration::from_nanos(ns.min(u64::MAX as u128) as u64)
 }
 
+/// What a host does with a queue item.
+enum Decision {
+    /// The slot is gone (filled, reservations full, request over): drop it.
+    Drop,
+    /// No matching availability (or the host's policy): keep it, seen.
+    Decline,
+    /// A repair with too few sources online: drop it and announce it later.
+    Retry,
+    /// Reserve and download.
+    Fill {
+        /// Whether this repairs a freed slot (K slots' worth to fetch).
+        is_repair: bool,
+        /// Bytes to download.
+        bytes: u64,
+    },
+}
+
 impl<'s> Model<'s> {
     /// Builds the fleet of a validated scenario, writing into `sink`.
     pub fn new(cfg: &Scenario, sink: &'s mut dyn Sink) -> Self {
@@ -995,31 +1012,59 @@ impl<'s> Model<'s> {
 
     fn on_work(&mut self, s: &mut Scheduler<Ev>, node: u32) -> Result<(), Stop> {
         self.nodes[node as usize].work_scheduled = false;
+        let mut cursor = 0;
         loop {
             let n = &mut self.nodes[node as usize];
             if !n.up() || n.workers_busy >= n.workers {
                 return Ok(());
             }
-            let Some(item) = n.queue.pop() else {
+            let Some(i) = n.queue.next_unseen(cursor) else {
                 return Ok(());
             };
-            self.try_fill(s, node, item)?;
+            let item = n.queue.get(i);
+            match self.decide(s.now(), node, &item) {
+                Decision::Decline => {
+                    // Ignored: pushed back as seen, tried again when the
+                    // availability gets bytes back.
+                    self.nodes[node as usize].queue.mark_seen(i);
+                    cursor = i + 1;
+                }
+                Decision::Drop => {
+                    self.nodes[node as usize].queue.take(i);
+                    cursor = i;
+                }
+                Decision::Retry => {
+                    self.nodes[node as usize].queue.take(i);
+                    cursor = i;
+                    // Not enough sources online now: announce it again later.
+                    let retry = self.period().saturating_mul(10);
+                    self.schedule_retry(s, item.request, item.slot, retry)?;
+                }
+                Decision::Fill { is_repair, bytes } => {
+                    self.nodes[node as usize].queue.take(i);
+                    cursor = i;
+                    self.start_fill(s, node, &item, is_repair, bytes)?;
+                    // Queues may have lost items (reservations full): rescan.
+                    cursor = cursor.min(self.nodes[node as usize].queue.len());
+                }
+            }
         }
     }
 
-    /// Sales' Preparing and SlotReserving states for one queue item.
-    fn try_fill(&mut self, s: &mut Scheduler<Ev>, node: u32, item: QueueItem) -> Result<(), Stop> {
-        let now = s.now();
+    /// Sales' Preparing state: what the host does with one queue item. Reads
+    /// the state only.
+    fn decide(&self, now: SimTime, node: u32, item: &QueueItem) -> Decision {
         let (req, slot) = (item.request, item.slot);
         let r = &self.requests[req as usize];
         let sl = &r.slots[slot as usize];
         let max_res = self.cfg.marketplace.max_reservations_per_slot as usize;
         if !r.active()
+            || r.lost
             || sl.host_sale.is_some()
             || sl.reservations.len() >= max_res
             || sl.reservations.contains(&node)
         {
-            return Ok(());
+            return Decision::Drop;
         }
         let n = &self.nodes[node as usize];
         if n.one_slot_per_request
@@ -1029,10 +1074,7 @@ impl<'s> Model<'s> {
             })
         {
             // Declined for now; it may take it if its own attempt fails.
-            let mut again = item;
-            again.seen = true;
-            self.nodes[node as usize].queue.push(again);
-            return Ok(());
+            return Decision::Decline;
         }
         let slot_size = r.layout.slot_size_bytes;
         let duration = r.end_at.saturating_since(now);
@@ -1043,24 +1085,38 @@ impl<'s> Model<'s> {
             || item.collateral > n.collateral_left
             || price < n.min_price
         {
-            // Ignored: no matching availability. Re-added as seen.
-            let mut again = item;
-            again.seen = true;
-            self.nodes[node as usize].queue.push(again);
-            return Ok(());
+            return Decision::Decline;
         }
         let is_repair = sl.freed_at.is_some() && !r.client_has_data;
         // Where the data comes from: the client, or K slots' worth from holders.
-        let bytes = if is_repair {
+        if is_repair {
             if self.online_source_indices(req) < r.layout.k {
-                // Not enough sources online now: announce it again later.
-                let retry = self.period().saturating_mul(10);
-                return self.schedule_retry(s, req, slot, retry);
+                return Decision::Retry;
             }
-            r.layout.slot_data_bytes * r.layout.k as u64
+            Decision::Fill {
+                is_repair,
+                bytes: r.layout.slot_data_bytes * r.layout.k as u64,
+            }
         } else {
-            r.layout.slot_data_bytes
-        };
+            Decision::Fill {
+                is_repair,
+                bytes: r.layout.slot_data_bytes,
+            }
+        }
+    }
+
+    /// Sales' SlotReserving and Downloading states.
+    fn start_fill(
+        &mut self,
+        s: &mut Scheduler<Ev>,
+        node: u32,
+        item: &QueueItem,
+        is_repair: bool,
+        bytes: u64,
+    ) -> Result<(), Stop> {
+        let now = s.now();
+        let (req, slot) = (item.request, item.slot);
+        let max_res = self.cfg.marketplace.max_reservations_per_slot as usize;
         let full = {
             let sl = &mut self.requests[req as usize].slots[slot as usize];
             sl.reservations.push(node);

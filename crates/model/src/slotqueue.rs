@@ -29,18 +29,9 @@ pub struct QueueItem {
 }
 
 impl QueueItem {
-    /// Sort key: smaller is better.
-    fn key(
-        &self,
-    ) -> (
-        bool,
-        std::cmp::Reverse<u128>,
-        u128,
-        std::cmp::Reverse<u64>,
-        u64,
-    ) {
+    /// Sort key without the seen flag: smaller is better.
+    fn key(&self) -> (std::cmp::Reverse<u128>, u128, std::cmp::Reverse<u64>, u64) {
         (
-            self.seen,
             std::cmp::Reverse(self.profitability),
             self.collateral,
             std::cmp::Reverse(self.expiry_ns),
@@ -49,12 +40,26 @@ impl QueueItem {
     }
 }
 
-/// A bounded priority queue of slots, kept sorted best first.
+use rustc_hash::{FxHashMap, FxHashSet};
+
+/// A bounded priority queue of slots.
+///
+/// Items are kept sorted by priority ignoring the seen flag (best first), with
+/// an index of what is queued. An unseen item always outranks a seen one, so
+/// the next item to process is the first unseen one; when there is none, the
+/// queue is paused on a seen item. Declining an item marks it seen in place
+/// instead of popping and pushing it back: the same order, without moving it.
+/// (Ties among re-seen items keep their first arrival order.)
 #[derive(Clone, Debug, Default)]
 pub struct SlotQueue {
-    items: std::collections::VecDeque<QueueItem>,
+    items: Vec<QueueItem>,
+    /// Slots queued.
+    slots: FxHashSet<(u32, u32)>,
+    /// Items queued per request.
+    requests: FxHashMap<u32, u32>,
     capacity: usize,
-    /// Paused after popping a seen item, until something new arrives.
+    /// Paused on a seen item, until something new arrives or the seen flags
+    /// are cleared.
     pub paused: bool,
     next_seq: u64,
 }
@@ -63,7 +68,9 @@ impl SlotQueue {
     /// An empty queue of the given capacity.
     pub fn new(capacity: usize) -> Self {
         SlotQueue {
-            items: std::collections::VecDeque::new(),
+            items: Vec::new(),
+            slots: FxHashSet::default(),
+            requests: FxHashMap::default(),
             capacity,
             paused: false,
             next_seq: 0,
@@ -80,72 +87,128 @@ impl SlotQueue {
         self.items.is_empty()
     }
 
-    /// Adds an item (replacing an equal slot already queued); drops the
+    /// Adds an item (replacing an item of the same slot); drops the
     /// lowest-priority item when over capacity. Unpauses on a new item.
     pub fn push(&mut self, mut item: QueueItem) {
         item.seq = self.next_seq;
         self.next_seq += 1;
         let id = (item.request, item.slot);
-        if let Some(i) = self.items.iter().position(|i| (i.request, i.slot) == id) {
-            self.items.remove(i);
+        if self.slots.contains(&id) {
+            let i = self
+                .items
+                .iter()
+                .position(|i| (i.request, i.slot) == id)
+                .expect("indexed items are queued");
+            self.take(i);
         }
         if !item.seen {
             self.paused = false;
         }
         let key = item.key();
         let at = self.items.partition_point(|i| i.key() < key);
+        self.remember(&item);
         self.items.insert(at, item);
         if self.items.len() > self.capacity {
-            self.items.pop_back();
+            // The worst is the last seen item if there is one, else the last.
+            let worst = self
+                .items
+                .iter()
+                .rposition(|i| i.seen)
+                .unwrap_or(self.items.len() - 1);
+            self.take(worst);
         }
     }
 
-    /// Takes out the highest-priority item, unless it was seen before: then
-    /// the queue pauses and keeps it.
-    pub fn pop(&mut self) -> Option<QueueItem> {
+    fn remember(&mut self, item: &QueueItem) {
+        self.slots.insert((item.request, item.slot));
+        *self.requests.entry(item.request).or_insert(0) += 1;
+    }
+
+    fn forget(&mut self, item: &QueueItem) {
+        self.slots.remove(&(item.request, item.slot));
+        match self.requests.get_mut(&item.request) {
+            Some(n) if *n > 1 => *n -= 1,
+            _ => {
+                self.requests.remove(&item.request);
+            }
+        }
+    }
+
+    /// The index of the best unseen item at or after `from` (items before
+    /// `from` are known to be seen). When there is none the queue pauses.
+    pub fn next_unseen(&mut self, from: usize) -> Option<usize> {
         if self.paused {
             return None;
         }
-        if self.items.front()?.seen {
+        let found = self
+            .items
+            .iter()
+            .skip(from)
+            .position(|i| !i.seen)
+            .map(|i| i + from);
+        if found.is_none() && !self.items.is_empty() {
             self.paused = true;
-            return None;
         }
-        self.items.pop_front()
+        found
+    }
+
+    /// The item at `i`.
+    pub fn get(&self, i: usize) -> QueueItem {
+        self.items[i]
+    }
+
+    /// Takes out the item at `i`.
+    pub fn take(&mut self, i: usize) -> QueueItem {
+        let item = self.items.remove(i);
+        self.forget(&item);
+        item
+    }
+
+    /// Marks the item at `i` seen (declined for now).
+    pub fn mark_seen(&mut self, i: usize) {
+        self.items[i].seen = true;
+    }
+
+    /// Takes out the highest-priority item, unless every item was seen: then
+    /// the queue pauses.
+    pub fn pop(&mut self) -> Option<QueueItem> {
+        let i = self.next_unseen(0)?;
+        Some(self.take(i))
     }
 
     /// Clears every seen flag and resumes (the availability got bytes back).
     pub fn clear_seen(&mut self) {
         self.paused = false;
-        if self.items.iter().any(|i| i.seen) {
-            for i in &mut self.items {
-                i.seen = false;
-            }
-            self.items.make_contiguous().sort_by_key(|i| i.key());
+        for i in &mut self.items {
+            i.seen = false;
         }
     }
 
     /// Removes every item of a request (filled, cancelled, failed).
     pub fn remove_request(&mut self, request: u32) {
-        if self.items.iter().any(|i| i.request == request) {
+        if self.requests.remove(&request).is_some() {
             self.items.retain(|i| i.request != request);
+            self.slots.retain(|&(r, _)| r != request);
         }
     }
 
     /// Removes one slot (filled, or its reservations are full).
     pub fn remove_slot(&mut self, request: u32, slot: u32) {
-        // At most one item per slot: `push` replaces duplicates.
-        if let Some(i) = self
-            .items
-            .iter()
-            .position(|i| i.request == request && i.slot == slot)
-        {
-            self.items.remove(i);
+        if self.slots.contains(&(request, slot)) {
+            let i = self
+                .items
+                .iter()
+                .position(|i| i.request == request && i.slot == slot)
+                .expect("indexed items are queued");
+            self.take(i);
         }
     }
 
     /// Drops everything (the node restarted).
     pub fn clear(&mut self) {
         self.items.clear();
+        self.slots.clear();
+        self.requests.clear();
         self.paused = false;
     }
 }

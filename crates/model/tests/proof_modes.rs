@@ -47,7 +47,10 @@ fn runs(mode: &str, seeds: std::ops::Range<u64>) -> Vec<Summary> {
     seeds
         .map(|seed| {
             let cfg = parse(&scenario(mode, seed), "modes.toml").unwrap();
-            Model::new(&cfg, &mut NullSink).check_every_event(seed % 10 == 0).run(&mut |_| {}).unwrap()
+            Model::new(&cfg, &mut NullSink)
+                .check_every_event(seed % 10 == 0)
+                .run(&mut |_| {})
+                .unwrap()
         })
         .collect()
 }
@@ -63,7 +66,8 @@ fn mean_se(xs: &[f64]) -> (f64, f64) {
 fn exact_and_aggregated_agree() {
     let exact = runs("exact", 1..41);
     let aggregated = runs("aggregated", 1001..1041);
-    let metrics: [(&str, fn(&Summary) -> f64); 3] = [
+    type Metric = fn(&Summary) -> f64;
+    let metrics: [(&str, Metric); 3] = [
         ("proofs missed", |s| s.totals.proofs_missed_total as f64),
         ("slots freed", |s| s.totals.slots_freed_total as f64),
         ("proofs required", |s| s.totals.proofs_required_total as f64),
@@ -72,7 +76,13 @@ fn exact_and_aggregated_agree() {
         let (me, se_e) = mean_se(&exact.iter().map(f).collect::<Vec<_>>());
         let (ma, se_a) = mean_se(&aggregated.iter().map(f).collect::<Vec<_>>());
         let z = (me - ma) / (se_e * se_e + se_a * se_a).sqrt();
-        assert!(me > 5.0 && ma > 5.0, "{name}: too few to compare ({me}, {ma})");
-        assert!(z.abs() < 3.29, "{name}: exact {me:.2} ± {se_e:.2}, aggregated {ma:.2} ± {se_a:.2}, z = {z:.2}");
+        assert!(
+            me > 5.0 && ma > 5.0,
+            "{name}: too few to compare ({me}, {ma})"
+        );
+        assert!(
+            z.abs() < 3.29,
+            "{name}: exact {me:.2} ± {se_e:.2}, aggregated {ma:.2} ± {se_a:.2}, z = {z:.2}"
+        );
     }
 }
