@@ -2,8 +2,10 @@
 //!
 //! Modules:
 //! - `cli`: commands, exit codes and messages as a user sees them;
-//! - `rundir`: run directories are complete or absent.
+//! - `rundir`: run directories are complete or absent;
+//! - `run`: `codexsim run` outputs, determinism, bad scenarios.
 
 mod cli;
 mod common;
+mod run;
 mod rundir;
