@@ -30,7 +30,15 @@ fn same_config_and_seed_give_byte_identical_outputs() {
     let go = |name: &str, seed: &str| {
         let out = dir.path().join(name);
         let (code, _, err) = run(codexsim()
-            .args(["run", "configs/testnet-small.toml", "--trace", "--quiet", "--seed", seed, "--out"])
+            .args([
+                "run",
+                "configs/testnet-small.toml",
+                "--trace",
+                "--quiet",
+                "--seed",
+                seed,
+                "--out",
+            ])
             .arg(&out));
         assert_eq!(code, 0, "{err}");
         contents(&out)
@@ -38,7 +46,14 @@ fn same_config_and_seed_give_byte_identical_outputs() {
     let a = go("a", "7");
     let b = go("b", "7");
     let c = go("c", "8");
-    for f in ["manifest.json", "config.toml", "fleet.csv", "nodes.csv", "summary.json", "trace.jsonl"] {
+    for f in [
+        "manifest.json",
+        "config.toml",
+        "fleet.csv",
+        "nodes.csv",
+        "summary.json",
+        "trace.jsonl",
+    ] {
         assert!(a.contains_key(f), "missing {f}");
     }
     assert_eq!(a, b);
@@ -50,14 +65,33 @@ fn the_run_directory_has_series_summary_and_provenance() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r");
     let (code, stdout, err) = run(codexsim()
-        .args(["run", "configs/testnet-small.toml", "--quiet", "--trace-kinds", "slot_filled,request_started", "--out"])
+        .args([
+            "run",
+            "configs/testnet-small.toml",
+            "--quiet",
+            "--trace-kinds",
+            "slot_filled,request_started",
+            "--out",
+        ])
         .arg(&out));
     assert_eq!(code, 0, "{err}");
     assert!(stdout.contains("requests:"), "{stdout}");
     let fleet = std::fs::read_to_string(out.join("fleet.csv")).unwrap();
     let header = fleet.lines().next().unwrap();
-    for col in ["time_s", "codex_repostore_bytes_used", "codex_repostore_bytes_reserved", "codex_purchases_started_total", "slots_freed_total", "proofs_missed_total", "datasets_lost_total", "bytes_lost_total"] {
-        assert!(header.split(',').any(|c| c == col), "fleet.csv lacks {col}: {header}");
+    for col in [
+        "time_s",
+        "codex_repostore_bytes_used",
+        "codex_repostore_bytes_reserved",
+        "codex_purchases_started_total",
+        "slots_freed_total",
+        "proofs_missed_total",
+        "datasets_lost_total",
+        "bytes_lost_total",
+    ] {
+        assert!(
+            header.split(',').any(|c| c == col),
+            "fleet.csv lacks {col}: {header}"
+        );
     }
     // 2 days sampled every 5 minutes, both ends included.
     assert_eq!(fleet.lines().count(), 1 + 2 * 24 * 12 + 1);
@@ -68,9 +102,11 @@ fn the_run_directory_has_series_summary_and_provenance() {
         let kind = v["kind"].as_str().unwrap();
         assert!(kind == "slot_filled" || kind == "request_started", "{kind}");
     }
-    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["stop_reason"], "horizon");
-    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["command"], "run");
     assert_eq!(manifest["seed"], 1);
     assert!(manifest["events_processed"].as_u64().unwrap() > 1000);
@@ -88,14 +124,34 @@ fn a_bad_scenario_exits_2_and_writes_nothing() {
     let out = dir.path().join("out");
     let (code, _, err) = run(codexsim().arg("run").arg(&cfg).arg("--out").arg(&out));
     assert_eq!(code, 2);
-    assert!(err.contains("workload.nodes = 5: K + M = 5 slots need 5 distinct hosts but the fleet has 3 nodes"), "{err}");
-    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(left, vec![std::ffi::OsString::from("bad.toml")], "no result directory, no temporary");
+    assert!(
+        err.contains(
+            "workload.nodes = 5: K + M = 5 slots need 5 distinct hosts but the fleet has 3 nodes"
+        ),
+        "{err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        left,
+        vec![std::ffi::OsString::from("bad.toml")],
+        "no result directory, no temporary"
+    );
 }
 
 #[test]
 fn unknown_trace_kind_is_bad_input() {
-    let (code, _, err) = run(codexsim().args(["run", "configs/testnet-small.toml", "--trace-kinds", "slot_filed"]));
+    let (code, _, err) = run(codexsim().args([
+        "run",
+        "configs/testnet-small.toml",
+        "--trace-kinds",
+        "slot_filed",
+    ]));
     assert_eq!(code, 2);
-    assert!(err.contains("--trace-kinds: unknown kind \"slot_filed\""), "{err}");
+    assert!(
+        err.contains("--trace-kinds: unknown kind \"slot_filed\""),
+        "{err}"
+    );
 }

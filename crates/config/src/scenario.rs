@@ -165,6 +165,14 @@ pub struct RawNodeGroup {
     /// Rate at which a node downloads slot data, bytes per second. Default 100 MB.
     #[serde(default = "default_rate")]
     pub transfer_rate_bytes_per_s: RawQuantity,
+    /// Disk read throughput, bytes per second (limits repairs that read from
+    /// this node). Default 200 MB.
+    #[serde(default = "default_disk_rate")]
+    pub disk_read_bytes_per_s: RawQuantity,
+    /// Disk write throughput, bytes per second (limits this node's fills).
+    /// Default 200 MB.
+    #[serde(default = "default_disk_rate")]
+    pub disk_write_bytes_per_s: RawQuantity,
     /// Probability that a required proof fails although the node is up. Default 0.
     #[serde(default)]
     pub proof_failure_probability: f64,
@@ -190,6 +198,9 @@ pub struct RawNodeGroup {
 
 fn default_rate() -> RawQuantity {
     text("100 MB")
+}
+fn default_disk_rate() -> RawQuantity {
+    text("200 MB")
 }
 fn default_queue_size() -> i64 {
     128
@@ -503,6 +514,10 @@ pub struct NodeGroup {
     pub quota_bytes: u64,
     /// Download rate, bytes per second.
     pub transfer_rate_bytes_per_s: u64,
+    /// Disk read throughput, bytes per second.
+    pub disk_read_bytes_per_s: u64,
+    /// Disk write throughput, bytes per second.
+    pub disk_write_bytes_per_s: u64,
     /// Probability that a required proof fails while up.
     pub proof_failure_probability: f64,
     /// Slot queue capacity.
@@ -852,6 +867,8 @@ impl RawScenario {
                 &g.transfer_rate_bytes_per_s,
                 1,
             );
+            let disk_read = c.bytes(&p("disk_read_bytes_per_s"), &g.disk_read_bytes_per_s, 1);
+            let disk_write = c.bytes(&p("disk_write_bytes_per_s"), &g.disk_write_bytes_per_s, 1);
             let pf = c.float_in(
                 &p("proof_failure_probability"),
                 g.proof_failure_probability,
@@ -910,14 +927,19 @@ impl RawScenario {
                 Some(adur),
                 Some(minp),
                 Some(coll),
+                Some(disk_read),
+                Some(disk_write),
             ) = (
                 count, quota, rate, pf, qsize, workers, placement, total, adur, minp, coll,
+                disk_read, disk_write,
             ) {
                 node_groups.push(NodeGroup {
                     name: g.name.clone(),
                     count: count as u32,
                     quota_bytes: quota,
                     transfer_rate_bytes_per_s: rate,
+                    disk_read_bytes_per_s: disk_read,
+                    disk_write_bytes_per_s: disk_write,
                     proof_failure_probability: pf,
                     slot_queue_size: qsize as u32,
                     slot_queue_workers: workers as u32,

@@ -256,6 +256,7 @@ struct Node {
     sales: Vec<u32>,
     rng: RandomStream,
     rate_bytes_per_s: u64,
+    disk_read_bytes_per_s: u64,
     proof_failure: f64,
     one_slot_per_request: bool,
     /// Sales in state Filled.
@@ -399,7 +400,9 @@ impl<'s> Model<'s> {
                     work_scheduled: false,
                     sales: Vec::new(),
                     rng: RandomStream::new(seed, StreamId::new("node", index as u64)),
-                    rate_bytes_per_s: g.transfer_rate_bytes_per_s,
+                    // A fill writes what it downloads: the slower of the two.
+                    rate_bytes_per_s: g.transfer_rate_bytes_per_s.min(g.disk_write_bytes_per_s),
+                    disk_read_bytes_per_s: g.disk_read_bytes_per_s,
                     proof_failure: g.proof_failure_probability,
                     one_slot_per_request: g.one_slot_per_request,
                     filled_count: 0,
@@ -1141,10 +1144,13 @@ impl<'s> Model<'s> {
         } else {
             self.c.fill_bytes += bytes;
         }
-        let ready = now.saturating_add(ceil_div_ns(
-            bytes,
-            self.nodes[node as usize].rate_bytes_per_s,
-        ));
+        let mut rate = self.nodes[node as usize].rate_bytes_per_s;
+        if is_repair {
+            // K sources send in parallel, each limited by its disk reads.
+            let k = self.requests[req as usize].layout.k as u64;
+            rate = rate.min(self.slowest_source_read(req).saturating_mul(k));
+        }
+        let ready = now.saturating_add(ceil_div_ns(bytes, rate));
         // The initial proof waits for the next period boundary; fillSlot goes
         // with it and is mined within a block.
         let fill_at = self
@@ -1152,6 +1158,22 @@ impl<'s> Model<'s> {
             .saturating_add(self.tx_delay(node));
         s.schedule_at(fill_at, Ev::FillReady { sale })?;
         Ok(())
+    }
+
+    /// The slowest disk read rate among the online nodes holding data of the
+    /// request (the client, when it holds the data, is not a limit).
+    fn slowest_source_read(&self, req: u32) -> u64 {
+        let r = &self.requests[req as usize];
+        if r.client_has_data {
+            return u64::MAX;
+        }
+        r.sales
+            .iter()
+            .map(|&x| &self.sales[x as usize])
+            .filter(|sx| sx.stored_bytes > 0 && self.nodes[sx.node as usize].up())
+            .map(|sx| self.nodes[sx.node as usize].disk_read_bytes_per_s)
+            .min()
+            .unwrap_or(u64::MAX)
     }
 
     fn online_source_indices(&self, req: u32) -> u32 {

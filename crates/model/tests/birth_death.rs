@@ -122,7 +122,10 @@ fn check(n: u32, k: u32, serial: bool) {
     let mut xs = Vec::new();
     for seed in 1..=reps {
         let cfg = parse(&scenario(n, k, serial, scale, seed), "chain.toml").unwrap();
-        let summary = Model::new(&cfg, &mut NullSink).run(&mut |_| {}).unwrap();
+        let summary = Model::new(&cfg, &mut NullSink)
+            .check_every_event(true)
+            .run(&mut |_| {})
+            .unwrap();
         let loss = summary
             .first_data_loss_s
             .expect("a loss within 300 scaled years");
