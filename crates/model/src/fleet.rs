@@ -340,6 +340,15 @@ fn ceil_div_ns(bytes: u64, rate: u64) -> SimDuration {
     SimDuration::from_nanos(ns.min(u64::MAX as u128) as u64)
 }
 
+/// What a fault hits.
+#[derive(Clone, Copy, Debug)]
+enum Hit {
+    /// One node.
+    Node(u32),
+    /// Every node of a domain: (level, domain).
+    Domain(usize, u32),
+}
+
 /// What a host does with a queue item.
 enum Decision {
     /// The slot is gone (filled, reservations full, request over): drop it.
@@ -1743,156 +1752,91 @@ impl<'s> Model<'s> {
     ) -> Result<(), Stop> {
         let fault = self.cfg.faults[process as usize].clone();
         let duration = self.draw_fault_duration(process, target);
-        match fault.target {
-            FaultTarget::Nodes { .. } => {
-                if self.nodes[target as usize].gone {
-                    return Ok(());
-                }
-                match fault.kind {
-                    FaultKind::Outage => {
-                        self.node_down(s, target)?;
-                        s.schedule_in(
-                            duration,
-                            Ev::OutageEnd {
-                                node: target,
-                                process,
-                            },
-                        )?;
-                    }
-                    FaultKind::DiskLoss { replace } => {
-                        self.disk_loss(s, target)?;
-                        if replace {
-                            s.schedule_in(
-                                duration,
-                                Ev::DiskReplaced {
-                                    node: target,
-                                    process,
-                                },
-                            )?;
-                        } else {
-                            self.node_leaves(s, target)?;
-                        }
-                    }
-                    FaultKind::Churn => self.node_leaves(s, target)?,
-                }
-            }
-            FaultTarget::Domains { level } => {
-                let members = self.domains[level][target as usize].clone();
-                match fault.kind {
-                    FaultKind::Outage => {
-                        for &n in &members {
-                            if !self.nodes[n as usize].gone {
-                                self.node_down(s, n)?;
-                            }
-                        }
-                        s.schedule_in(
-                            duration,
-                            Ev::DomainOutageEnd {
-                                level: level as u32,
-                                domain: target,
-                                process,
-                            },
-                        )?;
-                    }
-                    FaultKind::DiskLoss { replace } => {
-                        for &n in &members {
-                            if self.nodes[n as usize].gone {
-                                continue;
-                            }
-                            self.disk_loss(s, n)?;
-                            if replace {
-                                s.schedule_in(
-                                    duration,
-                                    Ev::DiskReplaced {
-                                        node: n,
-                                        process: NO_PROCESS,
-                                    },
-                                )?;
-                            } else {
-                                self.node_leaves(s, n)?;
-                            }
-                        }
-                        if replace {
-                            // The domain's next fault counts from its return.
-                            let interval = self.cfg.faults[process as usize]
-                                .interval_s
-                                .sample(&mut self.fault_streams[process as usize][target as usize]);
-                            let at = s
-                                .now()
-                                .saturating_add(duration)
-                                .saturating_add(SimDuration::from_secs_f64(interval));
-                            if at <= self.horizon {
-                                s.schedule_at(at, Ev::FaultFire { process, target })?;
-                            }
-                        }
-                    }
-                    FaultKind::Churn => {
-                        for &n in &members {
-                            if !self.nodes[n as usize].gone {
-                                self.node_leaves(s, n)?;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        Ok(())
+        let hit = match fault.target {
+            FaultTarget::Nodes { .. } => Hit::Node(target),
+            FaultTarget::Domains { level } => Hit::Domain(level, target),
+        };
+        self.apply_fault(s, fault.kind, hit, duration, process)
     }
 
     fn on_scheduled(&mut self, s: &mut Scheduler<Ev>, index: u32) -> Result<(), Stop> {
         let f = self.cfg.scheduled_faults[index as usize].clone();
-        let members: Vec<u32> = match f.target {
-            ScheduledTarget::Node(n) => vec![n],
-            ScheduledTarget::Domain(l, d) => self.domains[l][d as usize].clone(),
+        let hit = match f.target {
+            ScheduledTarget::Node(n) => Hit::Node(n),
+            ScheduledTarget::Domain(l, d) => Hit::Domain(l, d),
         };
-        if let (FaultKind::Outage, ScheduledTarget::Domain(l, d)) = (f.kind, f.target) {
-            for &n in &members {
-                if !self.nodes[n as usize].gone {
+        self.apply_fault(s, f.kind, hit, f.duration, NO_PROCESS)
+    }
+
+    /// A fault hits a node or every node of a domain. `process` is the random
+    /// fault process to continue when the fault ends (`NO_PROCESS` for a
+    /// scheduled fault).
+    fn apply_fault(
+        &mut self,
+        s: &mut Scheduler<Ev>,
+        kind: FaultKind,
+        hit: Hit,
+        duration: SimDuration,
+        process: u32,
+    ) -> Result<(), Stop> {
+        let members: Vec<u32> = match hit {
+            Hit::Node(n) => vec![n],
+            Hit::Domain(level, d) => self.domains[level][d as usize].clone(),
+        };
+        let live: Vec<u32> = members
+            .into_iter()
+            .filter(|&n| !self.nodes[n as usize].gone)
+            .collect();
+        match kind {
+            FaultKind::Outage => {
+                for &n in &live {
                     self.node_down(s, n)?;
                 }
-            }
-            return s
-                .schedule_in(
-                    f.duration,
-                    Ev::DomainOutageEnd {
-                        level: l as u32,
-                        domain: d,
-                        process: NO_PROCESS,
-                    },
-                )
-                .map(|_| ())
-                .map_err(Stop::from);
-        }
-        for n in members {
-            if self.nodes[n as usize].gone {
-                continue;
-            }
-            match f.kind {
-                FaultKind::Outage => {
-                    self.node_down(s, n)?;
-                    s.schedule_in(
-                        f.duration,
-                        Ev::OutageEnd {
-                            node: n,
-                            process: NO_PROCESS,
-                        },
-                    )?;
+                let end = match hit {
+                    Hit::Node(node) if !live.is_empty() => Some(Ev::OutageEnd { node, process }),
+                    Hit::Node(_) => None,
+                    Hit::Domain(level, domain) => Some(Ev::DomainOutageEnd {
+                        level: level as u32,
+                        domain,
+                        process,
+                    }),
+                };
+                if let Some(end) = end {
+                    s.schedule_in(duration, end)?;
                 }
-                FaultKind::DiskLoss { replace } => {
+            }
+            FaultKind::DiskLoss { replace } => {
+                // A node's own process resumes when its disk is back; a
+                // domain's resumes from the domain's return.
+                let node_process = if matches!(hit, Hit::Node(_)) {
+                    process
+                } else {
+                    NO_PROCESS
+                };
+                for &n in &live {
                     self.disk_loss(s, n)?;
                     if replace {
                         s.schedule_in(
-                            f.duration,
+                            duration,
                             Ev::DiskReplaced {
                                 node: n,
-                                process: NO_PROCESS,
+                                process: node_process,
                             },
                         )?;
                     } else {
                         self.node_leaves(s, n)?;
                     }
                 }
-                FaultKind::Churn => self.node_leaves(s, n)?,
+                if let (true, Hit::Domain(_, domain), true) = (replace, hit, process != NO_PROCESS)
+                {
+                    let back = s.now().saturating_add(duration);
+                    self.schedule_fault_from(s, back, process, domain)?;
+                }
+            }
+            FaultKind::Churn => {
+                for &n in &live {
+                    self.node_leaves(s, n)?;
+                }
             }
         }
         Ok(())
