@@ -163,3 +163,94 @@ fn the_run_is_deterministic() {
     };
     assert_eq!(run(), run());
 }
+
+/// Six nodes on three machines (round robin: machine m holds nodes m and
+/// m + 3). Nodes 0, 1 and 2 take the three slots at t = 0 (no transaction
+/// delay, one reservation per slot, first come first served). On day 1
+/// machines 0 and 1 lose their disks for good: nodes 0 and 1 hold two of the
+/// three slots, K = 2, so only one slot's data survives and the dataset is
+/// lost at that instant. Their slots stay on the contract (zombies) until the
+/// validator frees them: proofs are required every period, so the misses of
+/// periods 720 and 721 (day 1 = period 720 exactly; submissions at +1 s) are
+/// marked at 86,521 s and 86,641 s, when both slots are freed and the request
+/// fails.
+#[test]
+fn machines_die_on_day_one() {
+    let text = r#"
+[run]
+duration_s = "2 days"
+series_interval_s = "1 h"
+
+[marketplace]
+proof_period_s = 120
+downtime_blocks = 0
+max_reservations_per_slot = 1
+block_period_s = 0
+
+[[domain_levels]]
+name = "machine"
+count = 3
+
+[[node_groups]]
+name = "n"
+count = 6
+quota_bytes = "1 GiB"
+one_slot_per_request = true
+
+[[scheduled_faults]]
+at_s = "1 day"
+kind = "disk_loss"
+target = "machine"
+index = 0
+replace = false
+
+[[scheduled_faults]]
+at_s = "1 day"
+kind = "disk_loss"
+target = "machine"
+index = 1
+replace = false
+
+[workload]
+max_datasets = 0
+arrival_times_s = [0]
+dataset_bytes = "10 MiB"
+nodes = 3
+tolerance = 1
+duration_s = "30 days"
+proof_probability = 1
+"#;
+    let cfg = parse(text, "machines.toml").unwrap();
+    let mut sink = MemorySink {
+        keep_trace: true,
+        ..MemorySink::default()
+    };
+    let summary = Model::new(&cfg, &mut sink)
+        .check_every_event(true)
+        .run(&mut |_| {})
+        .unwrap();
+    let filled: Vec<u32> = sink
+        .trace
+        .iter()
+        .filter(|e| e.kind == TraceKind::SlotFilled)
+        .map(|e| e.node.unwrap())
+        .collect();
+    assert_eq!(filled, vec![0, 1, 2]);
+    let lost: Vec<(f64, Option<u64>)> = sink
+        .trace
+        .iter()
+        .filter(|e| e.kind == TraceKind::DatasetLost)
+        .map(|e| (e.time_s, e.bytes))
+        .collect();
+    assert_eq!(lost, vec![(86_400.0, Some(10 * 1024 * 1024))]);
+    assert_eq!(
+        times(&sink, TraceKind::NodeLeft).len(),
+        4,
+        "nodes 0, 1, 3, 4"
+    );
+    assert_eq!(times(&sink, TraceKind::SlotFreed), vec![86_641.0, 86_641.0]);
+    assert_eq!(times(&sink, TraceKind::RequestFailed), vec![86_641.0]);
+    assert_eq!(summary.first_data_loss_s, Some(86_400.0));
+    assert_eq!(summary.totals.datasets_lost_total, 1);
+    assert_eq!(summary.totals.nodes_gone, 4);
+}
