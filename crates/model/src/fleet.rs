@@ -220,6 +220,9 @@ struct Request {
     client_has_data: bool,
     /// Sales of this request that are not over (Done sales are removed).
     sales: Vec<u32>,
+    /// Bit set of nodes whose slot queue may hold items of this request
+    /// (set on announce, cleared when the request leaves every queue).
+    queued_at: Vec<u64>,
     /// Per slot index: sales whose host stores that slot's data.
     holders: Vec<u16>,
     /// Slot indices with at least one holder.
@@ -926,6 +929,7 @@ impl<'s> Model<'s> {
             proof: ProofRequirement::new(w.proof_probability, self.cfg.marketplace.downtime_blocks),
             client_has_data: true,
             sales: Vec::new(),
+            queued_at: vec![0; self.nodes.len().div_ceil(64)],
             holders: vec![0; slots as usize],
             alive_indices: 0,
             lost: false,
@@ -950,6 +954,36 @@ impl<'s> Model<'s> {
         s.schedule_at(end, Ev::End { request: id })?;
         let slot_list: Vec<u32> = (0..slots).collect();
         self.announce(s, id, &slot_list, false)
+    }
+
+    /// Nodes whose queue may hold items of `req`.
+    fn queued_nodes(&self, req: u32) -> Vec<usize> {
+        let bits = &self.requests[req as usize].queued_at;
+        let mut nodes = Vec::new();
+        for (w, &word) in bits.iter().enumerate() {
+            let mut b = word;
+            while b != 0 {
+                nodes.push(w * 64 + b.trailing_zeros() as usize);
+                b &= b - 1;
+            }
+        }
+        nodes
+    }
+
+    /// SlotFilled or SlotReservationsFull: every queue drops the slot.
+    fn unqueue_slot(&mut self, req: u32, slot: u32) {
+        for n in self.queued_nodes(req) {
+            self.nodes[n].queue.remove_slot(req, slot);
+        }
+    }
+
+    /// The request started, failed, finished or was cancelled: every queue
+    /// drops its slots.
+    fn unqueue_request(&mut self, req: u32) {
+        for n in self.queued_nodes(req) {
+            self.nodes[n].queue.remove_request(req);
+        }
+        self.requests[req as usize].queued_at.fill(0);
     }
 
     /// Pushes slots into the queue of every online node (StorageRequested or
@@ -979,16 +1013,25 @@ impl<'s> Model<'s> {
                 continue;
             }
             self.nodes[n].rng.shuffle(&mut order);
+            let maybe_queued = {
+                let bits = &mut self.requests[request as usize].queued_at;
+                let was = bits[n / 64] & (1 << (n % 64)) != 0;
+                bits[n / 64] |= 1 << (n % 64);
+                was
+            };
             for &slot in &order {
-                self.nodes[n].queue.push(QueueItem {
-                    request,
-                    slot,
-                    collateral,
-                    profitability,
-                    expiry_ns,
-                    seen: false,
-                    seq: 0,
-                });
+                self.nodes[n].queue.push(
+                    QueueItem {
+                        request,
+                        slot,
+                        collateral,
+                        profitability,
+                        expiry_ns,
+                        seen: false,
+                        seq: 0,
+                    },
+                    maybe_queued,
+                );
             }
             self.kick(s, n as u32)?;
         }
@@ -1143,9 +1186,7 @@ impl<'s> Model<'s> {
                 Some(slot),
                 None,
             );
-            for n in &mut self.nodes {
-                n.queue.remove_slot(req, slot);
-            }
+            self.unqueue_slot(req, slot);
         }
         let sale = self.open_sale(node, req, slot, item.collateral, false);
         if is_repair {
@@ -1449,9 +1490,7 @@ impl<'s> Model<'s> {
             self.c.repair_time_sum_s += now.saturating_since(f).as_secs_f64();
             self.c.repair_time_n += 1;
         }
-        for n in &mut self.nodes {
-            n.queue.remove_slot(req, slot);
-        }
+        self.unqueue_slot(req, slot);
         self.trace(
             now,
             TraceKind::SlotFilled,
@@ -1474,9 +1513,7 @@ impl<'s> Model<'s> {
             self.c.started += 1;
             self.c.fill_time_sum_s += now.saturating_since(created).as_secs_f64();
             self.c.fill_time_n += 1;
-            for n in &mut self.nodes {
-                n.queue.remove_request(req);
-            }
+            self.unqueue_request(req);
             self.trace(now, TraceKind::RequestStarted, None, Some(req), None, None);
         }
         self.refresh_sale(s, sale)
@@ -1538,9 +1575,7 @@ impl<'s> Model<'s> {
         self.c.failed += 1;
         self.c.first_failure.get_or_insert(now);
         self.trace(now, TraceKind::RequestFailed, None, Some(req), None, None);
-        for n in &mut self.nodes {
-            n.queue.remove_request(req);
-        }
+        self.unqueue_request(req);
         // Hosts stop: downloads abort; data stays until its TTL (the request end).
         let sales = self.requests[req as usize].sales.clone();
         for sale in sales {
@@ -1576,9 +1611,7 @@ impl<'s> Model<'s> {
             None,
             None,
         );
-        for n in &mut self.nodes {
-            n.queue.remove_request(req);
-        }
+        self.unqueue_request(req);
         self.end_sales(s, req)
     }
 
@@ -1629,9 +1662,7 @@ impl<'s> Model<'s> {
                 self.deactivate(req, ReqState::Finished);
                 self.c.finished += 1;
                 self.trace(now, TraceKind::RequestFinished, None, Some(req), None, None);
-                for n in &mut self.nodes {
-                    n.queue.remove_request(req);
-                }
+                self.unqueue_request(req);
                 self.end_sales(s, req)
             }
             // Failed or cancelled: what is left on disk expires now (block TTL).

@@ -40,12 +40,11 @@ impl QueueItem {
     }
 }
 
-use rustc_hash::{FxHashMap, FxHashSet};
-
 /// A bounded priority queue of slots.
 ///
-/// Items are kept sorted by priority ignoring the seen flag (best first), with
-/// an index of what is queued. An unseen item always outranks a seen one, so
+/// Items are kept sorted by priority ignoring the seen flag (best first). The
+/// model keeps, per request, the set of nodes whose queue may hold its items,
+/// so that removals only visit those queues. An unseen item always outranks a seen one, so
 /// the next item to process is the first unseen one; when there is none, the
 /// queue is paused on a seen item. Declining an item marks it seen in place
 /// instead of popping and pushing it back: the same order, without moving it.
@@ -53,10 +52,8 @@ use rustc_hash::{FxHashMap, FxHashSet};
 #[derive(Clone, Debug, Default)]
 pub struct SlotQueue {
     items: Vec<QueueItem>,
-    /// Slots queued.
-    slots: FxHashSet<(u32, u32)>,
-    /// Items queued per request.
-    requests: FxHashMap<u32, u32>,
+    /// Items marked seen.
+    seen: usize,
     capacity: usize,
     /// Paused on a seen item, until something new arrives or the seen flags
     /// are cleared.
@@ -69,8 +66,7 @@ impl SlotQueue {
     pub fn new(capacity: usize) -> Self {
         SlotQueue {
             items: Vec::new(),
-            slots: FxHashSet::default(),
-            requests: FxHashMap::default(),
+            seen: 0,
             capacity,
             paused: false,
             next_seq: 0,
@@ -89,17 +85,14 @@ impl SlotQueue {
 
     /// Adds an item (replacing an item of the same slot); drops the
     /// lowest-priority item when over capacity. Unpauses on a new item.
-    pub fn push(&mut self, mut item: QueueItem) {
+    ///
+    /// `maybe_queued` says whether the queue may already hold an item of this
+    /// request (the caller keeps track); when false, no search is made.
+    pub fn push(&mut self, mut item: QueueItem, maybe_queued: bool) {
         item.seq = self.next_seq;
         self.next_seq += 1;
-        let id = (item.request, item.slot);
-        if self.slots.contains(&id) {
-            let i = self
-                .items
-                .iter()
-                .position(|i| (i.request, i.slot) == id)
-                .expect("indexed items are queued");
-            self.take(i);
+        if maybe_queued {
+            self.remove_slot(item.request, item.slot);
         }
         if !item.seen {
             self.paused = false;
@@ -110,28 +103,24 @@ impl SlotQueue {
         self.items.insert(at, item);
         if self.items.len() > self.capacity {
             // The worst is the last seen item if there is one, else the last.
-            let worst = self
-                .items
-                .iter()
-                .rposition(|i| i.seen)
-                .unwrap_or(self.items.len() - 1);
+            let worst = if self.seen == 0 {
+                self.items.len() - 1
+            } else {
+                self.items
+                    .iter()
+                    .rposition(|i| i.seen)
+                    .expect("a seen item")
+            };
             self.take(worst);
         }
     }
 
     fn remember(&mut self, item: &QueueItem) {
-        self.slots.insert((item.request, item.slot));
-        *self.requests.entry(item.request).or_insert(0) += 1;
+        self.seen += item.seen as usize;
     }
 
     fn forget(&mut self, item: &QueueItem) {
-        self.slots.remove(&(item.request, item.slot));
-        match self.requests.get_mut(&item.request) {
-            Some(n) if *n > 1 => *n -= 1,
-            _ => {
-                self.requests.remove(&item.request);
-            }
-        }
+        self.seen -= item.seen as usize;
     }
 
     /// The index of the best unseen item at or after `from` (items before
@@ -166,7 +155,10 @@ impl SlotQueue {
 
     /// Marks the item at `i` seen (declined for now).
     pub fn mark_seen(&mut self, i: usize) {
-        self.items[i].seen = true;
+        if !self.items[i].seen {
+            self.items[i].seen = true;
+            self.seen += 1;
+        }
     }
 
     /// Takes out the highest-priority item, unless every item was seen: then
@@ -179,36 +171,41 @@ impl SlotQueue {
     /// Clears every seen flag and resumes (the availability got bytes back).
     pub fn clear_seen(&mut self) {
         self.paused = false;
-        for i in &mut self.items {
-            i.seen = false;
+        if self.seen > 0 {
+            for i in &mut self.items {
+                i.seen = false;
+            }
+            self.seen = 0;
         }
     }
 
     /// Removes every item of a request (filled, cancelled, failed).
     pub fn remove_request(&mut self, request: u32) {
-        if self.requests.remove(&request).is_some() {
-            self.items.retain(|i| i.request != request);
-            self.slots.retain(|&(r, _)| r != request);
-        }
+        let removed_seen = self
+            .items
+            .iter()
+            .filter(|i| i.request == request && i.seen)
+            .count();
+        self.seen -= removed_seen;
+        self.items.retain(|i| i.request != request);
     }
 
     /// Removes one slot (filled, or its reservations are full).
     pub fn remove_slot(&mut self, request: u32, slot: u32) {
-        if self.slots.contains(&(request, slot)) {
-            let i = self
-                .items
-                .iter()
-                .position(|i| i.request == request && i.slot == slot)
-                .expect("indexed items are queued");
+        // At most one item per slot: `push` replaces duplicates.
+        if let Some(i) = self
+            .items
+            .iter()
+            .position(|i| i.request == request && i.slot == slot)
+        {
             self.take(i);
         }
     }
 
     /// Drops everything (the node restarted).
     pub fn clear(&mut self) {
+        self.seen = 0;
         self.items.clear();
-        self.slots.clear();
-        self.requests.clear();
         self.paused = false;
     }
 }
@@ -216,6 +213,12 @@ impl SlotQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl SlotQueue {
+        fn push_all(&mut self, item: QueueItem) {
+            self.push(item, true);
+        }
+    }
 
     fn item(request: u32, profitability: u128, seen: bool) -> QueueItem {
         QueueItem {
@@ -232,9 +235,9 @@ mod tests {
     #[test]
     fn priority_and_capacity() {
         let mut q = SlotQueue::new(2);
-        q.push(item(1, 5, false));
-        q.push(item(2, 9, false));
-        q.push(item(3, 1, false)); // dropped: least profitable
+        q.push_all(item(1, 5, false));
+        q.push_all(item(2, 9, false));
+        q.push_all(item(3, 1, false)); // dropped: least profitable
         assert_eq!(q.len(), 2);
         assert_eq!(q.pop().unwrap().request, 2);
         assert_eq!(q.pop().unwrap().request, 1);
@@ -244,14 +247,14 @@ mod tests {
     #[test]
     fn unseen_before_seen_and_seen_pauses() {
         let mut q = SlotQueue::new(10);
-        q.push(item(1, 100, true));
-        q.push(item(2, 1, false));
+        q.push_all(item(1, 100, true));
+        q.push_all(item(2, 1, false));
         assert_eq!(q.pop().unwrap().request, 2);
         assert!(q.pop().is_none(), "the best item was seen: pause");
         assert!(q.paused);
         assert_eq!(q.len(), 1, "the seen item stays");
         assert!(q.pop().is_none(), "still paused: nothing new arrived");
-        q.push(item(4, 1, false));
+        q.push_all(item(4, 1, false));
         assert_eq!(q.pop().unwrap().request, 4);
         assert!(q.pop().is_none());
         q.clear_seen();
@@ -263,10 +266,20 @@ mod tests {
     }
 
     #[test]
+    fn a_repeated_slot_replaces_the_queued_one() {
+        let mut q = SlotQueue::new(10);
+        q.push_all(item(1, 5, false));
+        q.push_all(item(1, 5, true));
+        assert_eq!(q.len(), 1);
+        q.remove_request(1);
+        assert!(q.is_empty());
+    }
+
+    #[test]
     fn ties_are_first_in_first_out() {
         let mut q = SlotQueue::new(10);
         for r in 0..4 {
-            q.push(item(r, 7, false));
+            q.push_all(item(r, 7, false));
         }
         let order: Vec<u32> = std::iter::from_fn(|| q.pop().map(|i| i.request)).collect();
         assert_eq!(order, vec![0, 1, 2, 3]);
