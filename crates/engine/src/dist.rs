@@ -1,9 +1,9 @@
 //! Distributions the models draw durations and sizes from.
 //!
 //! The exponential uses the ziggurat in [`RandomStream::exp1`]; the others use
-//! inverse-transform sampling from one uniform draw. The mapping from stream to
-//! sample is fixed by this crate (and by `statrs`'s normal quantile for the
-//! lognormal), not by a sampling library's internals.
+//! inverse-transform sampling from one uniform draw (the lognormal through
+//! [`normal_quantile`]). The mapping from stream to sample is fixed by this
+//! crate, not by a sampling library's internals.
 //!
 //! Transcendental functions come from the `libm` crate (a port of musl's),
 //! not from the platform's C library, so that draws are bit-identical on every
@@ -11,13 +11,71 @@
 //!
 //! Parameters are unitless here; the configuration layer attaches units.
 
-use statrs::distribution::{ContinuousCDF, Normal};
-
 use crate::rng::RandomStream;
 
 /// The natural logarithm from `libm` (bit-identical on every platform).
 pub fn ln(x: f64) -> f64 {
     libm::log(x)
+}
+
+/// The standard normal quantile: Acklam's rational approximation refined by
+/// one Halley step (relative error about 1e-15), computed with `libm` only,
+/// so that it is bit-identical on every platform.
+pub fn normal_quantile(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969683028665376e1,
+        2.209460984245205e2,
+        -2.759285104469687e2,
+        1.383_577_518_672_69e2,
+        -3.066479806614716e1,
+        2.506628277459239,
+    ];
+    const B: [f64; 5] = [
+        -5.447609879822406e1,
+        1.615858368580409e2,
+        -1.556989798598866e2,
+        6.680131188771972e1,
+        -1.328068155288572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784894002430293e-3,
+        -3.223964580411365e-1,
+        -2.400758277161838,
+        -2.549732539343734,
+        4.374664141464968,
+        2.938163982698783,
+    ];
+    const D: [f64; 4] = [
+        7.784695709041462e-3,
+        3.224671290700398e-1,
+        2.445134137142996,
+        3.754408661907416,
+    ];
+    if p <= 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if p >= 1.0 {
+        return f64::INFINITY;
+    }
+    let tail = |q: f64| {
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    };
+    let p_low = 0.02425;
+    let x = if p < p_low {
+        tail(libm::sqrt(-2.0 * libm::log(p)))
+    } else if p <= 1.0 - p_low {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    } else {
+        -tail(libm::sqrt(-2.0 * libm::log(1.0 - p)))
+    };
+    // One Halley step on Phi(x) - p.
+    let e = 0.5 * libm::erfc(-x / std::f64::consts::SQRT_2) - p;
+    let u = e * libm::sqrt(2.0 * std::f64::consts::PI) * libm::exp(x * x / 2.0);
+    x - u / (1.0 + x * u / 2.0)
 }
 
 /// A validated distribution over non-negative reals.
@@ -169,7 +227,7 @@ impl Dist {
                 // The quantile at exactly 0 is -inf; uniform01_open0 is in (0, 1].
                 // At 1 it is +inf: nudge by one ulp below 1.
                 let u = rng.uniform01_open0().min(1.0 - f64::EPSILON / 2.0);
-                let z = Normal::standard().inverse_cdf(u);
+                let z = normal_quantile(u);
                 libm::exp(mu + sigma * z)
             }
             Dist::Uniform { min, max } => min + (max - min) * rng.uniform01(),
@@ -239,6 +297,35 @@ mod tests {
         }
         .validate()
         .is_err());
+    }
+
+    /// Against statrs's quantile (an independent implementation).
+    #[test]
+    fn normal_quantile_is_accurate() {
+        use statrs::distribution::{ContinuousCDF, Normal};
+        let n = Normal::standard();
+        for p in [
+            1e-300,
+            1e-12,
+            1e-6,
+            0.001,
+            0.02425,
+            0.1,
+            0.3,
+            0.5,
+            0.7,
+            0.9,
+            0.97575,
+            0.999,
+            1.0 - 1e-9,
+        ] {
+            let (a, b) = (normal_quantile(p), n.inverse_cdf(p));
+            assert!(
+                (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+                "p = {p}: {a} vs {b}"
+            );
+        }
+        assert_eq!(normal_quantile(0.5), 0.0);
     }
 
     #[test]

@@ -2095,8 +2095,7 @@ impl<'s> Model<'s> {
             }
             k as f64
         } else {
-            let z = statrs::distribution::ContinuousCDF::inverse_cdf(
-                &statrs::distribution::Normal::standard(),
+            let z = codexsim_engine::dist::normal_quantile(
                 self.proof_count_rng.uniform01_open0().min(1.0 - 1e-16),
             );
             (mean + z * var.sqrt()).round().max(0.0)
