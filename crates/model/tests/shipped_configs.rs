@@ -1,0 +1,41 @@
+//! Every scenario in `configs/` runs its first days with every invariant
+//! checked after every event: the checkers see domains, node groups, every
+//! fault kind and distribution the shipped files use, not only the tiny test
+//! scenarios.
+
+use codexsim_config::{parse_raw, RawQuantity};
+use codexsim_model::{MemorySink, Model};
+
+#[test]
+fn shipped_configs_keep_their_invariants() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../configs");
+    let mut ran = 0;
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut raw = parse_raw(&text, &path.display().to_string()).unwrap();
+        raw.run.duration_s = RawQuantity::Text("4 days".into());
+        raw.run.series_interval_s = RawQuantity::Text("1 h".into());
+        let cfg = raw
+            .validate()
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut sink = MemorySink::default();
+        let summary = Model::new(&cfg, &mut sink)
+            .check_every_event(true)
+            .run(&mut |_| {})
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(
+            summary.totals.slots_filled_total > 0,
+            "{}: nothing was stored",
+            path.display()
+        );
+        assert_eq!(sink.fleet.len(), 4 * 24 + 1, "{}", path.display());
+        ran += 1;
+    }
+    assert!(ran >= 4);
+}
