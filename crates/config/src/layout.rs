@@ -48,6 +48,11 @@ impl Layout {
         }
     }
 
+    /// Bytes a repair fetches: K slots' worth (one block of K per EC group).
+    pub fn repair_bytes(&self) -> u64 {
+        self.slot_data_bytes * u64::from(self.k)
+    }
+
     /// Slots (K + M).
     pub fn slots(&self) -> u32 {
         self.k + self.m

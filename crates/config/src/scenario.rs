@@ -726,11 +726,6 @@ fn level_index(
     }
 }
 
-/// Ceiling of log2 of the next power of two of `x` (x >= 1).
-pub fn next_power_of_two(x: u64) -> u64 {
-    x.checked_next_power_of_two().unwrap_or(u64::MAX)
-}
-
 impl RawScenario {
     /// Validates into a [`Scenario`], or returns every problem found.
     pub fn validate(&self) -> Result<Scenario, ConfigErrors> {

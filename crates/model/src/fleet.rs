@@ -182,6 +182,9 @@ struct Sale {
     provable: bool,
     /// Aggregated mode: the next miss not yet committed, with its period.
     pending_miss: Option<(EventId, u64)>,
+    /// Aggregated mode: the regime the miss process was drawn under
+    /// (`Some(provable)` while on the contract, `None` off it).
+    miss_regime: Option<bool>,
     /// A repair under the exponential model.
     exp_repair: bool,
 }
@@ -698,7 +701,13 @@ impl<'s> Model<'s> {
             self.provable_var_weight += sign * p * (1.0 - p);
             self.sales[sale as usize].provable = can;
         }
-        if self.cfg.run.proof_mode == ProofMode::Aggregated {
+        // Misses are geometric, hence memoryless: a draw made under the same
+        // regime stays valid, so the process restarts only when it changes.
+        let regime = on_contract.then_some(can);
+        if self.cfg.run.proof_mode == ProofMode::Aggregated
+            && regime != self.sales[sale as usize].miss_regime
+        {
+            self.sales[sale as usize].miss_regime = regime;
             self.restart_miss(s, sale, on_contract)?;
         }
         Ok(())
@@ -1150,7 +1159,7 @@ impl<'s> Model<'s> {
             }
             Decision::Fill {
                 is_repair,
-                bytes: r.layout.slot_data_bytes * r.layout.k as u64,
+                bytes: r.layout.repair_bytes(),
             }
         } else {
             Decision::Fill {
@@ -1288,6 +1297,7 @@ impl<'s> Model<'s> {
             fill_period: 0,
             provable: false,
             pending_miss: None,
+            miss_regime: None,
             exp_repair,
         });
         self.requests[req as usize].sales.push(id);
@@ -1739,7 +1749,7 @@ impl<'s> Model<'s> {
         let collateral = collateral.min(self.nodes[node as usize].collateral_left);
         let sale = self.open_sale(node, req, slot, collateral, true);
         self.requests[req as usize].repairs_active += 1;
-        self.c.repair_bytes += r_bytes(&self.requests[req as usize]);
+        self.c.repair_bytes += self.requests[req as usize].layout.repair_bytes();
         let d = SimDuration::from_secs_f64(self.repair_rng.exponential(mean.as_secs_f64()));
         s.schedule_in(d, Ev::RepairDone { sale })?;
         Ok(())
@@ -2281,10 +2291,6 @@ impl<'s> Model<'s> {
         }
         Ok(())
     }
-}
-
-fn r_bytes(r: &Request) -> u64 {
-    r.layout.slot_data_bytes * r.layout.k as u64
 }
 
 impl Handler<Ev> for Model<'_> {

@@ -18,7 +18,7 @@
 //! and a node restarts with an empty queue.
 
 use codexsim_config::parse;
-use codexsim_model::{MemorySink, Model, TraceKind};
+use codexsim_model::{MemorySink, Model, Summary, TraceKind};
 
 fn scenario(proof_mode: &str) -> String {
     format!(
@@ -66,6 +66,28 @@ proof_probability = 1
     )
 }
 
+/// Runs a scenario with a full trace, checking invariants after every event.
+fn run_traced(text: &str) -> (Summary, MemorySink) {
+    let cfg = parse(text, "hand.toml").unwrap();
+    let mut sink = MemorySink {
+        keep_trace: true,
+        ..MemorySink::default()
+    };
+    let summary = Model::new(&cfg, &mut sink)
+        .check_every_event(true)
+        .run(&mut |_| {})
+        .unwrap();
+    (summary, sink)
+}
+
+fn nodes_of(sink: &MemorySink, kind: TraceKind) -> Vec<u32> {
+    sink.trace
+        .iter()
+        .filter(|e| e.kind == kind)
+        .map(|e| e.node.unwrap())
+        .collect()
+}
+
 fn times(sink: &MemorySink, kind: TraceKind) -> Vec<f64> {
     sink.trace
         .iter()
@@ -77,15 +99,7 @@ fn times(sink: &MemorySink, kind: TraceKind) -> Vec<f64> {
 #[test]
 fn one_request_two_outages_exact_and_aggregated() {
     for mode in ["exact", "aggregated"] {
-        let cfg = parse(&scenario(mode), "hand.toml").unwrap();
-        let mut sink = MemorySink {
-            keep_trace: true,
-            ..MemorySink::default()
-        };
-        let summary = Model::new(&cfg, &mut sink)
-            .check_every_event(true)
-            .run(&mut |_| {})
-            .unwrap();
+        let (summary, sink) = run_traced(&scenario(mode));
 
         assert_eq!(
             times(&sink, TraceKind::SlotFilled),
@@ -112,13 +126,7 @@ fn one_request_two_outages_exact_and_aggregated() {
             vec![2281.0],
             "{mode}"
         );
-        let freed_nodes: Vec<u32> = sink
-            .trace
-            .iter()
-            .filter(|e| e.kind == TraceKind::SlotFreed)
-            .map(|e| e.node.unwrap())
-            .collect();
-        assert_eq!(freed_nodes, vec![0, 1], "{mode}");
+        assert_eq!(nodes_of(&sink, TraceKind::SlotFreed), vec![0, 1], "{mode}");
         assert!(
             times(&sink, TraceKind::DatasetLost).is_empty(),
             "freed hosts keep their data"
@@ -220,22 +228,8 @@ tolerance = 1
 duration_s = "30 days"
 proof_probability = 1
 "#;
-    let cfg = parse(text, "machines.toml").unwrap();
-    let mut sink = MemorySink {
-        keep_trace: true,
-        ..MemorySink::default()
-    };
-    let summary = Model::new(&cfg, &mut sink)
-        .check_every_event(true)
-        .run(&mut |_| {})
-        .unwrap();
-    let filled: Vec<u32> = sink
-        .trace
-        .iter()
-        .filter(|e| e.kind == TraceKind::SlotFilled)
-        .map(|e| e.node.unwrap())
-        .collect();
-    assert_eq!(filled, vec![0, 1, 2]);
+    let (summary, sink) = run_traced(text);
+    assert_eq!(nodes_of(&sink, TraceKind::SlotFilled), vec![0, 1, 2]);
     let lost: Vec<(f64, Option<u64>)> = sink
         .trace
         .iter()
