@@ -13,7 +13,7 @@ use codexsim_engine::{
 
 use crate::output::{FleetSample, NodeSample, Sink, Summary, TraceEvent, TraceKind};
 use crate::proofs::{geometric, ProofRequirement};
-use crate::slotqueue::{QueueItem, SlotQueue};
+use crate::slotqueue::{Keys, QueueItem, SlotKey, SlotQueue};
 
 /// Marks "no fault process" in events raised by scheduled faults.
 const NO_PROCESS: u32 = u32::MAX;
@@ -169,6 +169,8 @@ enum SaleState {
 #[derive(Clone, Debug)]
 struct Sale {
     node: u32,
+    /// Where the sale sits in its node's `sales` list.
+    node_pos: u32,
     request: u32,
     slot: u32,
     state: SaleState,
@@ -208,6 +210,19 @@ struct Slot {
     retry_pending: bool,
 }
 
+/// Slot-queue keys of every request, announced as new (index 0) or as a
+/// repair (index 1, the collateral reduced by the repair reward): a dense
+/// table, since the queues look keys up on every tie.
+#[derive(Clone, Debug, Default)]
+struct QueueKeys(Vec<[SlotKey; 2]>);
+
+impl Keys for QueueKeys {
+    #[inline]
+    fn key(&self, request: u32, repair: bool) -> SlotKey {
+        self.0[request as usize][repair as usize]
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Request {
     layout: Layout,
@@ -218,13 +233,12 @@ struct Request {
     slots: Vec<Slot>,
     filled: u32,
     collateral_per_slot: u128,
-    profitability: u128,
     proof: ProofRequirement,
     client_has_data: bool,
     /// Sales of this request that are not over (Done sales are removed).
     sales: Vec<u32>,
-    /// Bit set of nodes whose slot queue may hold items of this request
-    /// (set on announce, cleared when the request leaves every queue).
+    /// Per slot, the bit set of nodes whose slot queue holds an item of it
+    /// (`node_words` words per slot); empty once the request is over.
     queued_at: Vec<u64>,
     /// Per slot index: sales whose host stores that slot's data.
     holders: Vec<u16>,
@@ -311,6 +325,7 @@ pub struct Model<'s> {
     /// Per level, per domain: member nodes.
     domains: Vec<Vec<Vec<u32>>>,
     requests: Vec<Request>,
+    queue_keys: QueueKeys,
     sales: Vec<Sale>,
     fault_streams: Vec<Vec<RandomStream>>,
     workload_rng: RandomStream,
@@ -451,6 +466,7 @@ impl<'s> Model<'s> {
             nodes,
             domains,
             requests: Vec::new(),
+            queue_keys: QueueKeys::default(),
             sales: Vec::new(),
             fault_streams,
             workload_rng: RandomStream::new(seed, StreamId::new("workload", 0)),
@@ -925,6 +941,16 @@ impl<'s> Model<'s> {
             * w.price_per_byte_per_s as u128
             * layout.slot_size_bytes as u128;
         let id = self.requests.len() as u32;
+        let expiry_ns = now.saturating_add(w.expiry).as_nanos();
+        let reward = self.cfg.marketplace.repair_reward_percentage as u128;
+        self.queue_keys.0.push([
+            SlotKey::new(profitability, collateral_per_slot, expiry_ns),
+            SlotKey::new(
+                profitability,
+                collateral_per_slot * (100 - reward) / 100,
+                expiry_ns,
+            ),
+        ]);
         self.requests.push(Request {
             layout,
             dataset_bytes: bytes,
@@ -934,11 +960,10 @@ impl<'s> Model<'s> {
             slots: vec![Slot::default(); slots as usize],
             filled: 0,
             collateral_per_slot,
-            profitability,
             proof: ProofRequirement::new(w.proof_probability, self.cfg.marketplace.downtime_blocks),
             client_has_data: true,
             sales: Vec::new(),
-            queued_at: vec![0; self.nodes.len().div_ceil(64)],
+            queued_at: vec![0; slots as usize * self.node_words()],
             holders: vec![0; slots as usize],
             alive_indices: 0,
             lost: false,
@@ -965,34 +990,64 @@ impl<'s> Model<'s> {
         self.announce(s, id, &slot_list, false)
     }
 
-    /// Nodes whose queue may hold items of `req`.
-    fn queued_nodes(&self, req: u32) -> Vec<usize> {
-        let bits = &self.requests[req as usize].queued_at;
-        let mut nodes = Vec::new();
-        for (w, &word) in bits.iter().enumerate() {
-            let mut b = word;
-            while b != 0 {
-                nodes.push(w * 64 + b.trailing_zeros() as usize);
-                b &= b - 1;
-            }
-        }
-        nodes
+    /// Words of a per-slot node bit set.
+    fn node_words(&self) -> usize {
+        self.nodes.len().div_ceil(64)
+    }
+
+    /// Clears `node`'s bit for a queue item that left its queue.
+    fn unmark_queued(&mut self, node: usize, item: QueueItem) {
+        let words = self.node_words();
+        let bits = &mut self.requests[item.request as usize].queued_at;
+        bits[item.slot as usize * words + node / 64] &= !(1 << (node % 64));
     }
 
     /// SlotFilled or SlotReservationsFull: every queue drops the slot.
     fn unqueue_slot(&mut self, req: u32, slot: u32) {
-        for n in self.queued_nodes(req) {
-            self.nodes[n].queue.remove_slot(req, slot);
+        let words = self.node_words();
+        let keys = &self.queue_keys;
+        let bits = &mut self.requests[req as usize].queued_at;
+        if bits.is_empty() {
+            return;
+        }
+        for (w, word) in bits[slot as usize * words..][..words]
+            .iter_mut()
+            .enumerate()
+        {
+            let mut b = std::mem::take(word);
+            while b != 0 {
+                let n = w * 64 + b.trailing_zeros() as usize;
+                self.nodes[n].queue.remove_slot(req, slot, keys);
+                b &= b - 1;
+            }
         }
     }
 
     /// The request started, failed, finished or was cancelled: every queue
-    /// drops its slots.
+    /// drops its slots. Once it is over, its bit sets go.
     fn unqueue_request(&mut self, req: u32) {
-        for n in self.queued_nodes(req) {
-            self.nodes[n].queue.remove_request(req);
+        let words = self.node_words();
+        let keys = &self.queue_keys;
+        let r = &mut self.requests[req as usize];
+        if !r.queued_at.is_empty() {
+            for w in 0..words {
+                let mut b = r
+                    .queued_at
+                    .iter()
+                    .skip(w)
+                    .step_by(words)
+                    .fold(0, |a, x| a | x);
+                while b != 0 {
+                    let n = w * 64 + b.trailing_zeros() as usize;
+                    self.nodes[n].queue.remove_request(req, keys);
+                    b &= b - 1;
+                }
+            }
+            r.queued_at.fill(0);
         }
-        self.requests[req as usize].queued_at.fill(0);
+        if !r.active() {
+            r.queued_at = Vec::new();
+        }
     }
 
     /// Pushes slots into the queue of every online node (StorageRequested or
@@ -1004,47 +1059,45 @@ impl<'s> Model<'s> {
         slots: &[u32],
         repair: bool,
     ) -> Result<(), Stop> {
-        let r = &self.requests[request as usize];
-        let reward = self.cfg.marketplace.repair_reward_percentage as u128;
-        let collateral = if repair {
-            r.collateral_per_slot * (100 - reward) / 100
-        } else {
-            r.collateral_per_slot
-        };
-        let expiry_ns = r
-            .created
-            .saturating_add(self.cfg.workload.expiry)
-            .as_nanos();
-        let profitability = r.profitability;
         let mut order: Vec<u32> = slots.to_vec();
+        let words = self.node_words();
+        let r = &mut self.requests[request as usize];
+        if r.queued_at.is_empty() {
+            r.queued_at = vec![0; r.slots.len() * words];
+        }
         for n in 0..self.nodes.len() {
             if !self.nodes[n].up() {
                 continue;
             }
             self.nodes[n].rng.shuffle(&mut order);
-            let maybe_queued = {
-                let bits = &mut self.requests[request as usize].queued_at;
-                let was = bits[n / 64] & (1 << (n % 64)) != 0;
-                bits[n / 64] |= 1 << (n % 64);
-                was
-            };
+            let keys = &self.queue_keys;
+            let (w, bit) = (n / 64, 1u64 << (n % 64));
             for &slot in &order {
-                self.nodes[n].queue.push(
-                    QueueItem {
-                        request,
-                        slot,
-                        collateral,
-                        profitability,
-                        expiry_ns,
-                        seen: false,
-                        seq: 0,
-                    },
-                    maybe_queued,
-                );
+                let bits = &mut self.requests[request as usize].queued_at;
+                let word = &mut bits[slot as usize * words + w];
+                let queued = *word & bit != 0;
+                *word |= bit;
+                let item = QueueItem {
+                    request,
+                    slot,
+                    repair,
+                    seen: false,
+                };
+                if let Some(dropped) = self.nodes[n].queue.push(item, queued, keys) {
+                    // Over capacity: the worst item left (maybe this one).
+                    let r = &mut self.requests[dropped.request as usize];
+                    r.queued_at[dropped.slot as usize * words + w] &= !bit;
+                }
             }
             self.kick(s, n as u32)?;
         }
         Ok(())
+    }
+
+    /// The collateral a host puts up for a queue item: reduced by the repair
+    /// reward when the slot was announced as freed.
+    fn item_collateral(&self, item: &QueueItem) -> u128 {
+        self.queue_keys.key(item.request, item.repair).collateral
     }
 
     /// A uniform delay in [0, block period): when a transaction is mined.
@@ -1095,10 +1148,12 @@ impl<'s> Model<'s> {
                 }
                 Decision::Drop => {
                     self.nodes[node as usize].queue.take(i);
+                    self.unmark_queued(node as usize, item);
                     cursor = i;
                 }
                 Decision::Retry => {
                     self.nodes[node as usize].queue.take(i);
+                    self.unmark_queued(node as usize, item);
                     cursor = i;
                     // Not enough sources online now: announce it again later.
                     let retry = self.period().saturating_mul(10);
@@ -1106,6 +1161,7 @@ impl<'s> Model<'s> {
                 }
                 Decision::Fill { is_repair, bytes } => {
                     self.nodes[node as usize].queue.take(i);
+                    self.unmark_queued(node as usize, item);
                     cursor = i;
                     self.start_fill(s, node, &item, is_repair, bytes)?;
                     // Queues may have lost items (reservations full): rescan.
@@ -1146,7 +1202,7 @@ impl<'s> Model<'s> {
         if slot_size > n.avail_free_bytes
             || n.used_bytes + n.reserved_bytes + slot_size > n.quota_bytes
             || duration > n.avail_duration
-            || item.collateral > n.collateral_left
+            || self.item_collateral(item) > n.collateral_left
             || price < n.min_price
         {
             return Decision::Decline;
@@ -1197,7 +1253,8 @@ impl<'s> Model<'s> {
             );
             self.unqueue_slot(req, slot);
         }
-        let sale = self.open_sale(node, req, slot, item.collateral, false);
+        let collateral = self.item_collateral(item);
+        let sale = self.open_sale(node, req, slot, collateral, false);
         if is_repair {
             self.c.repair_bytes += bytes;
         } else {
@@ -1286,9 +1343,11 @@ impl<'s> Model<'s> {
             n.workers_busy += 1;
         }
         let id = self.sales.len() as u32;
+        let node_pos = n.sales.len() as u32;
         n.sales.push(id);
         self.sales.push(Sale {
             node,
+            node_pos,
             request: req,
             slot,
             state: SaleState::Downloading,
@@ -1342,8 +1401,11 @@ impl<'s> Model<'s> {
         self.set_state(sale, SaleState::Done);
         self.refresh_sale(s, sale)?;
         let n = &mut self.nodes[node as usize];
-        if let Some(i) = n.sales.iter().position(|&x| x == sale) {
-            n.sales.swap_remove(i);
+        let i = self.sales[sale as usize].node_pos as usize;
+        debug_assert_eq!(n.sales[i], sale);
+        n.sales.swap_remove(i);
+        if let Some(&moved) = n.sales.get(i) {
+            self.sales[moved as usize].node_pos = i as u32;
         }
         let rs = &mut self.requests[req as usize].sales;
         if let Some(i) = rs.iter().position(|&x| x == sale) {
@@ -1894,9 +1956,18 @@ impl<'s> Model<'s> {
         self.went_offline(s, node)
     }
 
+    /// Empties a node's slot queue (it restarted or left).
+    fn clear_queue(&mut self, node: u32) {
+        let items: Vec<QueueItem> = self.nodes[node as usize].queue.items().collect();
+        for item in items {
+            self.unmark_queued(node as usize, item);
+        }
+        self.nodes[node as usize].queue.clear();
+    }
+
     /// The node just went offline or left: abort downloads, restart proofs.
     fn went_offline(&mut self, s: &mut Scheduler<Ev>, node: u32) -> Result<(), Stop> {
-        self.nodes[node as usize].queue.clear();
+        self.clear_queue(node);
         let sales = self.nodes[node as usize].sales.clone();
         for sale in sales {
             match self.sales[sale as usize].state {
@@ -2005,9 +2076,9 @@ impl<'s> Model<'s> {
         let now = s.now();
         self.trace(now, TraceKind::NodeLeft, Some(node), None, None, None);
         self.lose_local_state(s, node)?;
+        self.clear_queue(node);
         let n = &mut self.nodes[node as usize];
         n.gone = true;
-        n.queue.clear();
         // Refresh proofs: a gone node can never prove.
         let sales = n.sales.clone();
         for sale in sales {
@@ -2162,13 +2233,33 @@ impl<'s> Model<'s> {
                 self.last_time
             ));
         }
+        let keys = &self.queue_keys;
+        let words = self.node_words();
+        let mut queued = 0u64;
         for (i, n) in self.nodes.iter().enumerate() {
+            n.queue
+                .check(keys)
+                .map_err(|e| format!("node {i}'s slot queue: {e}"))?;
+            for item in n.queue.items() {
+                let bits = &self.requests[item.request as usize].queued_at;
+                let word = bits.get(item.slot as usize * words + i / 64).copied();
+                if word.unwrap_or(0) & (1 << (i % 64)) == 0 {
+                    return Err(format!(
+                        "node {i} queues slot {} of request {} but is not marked",
+                        item.slot, item.request
+                    ));
+                }
+                queued += 1;
+            }
             let (mut charged, mut stored, mut orphaned, mut filled, mut downloading) =
                 (0u64, 0u64, 0u64, 0u32, 0u32);
             for &x in &n.sales {
                 let sx = &self.sales[x as usize];
                 if sx.node != i as u32 {
                     return Err(format!("node {i} lists sale {x} of node {}", sx.node));
+                }
+                if n.sales.get(sx.node_pos as usize) != Some(&x) {
+                    return Err(format!("sale {x} misplaced in node {i}'s list"));
                 }
                 match sx.state {
                     SaleState::Done => return Err(format!("node {i} lists finished sale {x}")),
@@ -2225,6 +2316,19 @@ impl<'s> Model<'s> {
                     n.workers_busy, n.workers
                 ));
             }
+        }
+        let marked: u64 = self
+            .requests
+            .iter()
+            .map(|r| {
+                r.queued_at
+                    .iter()
+                    .map(|w| w.count_ones() as u64)
+                    .sum::<u64>()
+            })
+            .sum();
+        if marked != queued {
+            return Err(format!("{marked} queue marks for {queued} queued items"));
         }
         let mut active_filled = 0u64;
         let mut holders: Vec<u16> = Vec::new();
