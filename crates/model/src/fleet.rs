@@ -208,6 +208,8 @@ struct Slot {
     freed_at: Option<SimTime>,
     /// A RepairRetry for this slot is pending.
     retry_pending: bool,
+    /// Last announced as freed (a repair) rather than new.
+    announced_repair: bool,
 }
 
 /// Slot-queue keys of every request, announced as new (index 0) or as a
@@ -1006,7 +1008,9 @@ impl<'s> Model<'s> {
     fn unqueue_slot(&mut self, req: u32, slot: u32) {
         let words = self.node_words();
         let keys = &self.queue_keys;
-        let bits = &mut self.requests[req as usize].queued_at;
+        let r = &mut self.requests[req as usize];
+        let repair = r.slots[slot as usize].announced_repair;
+        let bits = &mut r.queued_at;
         if bits.is_empty() {
             return;
         }
@@ -1017,7 +1021,7 @@ impl<'s> Model<'s> {
             let mut b = std::mem::take(word);
             while b != 0 {
                 let n = w * 64 + b.trailing_zeros() as usize;
-                self.nodes[n].queue.remove_slot(req, slot, keys);
+                self.nodes[n].queue.remove_slot(req, slot, repair, keys);
                 b &= b - 1;
             }
         }
@@ -1065,6 +1069,10 @@ impl<'s> Model<'s> {
         if r.queued_at.is_empty() {
             r.queued_at = vec![0; r.slots.len() * words];
         }
+        for &slot in slots {
+            r.slots[slot as usize].announced_repair = repair;
+        }
+        let mut dropped = Vec::new();
         for n in 0..self.nodes.len() {
             if !self.nodes[n].up() {
                 continue;
@@ -1072,22 +1080,25 @@ impl<'s> Model<'s> {
             self.nodes[n].rng.shuffle(&mut order);
             let keys = &self.queue_keys;
             let (w, bit) = (n / 64, 1u64 << (n % 64));
+            let r = &mut self.requests[request as usize];
             for &slot in &order {
-                let bits = &mut self.requests[request as usize].queued_at;
-                let word = &mut bits[slot as usize * words + w];
-                let queued = *word & bit != 0;
-                *word |= bit;
-                let item = QueueItem {
-                    request,
-                    slot,
-                    repair,
-                    seen: false,
-                };
-                if let Some(dropped) = self.nodes[n].queue.push(item, queued, keys) {
-                    // Over capacity: the worst item left (maybe this one).
-                    let r = &mut self.requests[dropped.request as usize];
-                    r.queued_at[dropped.slot as usize * words + w] &= !bit;
+                let word = &mut r.queued_at[slot as usize * words + w];
+                if *word & bit != 0 {
+                    // Replaced by the new announcement.
+                    let was_repair = r.slots[slot as usize].announced_repair;
+                    self.nodes[n]
+                        .queue
+                        .remove_slot(request, slot, was_repair, keys);
                 }
+                *word |= bit;
+            }
+            self.nodes[n]
+                .queue
+                .push_many(request, &order, repair, false, keys, &mut dropped);
+            for d in dropped.drain(..) {
+                // Over capacity: the worst items left (maybe new ones).
+                let r = &mut self.requests[d.request as usize];
+                r.queued_at[d.slot as usize * words + w] &= !bit;
             }
             self.kick(s, n as u32)?;
         }

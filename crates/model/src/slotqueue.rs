@@ -10,7 +10,7 @@
 //! queue resumes (`clearSeenFlags` in nim-codex).
 //!
 //! Representation: every queue of a fleet receives the same announcements, so
-//! this is the hottest structure of a run. An item is 48 bytes: the request,
+//! this is the hottest structure of a run. An item is 40 bytes: the request,
 //! the slot, whether it was announced as a repair (its collateral is then
 //! reduced by the repair reward), flags, the arrival number, the expiry, and
 //! 64-bit order-preserving prefixes of its profitability and collateral (exact
@@ -88,7 +88,8 @@ struct Entry {
     collateral: u64,
     /// Inverted expiry.
     expiry: u64,
-    seq: u64,
+    /// Arrival order (renumbered before it would overflow).
+    seq: u32,
     request: u32,
     slot: u32,
     repair: bool,
@@ -164,7 +165,7 @@ pub struct SlotQueue {
     /// Paused on a seen item, until something new arrives or the seen flags
     /// are cleared.
     pub paused: bool,
-    next_seq: u64,
+    next_seq: u32,
 }
 
 impl SlotQueue {
@@ -202,35 +203,84 @@ impl SlotQueue {
         keys: &K,
     ) -> Option<QueueItem> {
         if maybe_queued {
-            self.remove_slot(item.request, item.slot, keys);
+            self.remove_slot(item.request, item.slot, item.repair, keys);
         }
-        let key = keys.key(item.request, item.repair);
-        let entry = Entry {
-            seq: self.next_seq,
-            slot: item.slot,
-            seen: item.seen,
-            ..Entry::of(item.request, item.repair, &key)
+        let mut dropped = Vec::new();
+        self.push_many(
+            item.request,
+            &[item.slot],
+            item.repair,
+            item.seen,
+            keys,
+            &mut dropped,
+        );
+        dropped.pop()
+    }
+
+    /// Adds items for `slots` of `request`, in that order, announced alike
+    /// (none of them may be queued already): what sequential pushes would do,
+    /// with one search and one move. Items dropped over capacity (maybe new
+    /// ones) are appended to `dropped`.
+    pub fn push_many<K: Keys>(
+        &mut self,
+        request: u32,
+        slots: &[u32],
+        repair: bool,
+        seen: bool,
+        keys: &K,
+        dropped: &mut Vec<QueueItem>,
+    ) {
+        if slots.is_empty() {
+            return;
+        }
+        let proto = Entry {
+            seen,
+            ..Entry::of(request, repair, &keys.key(request, repair))
         };
-        self.next_seq += 1;
-        let full = self.items.len() >= self.capacity;
-        if full && self.seen == 0 {
-            // The new item arrived last, so it loses ties: when it is not
-            // better than the last item, it is the one dropped.
-            let last = self.items.last().expect("capacity > 0");
-            if cmp_key(&entry, last, keys) != Ordering::Less {
-                return Some(entry.item());
+        let n = slots.len() as u32;
+        if self.next_seq.checked_add(n).is_none() {
+            // Renumber in place: positions keep the arrival order of ties.
+            for (i, e) in self.items.iter_mut().enumerate() {
+                e.seq = i as u32;
+            }
+            self.next_seq = self.items.len() as u32;
+        }
+        let first_seq = self.next_seq;
+        self.next_seq += n;
+        if !seen && self.seen == 0 && self.items.len() >= self.capacity {
+            // The new items arrive last, so they lose ties: when they are not
+            // better than the last item, they are the ones dropped.
+            if let Some(last) = self.items.last() {
+                if cmp_key(&proto, last, keys) != Ordering::Less {
+                    dropped.extend(slots.iter().map(|&slot| QueueItem {
+                        request,
+                        slot,
+                        repair,
+                        seen,
+                    }));
+                    return;
+                }
             }
         }
-        if !item.seen {
+        if !seen {
             self.paused = false;
         }
         // Insert after every item whose key is not worse (FIFO ties).
         let at = self
             .items
-            .partition_point(|e| cmp_key(e, &entry, keys) != Ordering::Greater);
-        self.seen += entry.seen as usize;
-        self.items.insert(at, entry);
-        if self.items.len() > self.capacity {
+            .partition_point(|e| cmp_key(e, &proto, keys) != Ordering::Greater);
+        self.items.splice(
+            at..at,
+            slots.iter().enumerate().map(|(i, &slot)| Entry {
+                seq: first_seq + i as u32,
+                slot,
+                ..proto
+            }),
+        );
+        if seen {
+            self.seen += slots.len();
+        }
+        while self.items.len() > self.capacity {
             // The worst is the last seen item if there is one, else the last.
             let worst = if self.seen == 0 {
                 self.items.len() - 1
@@ -240,9 +290,8 @@ impl SlotQueue {
                     .rposition(|i| i.seen)
                     .expect("a seen item")
             };
-            return Some(self.take(worst));
+            dropped.push(self.take(worst));
         }
-        None
     }
 
     /// The range of items whose key equals that of `request`'s slots
@@ -336,10 +385,11 @@ impl SlotQueue {
         }
     }
 
-    /// Removes one slot (filled, or its reservations are full).
-    pub fn remove_slot<K: Keys>(&mut self, request: u32, slot: u32, keys: &K) {
+    /// Removes one slot (filled, or its reservations are full). `repair`
+    /// says how it was last announced: that run is searched first.
+    pub fn remove_slot<K: Keys>(&mut self, request: u32, slot: u32, repair: bool, keys: &K) {
         // At most one item per slot: `push` replaces duplicates.
-        for repair in [false, true] {
+        for repair in [repair, !repair] {
             let run = self.run_of(request, repair, keys);
             if let Some(i) = self.items[run.clone()]
                 .iter()
@@ -507,7 +557,7 @@ mod tests {
         // Reference: (key, seq, request, slot, repair, seen).
         type Ref = (SlotKey, u64, u32, u32, bool, bool);
         let mut r: Vec<Ref> = Vec::new();
-        let mut seq = 0u64;
+        let mut seq = 0u32;
         for _ in 0..20_000 {
             let request = rng.below(40) as u32;
             let slot = rng.below(4) as u32;
@@ -534,7 +584,7 @@ mod tests {
                     }
                 }
                 6 => {
-                    q.remove_slot(request, slot, &t);
+                    q.remove_slot(request, slot, rng.chance(1, 2), &t);
                     r.retain(|e| !(e.2 == request && e.3 == slot));
                 }
                 7 => {
