@@ -21,7 +21,7 @@ const NO_PROCESS: u32 = u32::MAX;
 const VALIDATOR_DELAY: SimDuration = SimDuration::from_secs(1);
 /// How often a run checks every invariant (besides its end). Tests check
 /// after every event.
-const FULL_CHECK_INTERVAL: SimDuration = SimDuration::from_days(7);
+const FULL_CHECK_INTERVAL: SimDuration = SimDuration::from_days(30);
 /// Hosts submit proofs at every period start plus this.
 const PROOF_DELAY: SimDuration = SimDuration::from_secs(1);
 

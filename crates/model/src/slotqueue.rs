@@ -557,7 +557,7 @@ mod tests {
         // Reference: (key, seq, request, slot, repair, seen).
         type Ref = (SlotKey, u64, u32, u32, bool, bool);
         let mut r: Vec<Ref> = Vec::new();
-        let mut seq = 0u32;
+        let mut seq = 0u64;
         for _ in 0..20_000 {
             let request = rng.below(40) as u32;
             let slot = rng.below(4) as u32;
