@@ -13,7 +13,7 @@ use codexsim_engine::{
 
 use crate::output::{FleetSample, NodeSample, Sink, Summary, TraceEvent, TraceKind};
 use crate::proofs::{geometric, ProofRequirement};
-use crate::slotqueue::{Keys, QueueItem, SlotKey, SlotQueue};
+use crate::slotqueue::{Keys, QueueItem, SlotKey, SlotQueues};
 
 /// Marks "no fault process" in events raised by scheduled faults.
 const NO_PROCESS: u32 = u32::MAX;
@@ -239,9 +239,6 @@ struct Request {
     client_has_data: bool,
     /// Sales of this request that are not over (Done sales are removed).
     sales: Vec<u32>,
-    /// Per slot, the bit set of nodes whose slot queue holds an item of it
-    /// (`node_words` words per slot); empty once the request is over.
-    queued_at: Vec<u64>,
     /// Per slot index: sales whose host stores that slot's data.
     holders: Vec<u16>,
     /// Slot indices with at least one holder.
@@ -271,7 +268,6 @@ struct Node {
     collateral_left: u128,
     used_bytes: u64,
     reserved_bytes: u64,
-    queue: SlotQueue,
     workers: u32,
     workers_busy: u32,
     work_scheduled: bool,
@@ -328,6 +324,8 @@ pub struct Model<'s> {
     domains: Vec<Vec<Vec<u32>>>,
     requests: Vec<Request>,
     queue_keys: QueueKeys,
+    /// Every host's slot queue.
+    queues: SlotQueues,
     sales: Vec<Sale>,
     fault_streams: Vec<Vec<RandomStream>>,
     workload_rng: RandomStream,
@@ -426,7 +424,6 @@ impl<'s> Model<'s> {
                     collateral_left: g.total_collateral as u128,
                     used_bytes: 0,
                     reserved_bytes: 0,
-                    queue: SlotQueue::new(g.slot_queue_size as usize),
                     workers: g.slot_queue_workers,
                     workers_busy: 0,
                     work_scheduled: false,
@@ -461,6 +458,10 @@ impl<'s> Model<'s> {
                     .collect()
             })
             .collect();
+        let queue_sizes: Vec<u32> = nodes
+            .iter()
+            .map(|n| cfg.node_groups[n.group as usize].slot_queue_size)
+            .collect();
         Model {
             horizon: SimTime::ZERO.saturating_add(cfg.run.duration),
             cfg: cfg.clone(),
@@ -469,6 +470,7 @@ impl<'s> Model<'s> {
             domains,
             requests: Vec::new(),
             queue_keys: QueueKeys::default(),
+            queues: SlotQueues::new(&queue_sizes, seed),
             sales: Vec::new(),
             fault_streams,
             workload_rng: RandomStream::new(seed, StreamId::new("workload", 0)),
@@ -965,7 +967,6 @@ impl<'s> Model<'s> {
             proof: ProofRequirement::new(w.proof_probability, self.cfg.marketplace.downtime_blocks),
             client_has_data: true,
             sales: Vec::new(),
-            queued_at: vec![0; slots as usize * self.node_words()],
             holders: vec![0; slots as usize],
             alive_indices: 0,
             lost: false,
@@ -992,66 +993,16 @@ impl<'s> Model<'s> {
         self.announce(s, id, &slot_list, false)
     }
 
-    /// Words of a per-slot node bit set.
-    fn node_words(&self) -> usize {
-        self.nodes.len().div_ceil(64)
-    }
-
-    /// Clears `node`'s bit for a queue item that left its queue.
-    fn unmark_queued(&mut self, node: usize, item: QueueItem) {
-        let words = self.node_words();
-        let bits = &mut self.requests[item.request as usize].queued_at;
-        bits[item.slot as usize * words + node / 64] &= !(1 << (node % 64));
-    }
-
     /// SlotFilled or SlotReservationsFull: every queue drops the slot.
     fn unqueue_slot(&mut self, req: u32, slot: u32) {
-        let words = self.node_words();
-        let keys = &self.queue_keys;
-        let r = &mut self.requests[req as usize];
-        let repair = r.slots[slot as usize].announced_repair;
-        let bits = &mut r.queued_at;
-        if bits.is_empty() {
-            return;
-        }
-        for (w, word) in bits[slot as usize * words..][..words]
-            .iter_mut()
-            .enumerate()
-        {
-            let mut b = std::mem::take(word);
-            while b != 0 {
-                let n = w * 64 + b.trailing_zeros() as usize;
-                self.nodes[n].queue.remove_slot(req, slot, repair, keys);
-                b &= b - 1;
-            }
-        }
+        let repair = self.requests[req as usize].slots[slot as usize].announced_repair;
+        self.queues.remove_slot(req, slot, repair, &self.queue_keys);
     }
 
     /// The request started, failed, finished or was cancelled: every queue
-    /// drops its slots. Once it is over, its bit sets go.
+    /// drops its slots.
     fn unqueue_request(&mut self, req: u32) {
-        let words = self.node_words();
-        let keys = &self.queue_keys;
-        let r = &mut self.requests[req as usize];
-        if !r.queued_at.is_empty() {
-            for w in 0..words {
-                let mut b = r
-                    .queued_at
-                    .iter()
-                    .skip(w)
-                    .step_by(words)
-                    .fold(0, |a, x| a | x);
-                while b != 0 {
-                    let n = w * 64 + b.trailing_zeros() as usize;
-                    self.nodes[n].queue.remove_request(req, keys);
-                    b &= b - 1;
-                }
-            }
-            r.queued_at.fill(0);
-        }
-        if !r.active() {
-            r.queued_at = Vec::new();
-        }
+        self.queues.remove_request(req, &self.queue_keys);
     }
 
     /// Pushes slots into the queue of every online node (StorageRequested or
@@ -1063,44 +1014,22 @@ impl<'s> Model<'s> {
         slots: &[u32],
         repair: bool,
     ) -> Result<(), Stop> {
-        let mut order: Vec<u32> = slots.to_vec();
-        let words = self.node_words();
         let r = &mut self.requests[request as usize];
-        if r.queued_at.is_empty() {
-            r.queued_at = vec![0; r.slots.len() * words];
-        }
         for &slot in slots {
             r.slots[slot as usize].announced_repair = repair;
         }
-        let mut dropped = Vec::new();
+        let mut receivers = vec![0u64; self.nodes.len().div_ceil(64).max(1)];
+        for (n, node) in self.nodes.iter().enumerate() {
+            if node.up() {
+                receivers[n / 64] |= 1 << (n % 64);
+            }
+        }
+        self.queues
+            .announce(request, slots, repair, &receivers, &self.queue_keys);
         for n in 0..self.nodes.len() {
-            if !self.nodes[n].up() {
-                continue;
+            if self.nodes[n].up() {
+                self.kick(s, n as u32)?;
             }
-            self.nodes[n].rng.shuffle(&mut order);
-            let keys = &self.queue_keys;
-            let (w, bit) = (n / 64, 1u64 << (n % 64));
-            let r = &mut self.requests[request as usize];
-            for &slot in &order {
-                let word = &mut r.queued_at[slot as usize * words + w];
-                if *word & bit != 0 {
-                    // Replaced by the new announcement.
-                    let was_repair = r.slots[slot as usize].announced_repair;
-                    self.nodes[n]
-                        .queue
-                        .remove_slot(request, slot, was_repair, keys);
-                }
-                *word |= bit;
-            }
-            self.nodes[n]
-                .queue
-                .push_many(request, &order, repair, false, keys, &mut dropped);
-            for d in dropped.drain(..) {
-                // Over capacity: the worst items left (maybe new ones).
-                let r = &mut self.requests[d.request as usize];
-                r.queued_at[d.slot as usize * words + w] &= !bit;
-            }
-            self.kick(s, n as u32)?;
         }
         Ok(())
     }
@@ -1128,8 +1057,8 @@ impl<'s> Model<'s> {
         if n.up()
             && !n.work_scheduled
             && n.workers_busy < n.workers
-            && !n.queue.is_empty()
-            && !n.queue.paused
+            && !self.queues.is_empty(node)
+            && !self.queues.paused(node)
         {
             let d = self.tx_delay(node);
             self.nodes[node as usize].work_scheduled = true;
@@ -1140,43 +1069,33 @@ impl<'s> Model<'s> {
 
     fn on_work(&mut self, s: &mut Scheduler<Ev>, node: u32) -> Result<(), Stop> {
         self.nodes[node as usize].work_scheduled = false;
-        let mut cursor = 0;
         loop {
-            let n = &mut self.nodes[node as usize];
+            let n = &self.nodes[node as usize];
             if !n.up() || n.workers_busy >= n.workers {
                 return Ok(());
             }
-            let Some(i) = n.queue.next_unseen(cursor) else {
+            let Some(pos) = self.queues.next_unseen(node) else {
                 return Ok(());
             };
-            let item = n.queue.get(i);
+            let item = self.queues.get(pos);
             match self.decide(s.now(), node, &item) {
                 Decision::Decline => {
                     // Ignored: pushed back as seen, tried again when the
                     // availability gets bytes back.
-                    self.nodes[node as usize].queue.mark_seen(i);
-                    cursor = i + 1;
+                    self.queues.mark_seen(node, pos);
                 }
                 Decision::Drop => {
-                    self.nodes[node as usize].queue.take(i);
-                    self.unmark_queued(node as usize, item);
-                    cursor = i;
+                    self.queues.take(node, pos);
                 }
                 Decision::Retry => {
-                    self.nodes[node as usize].queue.take(i);
-                    self.unmark_queued(node as usize, item);
-                    cursor = i;
+                    self.queues.take(node, pos);
                     // Not enough sources online now: announce it again later.
                     let retry = self.period().saturating_mul(10);
                     self.schedule_retry(s, item.request, item.slot, retry)?;
                 }
                 Decision::Fill { is_repair, bytes } => {
-                    self.nodes[node as usize].queue.take(i);
-                    self.unmark_queued(node as usize, item);
-                    cursor = i;
+                    self.queues.take(node, pos);
                     self.start_fill(s, node, &item, is_repair, bytes)?;
-                    // Queues may have lost items (reservations full): rescan.
-                    cursor = cursor.min(self.nodes[node as usize].queue.len());
                 }
             }
         }
@@ -1445,7 +1364,8 @@ impl<'s> Model<'s> {
             n.collateral_left += c;
         }
         // The availability got bytes back: seen items are tried again.
-        n.queue.clear_seen();
+        let node = x.node;
+        self.queues.clear_seen(node);
     }
 
     /// The host leaves the slot (freed, or the request failed): its
@@ -1969,11 +1889,7 @@ impl<'s> Model<'s> {
 
     /// Empties a node's slot queue (it restarted or left).
     fn clear_queue(&mut self, node: u32) {
-        let items: Vec<QueueItem> = self.nodes[node as usize].queue.items().collect();
-        for item in items {
-            self.unmark_queued(node as usize, item);
-        }
-        self.nodes[node as usize].queue.clear();
+        self.queues.clear(node);
     }
 
     /// The node just went offline or left: abort downloads, restart proofs.
@@ -2244,23 +2160,14 @@ impl<'s> Model<'s> {
                 self.last_time
             ));
         }
-        let keys = &self.queue_keys;
-        let words = self.node_words();
-        let mut queued = 0u64;
+        self.queues
+            .check(&self.queue_keys)
+            .map_err(|e| format!("slot queues: {e}"))?;
         for (i, n) in self.nodes.iter().enumerate() {
-            n.queue
-                .check(keys)
-                .map_err(|e| format!("node {i}'s slot queue: {e}"))?;
-            for item in n.queue.items() {
-                let bits = &self.requests[item.request as usize].queued_at;
-                let word = bits.get(item.slot as usize * words + i / 64).copied();
-                if word.unwrap_or(0) & (1 << (i % 64)) == 0 {
-                    return Err(format!(
-                        "node {i} queues slot {} of request {} but is not marked",
-                        item.slot, item.request
-                    ));
-                }
-                queued += 1;
+            if !n.up() && !self.queues.is_empty(i as u32) {
+                return Err(format!(
+                    "node {i} is offline but its slot queue is not empty"
+                ));
             }
             let (mut charged, mut stored, mut orphaned, mut filled, mut downloading) =
                 (0u64, 0u64, 0u64, 0u32, 0u32);
@@ -2327,19 +2234,6 @@ impl<'s> Model<'s> {
                     n.workers_busy, n.workers
                 ));
             }
-        }
-        let marked: u64 = self
-            .requests
-            .iter()
-            .map(|r| {
-                r.queued_at
-                    .iter()
-                    .map(|w| w.count_ones() as u64)
-                    .sum::<u64>()
-            })
-            .sum();
-        if marked != queued {
-            return Err(format!("{marked} queue marks for {queued} queued items"));
         }
         let mut active_filled = 0u64;
         let mut holders: Vec<u16> = Vec::new();

@@ -1,23 +1,32 @@
-//! A host's slot queue (nim-codex `codex/sales/slotqueue.nim`).
+//! Hosts' slot queues (nim-codex `codex/sales/slotqueue.nim`).
 //!
-//! Items are slots the host may try to fill. The queue holds at most
+//! Each host keeps a queue of slots it may try to fill. A queue holds at most
 //! `capacity` items; when full, the lowest-priority item is dropped. Priority,
 //! highest first: not yet seen; higher profitability (duration x price x slot
-//! size); lower collateral; later expiry; then first pushed. An item the host
-//! could not take is re-added marked seen. When the best item is a seen one,
-//! the queue pauses (the item stays) until something new arrives; when the
-//! host's availability gets bytes back, every seen flag is cleared and the
-//! queue resumes (`clearSeenFlags` in nim-codex).
+//! size); lower collateral; later expiry; then first pushed. The slots of one
+//! announcement (a new request's slots) are pushed in a random order of the
+//! host's own. An item the host could not take is re-added marked seen. When
+//! the best item is a seen one, the queue pauses (the item stays) until
+//! something new arrives; when the host's availability gets bytes back, every
+//! seen flag is cleared and the queue resumes (`clearSeenFlags` in nim-codex).
+//! A host that goes offline loses its queue.
 //!
-//! Representation: every queue of a fleet receives the same announcements, so
-//! this is the hottest structure of a run. An item is 40 bytes: the request,
-//! the slot, whether it was announced as a repair (its collateral is then
-//! reduced by the repair reward), flags, the arrival number, the expiry, and
-//! 64-bit order-preserving prefixes of its profitability and collateral (exact
-//! below 2^56). The full priority key lives with the request and is looked up
-//! through a [`Keys`] only when two inexact prefixes tie between different
-//! requests. Items are kept sorted, so a slot or a request is found by binary
-//! search on its key instead of a scan.
+//! # Representation
+//!
+//! Every host hears the same announcements (StorageRequested, SlotFreed), so
+//! the queues of a fleet mostly hold the same items. [`SlotQueues`] keeps one
+//! sorted list of every item queued anywhere, each with two node bit sets:
+//! the hosts whose queue holds it and the hosts that have seen it. A host's
+//! queue is the items whose bit it has, in list order, except that within one
+//! announcement the host's own random order applies. So an announcement is one
+//! insertion for the whole fleet and a filled slot one removal, instead of one
+//! per host. The random order is a keyed hash of (seed, host, announcement,
+//! slot): sorting by independent uniform keys is a uniform random permutation.
+//!
+//! Items are found by binary search on their key: profitability and
+//! collateral are kept inline as 64-bit order-preserving prefixes (exact below
+//! 2^56) with the expiry; the full key is looked up through a [`Keys`] only
+//! when two inexact prefixes tie.
 
 use std::cmp::{Ordering, Reverse};
 
@@ -44,7 +53,7 @@ impl SlotKey {
     }
 }
 
-/// Where the queue looks up full keys.
+/// Where the queues look up full keys.
 pub trait Keys {
     /// The key of `request`'s slots, announced as a repair or not.
     fn key(&self, request: u32, repair: bool) -> SlotKey;
@@ -67,7 +76,14 @@ fn is_exact(prefix: u64) -> bool {
     prefix >> 56 <= 56
 }
 
-/// One slot waiting in a queue.
+/// SplitMix64's finaliser: a bijective 64-bit mix.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// One slot in a host's queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct QueueItem {
     /// The request.
@@ -76,9 +92,12 @@ pub struct QueueItem {
     pub slot: u32,
     /// Announced as a repair (SlotFreed): the collateral is reduced.
     pub repair: bool,
-    /// Whether the host has already looked at it.
-    pub seen: bool,
 }
+
+/// Where an item sits in the shared list; valid until the next announcement
+/// or removal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pos(usize);
 
 #[derive(Clone, Copy, Debug)]
 struct Entry {
@@ -88,26 +107,26 @@ struct Entry {
     collateral: u64,
     /// Inverted expiry.
     expiry: u64,
-    /// Arrival order (renumbered before it would overflow).
-    seq: u32,
+    /// The announcement (arrival order).
+    batch: u64,
     request: u32,
     slot: u32,
+    /// Index of its bit sets in `SlotQueues::bits`.
+    bits: u32,
     repair: bool,
-    seen: bool,
 }
 
 impl Entry {
-    /// An entry for `request`'s slots (slot 0, arrival 0).
     fn of(request: u32, repair: bool, key: &SlotKey) -> Self {
         Entry {
             profit: !prefix_of(key.profitability.0),
             collateral: prefix_of(key.collateral),
             expiry: !key.expiry_ns.0,
-            seq: 0,
+            batch: 0,
             request,
             slot: 0,
+            bits: 0,
             repair,
-            seen: false,
         }
     }
 
@@ -116,7 +135,6 @@ impl Entry {
             request: self.request,
             slot: self.slot,
             repair: self.repair,
-            seen: self.seen,
         }
     }
 }
@@ -147,154 +165,210 @@ fn full_cmp<K: Keys>(a: &Entry, b: &Entry, keys: &K) -> Ordering {
         .cmp(&keys.key(b.request, b.repair))
 }
 
-/// A bounded priority queue of slots.
-///
-/// Items are kept sorted by priority ignoring the seen flag (best first). The
-/// model keeps, per request, the set of nodes whose queue may hold its items,
-/// so that removals only visit those queues. An unseen item always outranks a
-/// seen one, so the next item to process is the first unseen one; when there
-/// is none, the queue is paused on a seen item. Declining an item marks it seen
-/// in place instead of popping and pushing it back: the same order, without
-/// moving it. (Ties among re-seen items keep their first arrival order.)
-#[derive(Clone, Debug, Default)]
-pub struct SlotQueue {
-    items: Vec<Entry>,
-    /// Items marked seen.
-    seen: usize,
-    capacity: usize,
-    /// Paused on a seen item, until something new arrives or the seen flags
-    /// are cleared.
-    pub paused: bool,
-    next_seq: u32,
+/// The list order: key, then announcement, then slot.
+fn cmp_entry<K: Keys>(a: &Entry, b: &Entry, keys: &K) -> Ordering {
+    cmp_key(a, b, keys)
+        .then(a.batch.cmp(&b.batch))
+        .then(a.slot.cmp(&b.slot))
 }
 
-impl SlotQueue {
-    /// An empty queue of the given capacity.
-    pub fn new(capacity: usize) -> Self {
-        SlotQueue {
+#[derive(Clone, Copy, Debug, Default)]
+struct NodeQueue {
+    capacity: u32,
+    /// Items held.
+    len: u32,
+    /// Items held and seen.
+    seen: u32,
+    /// Paused on a seen item, until something new arrives or the seen flags
+    /// are cleared.
+    paused: bool,
+    /// No item the node holds unseen lies before this position...
+    cursor: usize,
+    /// ...as long as the list has this generation.
+    cursor_generation: u64,
+}
+
+/// The slot queues of every host of a fleet (see the module documentation).
+#[derive(Clone, Debug)]
+pub struct SlotQueues {
+    /// Every item queued somewhere, sorted by [`cmp_entry`].
+    items: Vec<Entry>,
+    /// Per entry (by `Entry::bits`): `words` words of holders, then `words`
+    /// words of nodes that have seen it.
+    bits: Vec<u64>,
+    free_bits: Vec<u32>,
+    words: usize,
+    nodes: Vec<NodeQueue>,
+    /// Bumped whenever positions move.
+    generation: u64,
+    next_batch: u64,
+    seed: u64,
+}
+
+impl SlotQueues {
+    /// Empty queues, one per host, with these capacities. `seed` keys the
+    /// hosts' random orders within an announcement.
+    pub fn new(capacities: &[u32], seed: u64) -> Self {
+        SlotQueues {
             items: Vec::new(),
-            seen: 0,
-            capacity,
-            paused: false,
-            next_seq: 0,
+            bits: Vec::new(),
+            free_bits: Vec::new(),
+            words: capacities.len().div_ceil(64).max(1),
+            nodes: capacities
+                .iter()
+                .map(|&capacity| NodeQueue {
+                    capacity,
+                    ..NodeQueue::default()
+                })
+                .collect(),
+            generation: 0,
+            next_batch: 0,
+            seed: mix(seed ^ 0x5107_0e0e),
         }
     }
 
-    /// Items waiting.
-    pub fn len(&self) -> usize {
-        self.items.len()
+    /// Items in `node`'s queue.
+    pub fn len(&self, node: u32) -> usize {
+        self.nodes[node as usize].len as usize
     }
 
-    /// Whether nothing waits.
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+    /// Whether `node`'s queue is empty.
+    pub fn is_empty(&self, node: u32) -> bool {
+        self.nodes[node as usize].len == 0
     }
 
-    /// Adds an item (replacing an item of the same slot); drops the
-    /// lowest-priority item when over capacity and returns it (it may be the
-    /// new item). Unpauses on a new item.
-    ///
-    /// `maybe_queued` says whether the queue may already hold an item of this
-    /// slot (the caller keeps track); when false, no search is made.
-    pub fn push<K: Keys>(
-        &mut self,
-        item: QueueItem,
-        maybe_queued: bool,
-        keys: &K,
-    ) -> Option<QueueItem> {
-        if maybe_queued {
-            self.remove_slot(item.request, item.slot, item.repair, keys);
+    /// Whether `node`'s queue is paused on a seen item.
+    pub fn paused(&self, node: u32) -> bool {
+        self.nodes[node as usize].paused
+    }
+
+    fn holders(&self, e: &Entry) -> &[u64] {
+        &self.bits[e.bits as usize * 2 * self.words..][..self.words]
+    }
+
+    fn has(&self, e: &Entry, node: usize) -> bool {
+        self.bits[e.bits as usize * 2 * self.words + node / 64] & (1 << (node % 64)) != 0
+    }
+
+    fn has_seen(&self, e: &Entry, node: usize) -> bool {
+        self.bits[(e.bits as usize * 2 + 1) * self.words + node / 64] & (1 << (node % 64)) != 0
+    }
+
+    /// `node`'s rank of an entry within its announcement: smaller goes first.
+    fn rank(&self, e: &Entry, node: usize) -> u64 {
+        mix(self.seed ^ mix((node as u64) << 32 ^ e.batch) ^ e.slot as u64)
+    }
+
+    fn alloc_bits(&mut self) -> u32 {
+        match self.free_bits.pop() {
+            Some(b) => b,
+            None => {
+                let b = self.bits.len() / (2 * self.words);
+                self.bits.resize(self.bits.len() + 2 * self.words, 0);
+                b as u32
+            }
         }
-        let mut dropped = Vec::new();
-        self.push_many(
-            item.request,
-            &[item.slot],
-            item.repair,
-            item.seen,
-            keys,
-            &mut dropped,
-        );
-        dropped.pop()
     }
 
-    /// Adds items for `slots` of `request`, in that order, announced alike
-    /// (none of them may be queued already): what sequential pushes would do,
-    /// with one search and one move. Items dropped over capacity (maybe new
-    /// ones) are appended to `dropped`.
-    pub fn push_many<K: Keys>(
+    /// Announces `slots` of `request` to the hosts in `receivers` (a node
+    /// bit set): each host pushes them in its own random order. An item of
+    /// the same slot queued anywhere is replaced (its holders all hear this
+    /// announcement, since a host that was offline lost its queue). Hosts
+    /// over capacity drop their lowest-priority items (maybe new ones).
+    pub fn announce<K: Keys>(
         &mut self,
         request: u32,
         slots: &[u32],
         repair: bool,
-        seen: bool,
+        receivers: &[u64],
         keys: &K,
-        dropped: &mut Vec<QueueItem>,
     ) {
-        if slots.is_empty() {
+        for &slot in slots {
+            self.remove_slot(request, slot, repair, keys);
+        }
+        // Only bits of existing hosts count.
+        let receivers: Vec<u64> = (0..self.words)
+            .map(|w| {
+                let word = receivers.get(w).copied().unwrap_or(0);
+                let hosts_here = self.nodes.len().saturating_sub(w * 64).min(64);
+                if hosts_here == 64 {
+                    word
+                } else {
+                    word & ((1u64 << hosts_here) - 1)
+                }
+            })
+            .collect();
+        if slots.is_empty() || receivers.iter().all(|&w| w == 0) {
             return;
         }
-        let proto = Entry {
-            seen,
-            ..Entry::of(request, repair, &keys.key(request, repair))
-        };
-        let n = slots.len() as u32;
-        if self.next_seq.checked_add(n).is_none() {
-            // Renumber in place: positions keep the arrival order of ties.
-            for (i, e) in self.items.iter_mut().enumerate() {
-                e.seq = i as u32;
-            }
-            self.next_seq = self.items.len() as u32;
-        }
-        let first_seq = self.next_seq;
-        self.next_seq += n;
-        if !seen && self.seen == 0 && self.items.len() >= self.capacity {
-            // The new items arrive last, so they lose ties: when they are not
-            // better than the last item, they are the ones dropped.
-            if let Some(last) = self.items.last() {
-                if cmp_key(&proto, last, keys) != Ordering::Less {
-                    dropped.extend(slots.iter().map(|&slot| QueueItem {
-                        request,
-                        slot,
-                        repair,
-                        seen,
-                    }));
-                    return;
-                }
-            }
-        }
-        if !seen {
-            self.paused = false;
-        }
-        // Insert after every item whose key is not worse (FIFO ties).
+        let proto = Entry::of(request, repair, &keys.key(request, repair));
+        let batch = self.next_batch;
+        self.next_batch += 1;
+        let n_slots = slots.len() as u32;
+        let mut sorted: Vec<u32> = slots.to_vec();
+        sorted.sort_unstable();
         let at = self
             .items
             .partition_point(|e| cmp_key(e, &proto, keys) != Ordering::Greater);
-        self.items.splice(
-            at..at,
-            slots.iter().enumerate().map(|(i, &slot)| Entry {
-                seq: first_seq + i as u32,
+        let mut new = Vec::with_capacity(sorted.len());
+        for &slot in &sorted {
+            let b = self.alloc_bits();
+            let base = b as usize * 2 * self.words;
+            self.bits[base..base + self.words].copy_from_slice(&receivers);
+            self.bits[base + self.words..base + 2 * self.words].fill(0);
+            new.push(Entry {
+                batch,
                 slot,
+                bits: b,
                 ..proto
-            }),
-        );
-        if seen {
-            self.seen += slots.len();
+            });
         }
-        while self.items.len() > self.capacity {
-            // The worst is the last seen item if there is one, else the last.
-            let worst = if self.seen == 0 {
-                self.items.len() - 1
-            } else {
-                self.items
-                    .iter()
-                    .rposition(|i| i.seen)
-                    .expect("a seen item")
-            };
-            dropped.push(self.take(worst));
+        self.items.splice(at..at, new);
+        self.generation += 1;
+        for (w, &word) in receivers.iter().enumerate() {
+            let mut b = word;
+            while b != 0 {
+                let n = w * 64 + b.trailing_zeros() as usize;
+                b &= b - 1;
+                let q = &mut self.nodes[n];
+                q.len += n_slots;
+                q.paused = false;
+                while self.nodes[n].len > self.nodes[n].capacity {
+                    self.drop_worst(n);
+                }
+            }
         }
     }
 
-    /// The range of items whose key equals that of `request`'s slots
+    /// Drops `node`'s lowest-priority item: its last seen item if it has
+    /// seen any, else its last.
+    fn drop_worst(&mut self, node: usize) {
+        let seen_only = self.nodes[node].seen > 0;
+        let eligible = |s: &Self, e: &Entry| s.has(e, node) && (!seen_only || s.has_seen(e, node));
+        let last = self
+            .items
+            .iter()
+            .rposition(|e| eligible(self, e))
+            .expect("a node over capacity holds items");
+        // Within the last announcement run, the worst is the highest rank.
+        let batch = self.items[last].batch;
+        let mut worst = last;
+        let mut worst_rank = self.rank(&self.items[last], node);
+        let mut i = last;
+        while i > 0 && self.items[i - 1].batch == batch {
+            i -= 1;
+            if eligible(self, &self.items[i]) {
+                let r = self.rank(&self.items[i], node);
+                if r > worst_rank {
+                    worst = i;
+                    worst_rank = r;
+                }
+            }
+        }
+        self.take(node as u32, Pos(worst));
+    }
+
+    /// The range of entries whose key equals that of `request`'s slots
     /// (announced as a repair or not).
     fn run_of<K: Keys>(&self, request: u32, repair: bool, keys: &K) -> std::ops::Range<usize> {
         let target = Entry::of(request, repair, &keys.key(request, repair));
@@ -309,127 +383,238 @@ impl SlotQueue {
         start..end
     }
 
-    /// The index of the best unseen item at or after `from` (items before
-    /// `from` are known to be seen). When there is none the queue pauses.
-    pub fn next_unseen(&mut self, from: usize) -> Option<usize> {
-        if self.paused {
+    /// The best unseen item of `node`'s queue. When there is none but the
+    /// queue holds items, it pauses.
+    pub fn next_unseen(&mut self, node: u32) -> Option<Pos> {
+        let n = node as usize;
+        let q = self.nodes[n];
+        if q.paused || q.len == 0 {
             return None;
         }
-        let found = self
-            .items
+        let from = if q.cursor_generation == self.generation {
+            q.cursor
+        } else {
+            0
+        };
+        let eligible = |s: &Self, e: &Entry| s.has(e, n) && !s.has_seen(e, n);
+        let found = self.items[from..]
             .iter()
-            .skip(from)
-            .position(|i| !i.seen)
+            .position(|e| eligible(self, e))
             .map(|i| i + from);
-        if found.is_none() && !self.items.is_empty() {
-            self.paused = true;
+        let Some(first) = found else {
+            self.nodes[n].paused = true;
+            return None;
+        };
+        // Within its announcement run, the node's own order decides.
+        let batch = self.items[first].batch;
+        let mut best = first;
+        let mut best_rank = self.rank(&self.items[first], n);
+        let mut i = first + 1;
+        while i < self.items.len() && self.items[i].batch == batch {
+            if eligible(self, &self.items[i]) {
+                let r = self.rank(&self.items[i], n);
+                if r < best_rank {
+                    best = i;
+                    best_rank = r;
+                }
+            }
+            i += 1;
         }
-        found
+        let q = &mut self.nodes[n];
+        q.cursor = first;
+        q.cursor_generation = self.generation;
+        Some(Pos(best))
     }
 
-    /// The item at `i`.
-    pub fn get(&self, i: usize) -> QueueItem {
-        self.items[i].item()
+    /// The item at `pos`.
+    pub fn get(&self, pos: Pos) -> QueueItem {
+        self.items[pos.0].item()
     }
 
-    /// Takes out the item at `i`.
-    pub fn take(&mut self, i: usize) -> QueueItem {
-        let e = self.items.remove(i);
-        self.seen -= e.seen as usize;
+    /// Takes the item at `pos` out of `node`'s queue.
+    pub fn take(&mut self, node: u32, pos: Pos) -> QueueItem {
+        let n = node as usize;
+        let e = self.items[pos.0];
+        debug_assert!(self.has(&e, n));
+        let base = e.bits as usize * 2 * self.words;
+        let (w, bit) = (n / 64, 1u64 << (n % 64));
+        self.bits[base + w] &= !bit;
+        let q = &mut self.nodes[n];
+        q.len -= 1;
+        if self.bits[base + self.words + w] & bit != 0 {
+            self.bits[base + self.words + w] &= !bit;
+            q.seen -= 1;
+        }
+        if self.holders(&e).iter().all(|&x| x == 0) {
+            self.free_bits.push(e.bits);
+            self.items.remove(pos.0);
+            self.generation += 1;
+        }
         e.item()
     }
 
-    /// Marks the item at `i` seen (declined for now).
-    pub fn mark_seen(&mut self, i: usize) {
-        if !self.items[i].seen {
-            self.items[i].seen = true;
-            self.seen += 1;
+    /// Marks the item at `pos` seen by `node` (declined for now).
+    pub fn mark_seen(&mut self, node: u32, pos: Pos) {
+        let n = node as usize;
+        let e = self.items[pos.0];
+        debug_assert!(self.has(&e, n));
+        let i = (e.bits as usize * 2 + 1) * self.words + n / 64;
+        if self.bits[i] & (1 << (n % 64)) == 0 {
+            self.bits[i] |= 1 << (n % 64);
+            self.nodes[n].seen += 1;
         }
     }
 
-    /// Takes out the highest-priority item, unless every item was seen: then
-    /// the queue pauses.
-    pub fn pop(&mut self) -> Option<QueueItem> {
-        let i = self.next_unseen(0)?;
-        Some(self.take(i))
+    /// Takes out `node`'s highest-priority item, unless every item was seen:
+    /// then the queue pauses.
+    pub fn pop(&mut self, node: u32) -> Option<QueueItem> {
+        let pos = self.next_unseen(node)?;
+        Some(self.take(node, pos))
     }
 
-    /// Clears every seen flag and resumes (the availability got bytes back).
-    pub fn clear_seen(&mut self) {
-        self.paused = false;
-        if self.seen > 0 {
-            for i in &mut self.items {
-                i.seen = false;
+    /// Clears `node`'s seen flags and resumes (its availability got bytes
+    /// back).
+    pub fn clear_seen(&mut self, node: u32) {
+        let n = node as usize;
+        let q = &mut self.nodes[n];
+        q.paused = false;
+        q.cursor = 0;
+        if q.seen > 0 {
+            q.seen = 0;
+            let (w, bit) = (n / 64, 1u64 << (n % 64));
+            for e in &self.items {
+                self.bits[(e.bits as usize * 2 + 1) * self.words + w] &= !bit;
             }
-            self.seen = 0;
         }
     }
 
-    /// Removes every item of a request (filled, cancelled, failed).
-    pub fn remove_request<K: Keys>(&mut self, request: u32, keys: &K) {
-        if self.items.is_empty() {
-            return;
+    /// Empties `node`'s queue (it went offline or left).
+    pub fn clear(&mut self, node: u32) {
+        let n = node as usize;
+        if self.nodes[n].len > 0 {
+            let mut i = self.items.len();
+            while i > 0 && self.nodes[n].len > 0 {
+                i -= 1;
+                if self.has(&self.items[i], n) {
+                    self.take(node, Pos(i));
+                }
+            }
         }
+        let q = &mut self.nodes[n];
+        q.paused = false;
+        q.cursor = 0;
+    }
+
+    /// Removes the item at `pos` from every queue.
+    fn remove_at(&mut self, pos: usize) {
+        let e = self.items.remove(pos);
+        self.generation += 1;
+        let base = e.bits as usize * 2 * self.words;
+        for w in 0..self.words {
+            let mut held = std::mem::take(&mut self.bits[base + w]);
+            let mut seen = std::mem::take(&mut self.bits[base + self.words + w]);
+            while held != 0 {
+                self.nodes[w * 64 + held.trailing_zeros() as usize].len -= 1;
+                held &= held - 1;
+            }
+            while seen != 0 {
+                self.nodes[w * 64 + seen.trailing_zeros() as usize].seen -= 1;
+                seen &= seen - 1;
+            }
+        }
+        self.free_bits.push(e.bits);
+    }
+
+    /// Removes every item of a request from every queue (it started,
+    /// failed, finished or was cancelled).
+    pub fn remove_request<K: Keys>(&mut self, request: u32, keys: &K) {
         for repair in [false, true] {
+            if self.items.is_empty() {
+                return;
+            }
             let run = self.run_of(request, repair, keys);
-            let mut i = run.start;
-            let mut end = run.end;
-            while i < end {
+            for i in run.rev() {
                 if self.items[i].request == request {
-                    self.take(i);
-                    end -= 1;
-                } else {
-                    i += 1;
+                    self.remove_at(i);
                 }
             }
         }
     }
 
-    /// Removes one slot (filled, or its reservations are full). `repair`
-    /// says how it was last announced: that run is searched first.
+    /// Removes one slot from every queue (filled, or its reservations are
+    /// full). `repair` says how it was last announced: that run is searched
+    /// first.
     pub fn remove_slot<K: Keys>(&mut self, request: u32, slot: u32, repair: bool, keys: &K) {
-        // At most one item per slot: `push` replaces duplicates.
+        if self.items.is_empty() {
+            return;
+        }
         for repair in [repair, !repair] {
             let run = self.run_of(request, repair, keys);
             if let Some(i) = self.items[run.clone()]
                 .iter()
                 .position(|e| e.request == request && e.slot == slot)
             {
-                self.take(run.start + i);
+                self.remove_at(run.start + i);
                 return;
             }
         }
     }
 
-    /// The items, best first.
-    pub fn items(&self) -> impl Iterator<Item = QueueItem> + '_ {
-        self.items.iter().map(Entry::item)
+    /// `node`'s queue, best first, with seen flags (seen items are listed in
+    /// place; they rank after every unseen one).
+    pub fn items(&self, node: u32) -> Vec<(QueueItem, bool)> {
+        let n = node as usize;
+        let mut out: Vec<(u64, u64, QueueItem, bool)> = Vec::new();
+        let mut run = 0u64;
+        let mut last_batch = None;
+        for e in &self.items {
+            if Some(e.batch) != last_batch {
+                run += 1;
+                last_batch = Some(e.batch);
+            }
+            if self.has(e, n) {
+                out.push((run, self.rank(e, n), e.item(), self.has_seen(e, n)));
+            }
+        }
+        out.sort_by_key(|x| (x.0, x.1));
+        out.into_iter().map(|x| (x.2, x.3)).collect()
     }
 
-    /// Drops everything (the node restarted).
-    pub fn clear(&mut self) {
-        self.seen = 0;
-        self.items.clear();
-        self.paused = false;
-    }
-
-    /// Checks the order and the seen count (for the model's checker).
+    /// Checks the order, the bit sets and the counts (for the model's
+    /// checker).
     pub fn check<K: Keys>(&self, keys: &K) -> Result<(), String> {
-        let seen = self.items.iter().filter(|e| e.seen).count();
-        if seen != self.seen {
-            return Err(format!("seen count {} but {} seen items", self.seen, seen));
-        }
-        if self.items.len() > self.capacity {
-            return Err(format!(
-                "{} items over capacity {}",
-                self.items.len(),
-                self.capacity
-            ));
-        }
         for w in self.items.windows(2) {
-            let o = cmp_key(&w[0], &w[1], keys).then(w[0].seq.cmp(&w[1].seq));
-            if o != Ordering::Less {
+            if cmp_entry(&w[0], &w[1], keys) != Ordering::Less {
                 return Err(format!("items out of order: {:?} before {:?}", w[0], w[1]));
+            }
+        }
+        let mut len = vec![0u32; self.nodes.len()];
+        let mut seen = vec![0u32; self.nodes.len()];
+        for e in &self.items {
+            if self.holders(e).iter().all(|&x| x == 0) {
+                return Err(format!("item {e:?} held by no queue"));
+            }
+            for n in 0..self.nodes.len() {
+                let (h, s) = (self.has(e, n), self.has_seen(e, n));
+                if s && !h {
+                    return Err(format!("node {n} saw item {e:?} it does not hold"));
+                }
+                len[n] += h as u32;
+                seen[n] += s as u32;
+            }
+        }
+        for (n, q) in self.nodes.iter().enumerate() {
+            if q.len != len[n] || q.seen != seen[n] {
+                return Err(format!(
+                    "node {n}: counts {}/{} seen but {}/{} held/seen",
+                    q.len, q.seen, len[n], seen[n]
+                ));
+            }
+            if q.len > q.capacity {
+                return Err(format!(
+                    "node {n}: {} items over capacity {}",
+                    q.len, q.capacity
+                ));
             }
         }
         Ok(())
@@ -439,6 +624,7 @@ impl SlotQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use codexsim_engine::rng::{RandomStream, StreamId};
 
     /// Request r's key: profitability from the table, collateral 10 (8 for
     /// repairs), expiry 0.
@@ -450,76 +636,98 @@ mod tests {
         }
     }
 
-    fn item(request: u32, seen: bool) -> QueueItem {
-        QueueItem {
-            request,
-            slot: 0,
-            repair: false,
-            seen,
-        }
-    }
+    const ALL: [u64; 1] = [u64::MAX];
 
     #[test]
     fn priority_and_capacity() {
         let t = Table(vec![0, 5, 9, 1]);
-        let mut q = SlotQueue::new(2);
-        q.push(item(1, false), true, &t);
-        q.push(item(2, false), true, &t);
-        q.push(item(3, false), true, &t); // dropped: least profitable
-        assert_eq!(q.len(), 2);
+        let mut q = SlotQueues::new(&[2], 1);
+        q.announce(1, &[0], false, &ALL, &t);
+        q.announce(2, &[0], false, &ALL, &t);
+        q.announce(3, &[0], false, &ALL, &t); // dropped: least profitable
+        assert_eq!(q.len(0), 2);
         q.check(&t).unwrap();
-        assert_eq!(q.pop().unwrap().request, 2);
-        assert_eq!(q.pop().unwrap().request, 1);
-        assert!(q.pop().is_none());
+        assert_eq!(q.pop(0).unwrap().request, 2);
+        assert_eq!(q.pop(0).unwrap().request, 1);
+        assert!(q.pop(0).is_none());
+        assert!(q.items.is_empty(), "items nobody holds are gone");
     }
 
     #[test]
     fn unseen_before_seen_and_seen_pauses() {
         let t = Table(vec![0, 100, 1, 0, 1]);
-        let mut q = SlotQueue::new(10);
-        q.push(item(1, true), true, &t);
-        q.push(item(2, false), true, &t);
-        assert_eq!(q.pop().unwrap().request, 2);
-        assert!(q.pop().is_none(), "the best item was seen: pause");
-        assert!(q.paused);
-        assert_eq!(q.len(), 1, "the seen item stays");
-        assert!(q.pop().is_none(), "still paused: nothing new arrived");
-        q.push(item(4, false), true, &t);
-        assert_eq!(q.pop().unwrap().request, 4);
-        assert!(q.pop().is_none());
-        q.clear_seen();
+        let mut q = SlotQueues::new(&[10], 1);
+        q.announce(1, &[0], false, &ALL, &t);
+        let p = q.next_unseen(0).unwrap();
+        q.mark_seen(0, p);
+        q.announce(2, &[0], false, &ALL, &t);
+        assert_eq!(q.pop(0).unwrap().request, 2);
+        assert!(q.pop(0).is_none(), "the best item was seen: pause");
+        assert!(q.paused(0));
+        assert_eq!(q.len(0), 1, "the seen item stays");
+        assert!(q.pop(0).is_none(), "still paused: nothing new arrived");
+        q.announce(4, &[0], false, &ALL, &t);
+        assert_eq!(q.pop(0).unwrap().request, 4);
+        assert!(q.pop(0).is_none());
+        q.clear_seen(0);
         assert_eq!(
-            q.pop().unwrap().request,
+            q.pop(0).unwrap().request,
             1,
             "bytes came back: seen items are tried again"
         );
+        q.check(&t).unwrap();
     }
 
     #[test]
     fn a_repeated_slot_replaces_the_queued_one() {
         let t = Table(vec![0, 5]);
-        let mut q = SlotQueue::new(10);
-        q.push(item(1, false), true, &t);
-        q.push(item(1, true), true, &t);
-        assert_eq!(q.len(), 1);
-        let mut repair = item(1, false);
-        repair.repair = true;
-        q.push(repair, true, &t);
-        assert_eq!(q.len(), 1, "a repair announcement replaces the first one");
-        assert!(q.get(0).repair);
+        let mut q = SlotQueues::new(&[10, 10], 1);
+        q.announce(1, &[0, 1], false, &ALL, &t);
+        q.announce(1, &[0], true, &ALL, &t);
+        assert_eq!(q.len(0), 2);
+        let first = q.items(1)[0].0;
+        assert_eq!((first.slot, first.repair), (0, true), "repairs rank first");
         q.remove_request(1, &t);
-        assert!(q.is_empty());
+        assert!(q.is_empty(0) && q.is_empty(1));
+        q.check(&t).unwrap();
+    }
+
+    #[test]
+    fn nobody_online_hears_nothing() {
+        let t = Table(vec![0, 5]);
+        let mut q = SlotQueues::new(&[10, 10], 1);
+        q.announce(1, &[0, 1], false, &[0], &t);
+        assert!(q.items.is_empty());
+        q.check(&t).unwrap();
     }
 
     #[test]
     fn ties_are_first_in_first_out() {
         let t = Table(vec![7; 4]);
-        let mut q = SlotQueue::new(10);
+        let mut q = SlotQueues::new(&[10], 1);
         for r in 0..4 {
-            q.push(item(r, false), true, &t);
+            q.announce(r, &[0], false, &ALL, &t);
         }
-        let order: Vec<u32> = std::iter::from_fn(|| q.pop().map(|i| i.request)).collect();
+        let order: Vec<u32> = std::iter::from_fn(|| q.pop(0).map(|i| i.request)).collect();
         assert_eq!(order, vec![0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn hosts_take_an_announcement_in_their_own_orders() {
+        let t = Table(vec![7]);
+        let nodes = 64;
+        let mut q = SlotQueues::new(&vec![128; nodes], 3);
+        q.announce(0, &[0, 1, 2, 3, 4, 5, 6, 7], false, &ALL, &t);
+        let mut firsts = std::collections::BTreeSet::new();
+        for n in 0..nodes as u32 {
+            let order: Vec<u32> = q.items(n).iter().map(|(i, _)| i.slot).collect();
+            let mut sorted = order.clone();
+            sorted.sort();
+            assert_eq!(sorted, (0..8).collect::<Vec<_>>());
+            firsts.insert(q.pop(n).unwrap().slot);
+            assert_eq!(q.items(n)[0].0.slot, order[1], "pop follows the order");
+        }
+        assert!(firsts.len() >= 6, "first choices spread: {firsts:?}");
     }
 
     #[test]
@@ -538,85 +746,150 @@ mod tests {
         for w in values.windows(2) {
             assert!(prefix_of(w[0]) <= prefix_of(w[1]), "{} {}", w[0], w[1]);
         }
-        assert!(prefix_of((1 << 56) - 1) < prefix_of(1 << 56));
         assert!(is_exact(prefix_of((1 << 56) - 1)));
         assert!(!is_exact(prefix_of(1 << 56)));
         assert_eq!(prefix_of(1 << 80), prefix_of((1 << 80) + 1), "inexact");
     }
 
-    /// Against a plain reference: a vector sorted by the full key, with the
-    /// same pushes, removals and seen marks. Profitabilities above 2^56 make
-    /// prefixes tie between different requests.
+    /// One host's queue the plain way: a vector sorted by (key, announcement,
+    /// the host's rank), each item with its seen flag.
+    #[derive(Default)]
+    struct Plain {
+        items: Vec<(SlotKey, u64, u64, QueueItem, bool)>,
+    }
+
+    impl Plain {
+        fn drop_worst(&mut self) {
+            let i = self
+                .items
+                .iter()
+                .rposition(|x| x.4)
+                .unwrap_or(self.items.len() - 1);
+            self.items.remove(i);
+        }
+
+        fn next_unseen(&self) -> Option<usize> {
+            self.items.iter().position(|x| !x.4)
+        }
+    }
+
+    /// The shared queues against one plain queue per host, through random
+    /// announcements, takes, declines, clears and removals. Profitabilities
+    /// above 2^56 make prefixes tie between different requests.
     #[test]
-    fn matches_a_reference_queue() {
-        use codexsim_engine::rng::{RandomStream, StreamId};
+    fn matches_one_plain_queue_per_host() {
+        let nodes = 70; // two words of bits
+        let cap = 12;
         let mut rng = RandomStream::new(7, StreamId::new("test", 0));
         let base = 1u128 << 80;
-        let t = Table((0..40).map(|i| base + (i % 7) as u128).collect());
-        let mut q = SlotQueue::new(16);
-        // Reference: (key, seq, request, slot, repair, seen).
-        type Ref = (SlotKey, u64, u32, u32, bool, bool);
-        let mut r: Vec<Ref> = Vec::new();
-        let mut seq = 0u64;
-        for _ in 0..20_000 {
-            let request = rng.below(40) as u32;
-            let slot = rng.below(4) as u32;
-            let repair = rng.chance(3, 10);
-            match rng.below(10) {
-                0..=5 => {
-                    q.push(
-                        QueueItem {
-                            request,
-                            slot,
-                            repair,
-                            seen: false,
-                        },
-                        true,
-                        &t,
-                    );
-                    r.retain(|e| !(e.2 == request && e.3 == slot));
-                    r.push((t.key(request, repair), seq, request, slot, repair, false));
-                    seq += 1;
-                    r.sort_by_key(|e| (e.0, e.1));
-                    if r.len() > 16 {
-                        let worst = r.iter().rposition(|e| e.5).unwrap_or(r.len() - 1);
-                        r.remove(worst);
+        let t = Table((0..30).map(|i| base + (i % 5) as u128).collect());
+        let mut caps = vec![cap as u32; nodes];
+        caps[3] = 2;
+        let mut q = SlotQueues::new(&caps, 11);
+        let mut plain: Vec<Plain> = (0..nodes).map(|_| Plain::default()).collect();
+        let mut up = vec![true; nodes];
+        let mut last_repair = std::collections::HashMap::new();
+        for step in 0..6_000 {
+            let request = rng.below(30) as u32;
+            let node = rng.below(nodes as u64) as usize;
+            match rng.below(20) {
+                0..=7 => {
+                    let repair = rng.chance(3, 10);
+                    let n_slots = 1 + rng.below(4) as u32;
+                    let first = rng.below(4) as u32;
+                    let slots: Vec<u32> = (first..first + n_slots).collect();
+                    let mut receivers = vec![0u64; 2];
+                    for (n, &u) in up.iter().enumerate() {
+                        if u {
+                            receivers[n / 64] |= 1 << (n % 64);
+                        }
+                    }
+                    let batch = q.next_batch;
+                    q.announce(request, &slots, repair, &receivers, &t);
+                    for &slot in &slots {
+                        last_repair.insert((request, slot), repair);
+                    }
+                    for (n, p) in plain.iter_mut().enumerate() {
+                        if !up[n] {
+                            continue;
+                        }
+                        p.items
+                            .retain(|x| !(x.3.request == request && slots.contains(&x.3.slot)));
+                        for &slot in &slots {
+                            let probe = Entry {
+                                batch,
+                                slot,
+                                ..Entry::of(request, repair, &t.key(request, repair))
+                            };
+                            let item = QueueItem {
+                                request,
+                                slot,
+                                repair,
+                            };
+                            p.items.push((
+                                t.key(request, repair),
+                                batch,
+                                q.rank(&probe, n),
+                                item,
+                                false,
+                            ));
+                        }
+                        p.items.sort_by_key(|x| (x.0, x.1, x.2, x.3.slot));
+                        while p.items.len() > caps[n] as usize {
+                            p.drop_worst();
+                        }
                     }
                 }
-                6 => {
-                    q.remove_slot(request, slot, rng.chance(1, 2), &t);
-                    r.retain(|e| !(e.2 == request && e.3 == slot));
+                8..=10 => {
+                    // The host takes its best unseen item.
+                    let got = q.pop(node as u32);
+                    let want = plain[node]
+                        .next_unseen()
+                        .map(|i| plain[node].items.remove(i).3);
+                    assert_eq!(got, want, "step {step}");
                 }
-                7 => {
-                    q.remove_request(request, &t);
-                    r.retain(|e| e.2 != request);
+                11..=13 => {
+                    // The host declines its best unseen item.
+                    if let Some(pos) = q.next_unseen(node as u32) {
+                        q.mark_seen(node as u32, pos);
+                    }
+                    if let Some(i) = plain[node].next_unseen() {
+                        plain[node].items[i].4 = true;
+                    }
                 }
-                8 => {
-                    if !q.is_empty() {
-                        let i = rng.below(q.len() as u64) as usize;
-                        q.mark_seen(i);
-                        r[i].5 = true;
+                14 => {
+                    q.clear_seen(node as u32);
+                    for x in &mut plain[node].items {
+                        x.4 = false;
+                    }
+                }
+                15 => {
+                    // Offline (the queue is lost) or back.
+                    up[node] = !up[node];
+                    q.clear(node as u32);
+                    plain[node].items.clear();
+                }
+                16..=17 => {
+                    let slot = rng.below(7) as u32;
+                    let hint = last_repair.get(&(request, slot)).copied().unwrap_or(false);
+                    q.remove_slot(request, slot, hint, &t);
+                    for p in &mut plain {
+                        p.items
+                            .retain(|x| !(x.3.request == request && x.3.slot == slot));
                     }
                 }
                 _ => {
-                    q.clear_seen();
-                    for e in &mut r {
-                        e.5 = false;
+                    q.remove_request(request, &t);
+                    for p in &mut plain {
+                        p.items.retain(|x| x.3.request != request);
                     }
                 }
             }
-            q.check(&t).unwrap();
-            let got: Vec<QueueItem> = (0..q.len()).map(|i| q.get(i)).collect();
-            let want: Vec<QueueItem> = r
-                .iter()
-                .map(|e| QueueItem {
-                    request: e.2,
-                    slot: e.3,
-                    repair: e.4,
-                    seen: e.5,
-                })
-                .collect();
-            assert_eq!(got, want);
+            q.check(&t).unwrap_or_else(|e| panic!("step {step}: {e}"));
+            for (n, p) in plain.iter().enumerate() {
+                let want: Vec<(QueueItem, bool)> = p.items.iter().map(|x| (x.3, x.4)).collect();
+                assert_eq!(q.items(n as u32), want, "step {step}, node {n}");
+            }
         }
     }
 }
