@@ -96,3 +96,30 @@ fn bench_engine_refuses_zero_events() {
     assert_eq!(code, 2);
     assert!(err.contains("must be > 0"), "{err}");
 }
+
+#[test]
+fn bench_fleet_times_whole_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("bench");
+    let (code, stdout, err) = run(codexsim().args([
+        "bench",
+        "fleet",
+        "configs/testnet-small.toml",
+        "--repeat",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("wall time: median"), "{stdout}");
+    assert!(stdout.contains("x the engine's"), "{stdout}");
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("scenario,events,median_wall_s"));
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert!(row[1].parse::<u64>().unwrap() > 0, "{csv}");
+    assert!(out.join("manifest.json").exists());
+}

@@ -1,5 +1,8 @@
 //! `codexsim bench engine`: the hold model through the engine, beside a bare
 //! binary-heap loop and, on request, SimPy, all measured in one session.
+//! `codexsim bench fleet`: whole runs of a scenario (the embedded
+//! base-capacity fleet by default), beside the engine's hold model as the
+//! session's reference.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -197,6 +200,112 @@ pub fn run(args: &EngineBenchArgs) -> Result<()> {
             config,
             events_processed: total_events,
             simulated_time_s: 0.0,
+            wall_time_s: wall.elapsed().as_secs_f64(),
+        })?;
+        let path = dir.commit()?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// Options of `bench fleet`.
+#[derive(Debug, clap::Args)]
+pub struct FleetBenchArgs {
+    /// The scenario (TOML). Without it, the embedded base-capacity fleet.
+    pub config: Option<PathBuf>,
+    /// Timed runs; the median is reported.
+    #[arg(long, default_value_t = 5)]
+    pub repeat: usize,
+    /// The goal for one run's wall time, in seconds.
+    #[arg(long, default_value_t = 2.0)]
+    pub goal_s: f64,
+    /// Write results.csv and manifest.json into this new directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// Times whole runs (outputs written to a scratch run directory, as
+/// `codexsim run` writes them), alternating with the engine's hold model
+/// (1,000 pending events, as many events as the run) so that drift in the
+/// machine's speed hits both alike.
+pub fn run_fleet(args: &FleetBenchArgs) -> Result<()> {
+    if args.repeat == 0 {
+        return Err(crate::BadInput::new("--repeat must be > 0").into());
+    }
+    let scenario = crate::run::load_scenario(args.config.as_deref())?;
+    let run_dir = args.out.as_deref().map(RunDir::create).transpose()?;
+    let scratch = std::env::temp_dir().join(format!("codexsim-bench-fleet-{}", std::process::id()));
+    let wall = Instant::now();
+    let mut secs = Vec::new();
+    let mut engine = Vec::new();
+    let mut events = 0u64;
+    let mut total_events = 0u64;
+    for i in 0..=args.repeat {
+        let out = scratch.join(format!("run{i}"));
+        let t = Instant::now();
+        let result = crate::run::execute(&scenario, &out, false, Vec::new(), true);
+        let elapsed = t.elapsed().as_secs_f64();
+        let _ = std::fs::remove_dir_all(&scratch);
+        let (summary, _) = result?;
+        if i > 0 && summary.events_processed != events {
+            bail!("runs of one scenario processed different event counts");
+        }
+        events = summary.events_processed;
+        let h = hold_engine(1_000, events.max(1), scenario.run.seed);
+        if i == 0 {
+            continue; // warm-up
+        }
+        secs.push(elapsed);
+        engine.push(h.events_per_s());
+        total_events += events;
+    }
+    let s = median(secs.clone());
+    let eng = median(engine);
+    let model_rate = events as f64 / s;
+    let met = s < args.goal_s;
+    println!(
+        "{}: {} events, {:.1} simulated days",
+        scenario.name.as_deref().unwrap_or("scenario"),
+        events,
+        scenario.run.duration.as_secs_f64() / 86_400.0
+    );
+    let runs: Vec<String> = secs.iter().map(|x| format!("{x:.2}")).collect();
+    println!(
+        "wall time: median {s:.2} s of {} runs ({} s); goal < {} s: {}",
+        args.repeat,
+        runs.join(", "),
+        args.goal_s,
+        if met { "met" } else { "NOT met" }
+    );
+    println!(
+        "model {:.2} M events/s; engine hold model {:.2} M events/s; cost per event {:.1} x the engine's",
+        model_rate / 1e6,
+        eng / 1e6,
+        eng / model_rate
+    );
+    if let Some(dir) = run_dir {
+        let csv = format!(
+            "scenario,events,median_wall_s,model_events_per_s,engine_events_per_s,cost_over_engine,goal_s,goal_met\n{},{},{:.4},{:.0},{:.0},{:.3},{},{}\n",
+            scenario.name.as_deref().unwrap_or("scenario"),
+            events,
+            s,
+            model_rate,
+            eng,
+            eng / model_rate,
+            args.goal_s,
+            met
+        );
+        dir.write("results.csv", csv.as_bytes())?;
+        let config = scenario.to_toml();
+        dir.write_manifest(&Manifest {
+            codexsim_version: VERSION.into(),
+            git_commit: git_commit().map(String::from),
+            command: "bench fleet".into(),
+            config_hash: config_hash(&config),
+            seed: scenario.run.seed,
+            config,
+            events_processed: total_events,
+            simulated_time_s: scenario.run.duration.as_secs_f64(),
             wall_time_s: wall.elapsed().as_secs_f64(),
         })?;
         let path = dir.commit()?;

@@ -42,6 +42,8 @@ enum Command {
 enum BenchCommand {
     /// The hold model through the engine, against a bare binary heap and SimPy.
     Engine(bench::EngineBenchArgs),
+    /// Whole runs of a scenario (default: the base-capacity fleet's year).
+    Fleet(bench::FleetBenchArgs),
 }
 
 /// An error caused by the user's input (exit code 2).
@@ -78,6 +80,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Validate { config, quiet } => validate(config, *quiet),
         Command::Bench(BenchCommand::Engine(args)) => bench::run(args),
+        Command::Bench(BenchCommand::Fleet(args)) => bench::run_fleet(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -181,7 +181,22 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let kinds = parse_kinds(&args.trace_kinds)?;
     let tracing = args.trace || !args.trace_kinds.is_empty();
     let out = args.out.clone().unwrap_or_else(|| default_out(&scenario));
-    let dir = RunDir::create(&out)?;
+    let (summary, path) = execute(&scenario, &out, tracing, kinds, args.quiet)?;
+    print_summary(&summary);
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+/// Runs a scenario into a new run directory `out` (written completely or not
+/// at all); returns the summary and the directory.
+pub fn execute(
+    scenario: &Scenario,
+    out: &Path,
+    tracing: bool,
+    kinds: Vec<TraceKind>,
+    quiet: bool,
+) -> Result<(Summary, PathBuf)> {
+    let dir = RunDir::create(out)?;
     let open = |name: &str| -> Result<BufWriter<File>> {
         let p = dir.path(name);
         Ok(BufWriter::new(
@@ -204,16 +219,18 @@ pub fn run(args: &RunArgs) -> Result<()> {
         error: None,
     };
     let resolved = scenario.to_toml();
-    let show = !args.quiet && std::io::stderr().is_terminal();
+    let show = !quiet && std::io::stderr().is_terminal();
     let horizon_days = scenario.run.duration.as_secs_f64() / 86_400.0;
-    eprintln!(
-        "codexsim {VERSION}: {} (seed {}), {} nodes, {:.0} days -> {}",
-        scenario.name.as_deref().unwrap_or("scenario"),
-        scenario.run.seed,
-        scenario.fleet_nodes(),
-        horizon_days,
-        out.display()
-    );
+    if !quiet {
+        eprintln!(
+            "codexsim {VERSION}: {} (seed {}), {} nodes, {:.0} days -> {}",
+            scenario.name.as_deref().unwrap_or("scenario"),
+            scenario.run.seed,
+            scenario.fleet_nodes(),
+            horizon_days,
+            out.display()
+        );
+    }
     let wall = Instant::now();
     let summary = {
         let mut progress = |f: f64| {
@@ -226,7 +243,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
                 );
             }
         };
-        Model::new(&scenario, &mut sink)
+        Model::new(scenario, &mut sink)
             .run(&mut progress)
             .with_context(|| {
                 format!(
@@ -264,7 +281,5 @@ pub fn run(args: &RunArgs) -> Result<()> {
         wall_time_s: wall.elapsed().as_secs_f64(),
     })?;
     let path = dir.commit()?;
-    print_summary(&summary);
-    println!("wrote {}", path.display());
-    Ok(())
+    Ok((summary, path))
 }
