@@ -1,0 +1,707 @@
+//! Flow-level bandwidth sharing with max-min fairness.
+//!
+//! A *resource* is anything with a throughput: one direction of a link, a
+//! disk's reads or writes. A *flow* is an active transfer: a size, a set of
+//! resources it crosses, and an optional rate limit of its own (the sending
+//! software's throughput). Rates are max-min fair, found by progressive
+//! filling: raise every flow's rate together; when a resource is full (or a
+//! flow reaches its own limit) freeze the flows it carries; go on with the
+//! others.
+//!
+//! Rates change only when a flow starts or ends or a capacity changes, and
+//! then only for flows that share a finite resource with the change,
+//! directly or through other flows: the *component* of the change. Only that
+//! component is recomputed ([`Recompute::Incremental`]);
+//! [`Recompute::Full`] recomputes every flow, for comparison.
+//!
+//! Time is in integer nanoseconds, rates in bytes per second (`f64`). Every
+//! change returns the flows whose rate changed with their new finish times;
+//! the caller schedules those and ignores finish events of a flow whose
+//! [`FlowId`] generation or finish time is stale. Bytes moved are accounted
+//! per resource and purpose as integers; a finished flow accounts exactly its
+//! size.
+//!
+//! Determinism: flows and resources are visited in index order and the
+//! arithmetic does not depend on hashing or addresses, so the same calls give
+//! the same rates bit for bit.
+
+/// What a transfer is for, for traffic accounting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Purpose {
+    /// A host downloading a slot from the client to fill it.
+    Fill = 0,
+    /// A repairing host fetching slots' data from surviving holders.
+    Repair = 1,
+    /// Operators' canary probes (uploads and downloads).
+    Canary = 2,
+}
+
+/// Number of purposes.
+pub const PURPOSES: usize = 3;
+
+impl Purpose {
+    /// Every purpose, in index order.
+    pub const ALL: [Purpose; PURPOSES] = [Purpose::Fill, Purpose::Repair, Purpose::Canary];
+
+    /// Its name in outputs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Purpose::Fill => "fill",
+            Purpose::Repair => "repair",
+            Purpose::Canary => "canary",
+        }
+    }
+}
+
+/// A resource's index.
+pub type ResourceId = u32;
+
+/// A flow: its slot and the generation of that slot (slots are reused).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FlowId {
+    /// The slot.
+    pub index: u32,
+    /// Bumped every time the slot is reused.
+    pub generation: u32,
+}
+
+/// A flow whose rate changed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RateChange {
+    /// The flow.
+    pub flow: FlowId,
+    /// Its new rate.
+    pub rate_bytes_per_s: f64,
+    /// When it finishes at that rate (ns); `None` when the rate is 0.
+    pub finish_ns: Option<u64>,
+}
+
+/// Which flows a change recomputes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recompute {
+    /// The change's component only.
+    Incremental,
+    /// Every active flow (the naive method, for comparison).
+    Full,
+}
+
+#[derive(Clone, Debug)]
+struct Resource {
+    capacity: f64,
+    /// Active flows crossing it (slot indices).
+    flows: Vec<u32>,
+    bytes: [u64; PURPOSES],
+    mark: u64,
+}
+
+#[derive(Clone, Debug)]
+struct Flow {
+    generation: u32,
+    active: bool,
+    /// Every resource crossed (finite or not: all are accounted).
+    resources: Vec<ResourceId>,
+    cap: f64,
+    size: u64,
+    remaining: f64,
+    accounted: u64,
+    rate: f64,
+    updated_ns: u64,
+    purpose: Purpose,
+    mark: u64,
+}
+
+/// The set of resources and active flows.
+#[derive(Clone, Debug)]
+pub struct FlowNet {
+    resources: Vec<Resource>,
+    flows: Vec<Flow>,
+    free: Vec<u32>,
+    mode: Recompute,
+    epoch: u64,
+    active: usize,
+    recomputations: u64,
+    recomputed_flows: u64,
+    // Scratch space, kept to avoid allocation.
+    comp_flows: Vec<u32>,
+    comp_res: Vec<u32>,
+    rem: Vec<f64>,
+    count: Vec<u32>,
+}
+
+impl Default for FlowNet {
+    fn default() -> Self {
+        Self::new(Recompute::Incremental)
+    }
+}
+
+impl FlowNet {
+    /// An empty network.
+    pub fn new(mode: Recompute) -> Self {
+        FlowNet {
+            resources: Vec::new(),
+            flows: Vec::new(),
+            free: Vec::new(),
+            mode,
+            epoch: 0,
+            active: 0,
+            recomputations: 0,
+            recomputed_flows: 0,
+            comp_flows: Vec::new(),
+            comp_res: Vec::new(),
+            rem: Vec::new(),
+            count: Vec::new(),
+        }
+    }
+
+    /// Adds a resource; `f64::INFINITY` for one that never limits (it is
+    /// still accounted).
+    pub fn add_resource(&mut self, capacity_bytes_per_s: f64) -> ResourceId {
+        assert!(
+            capacity_bytes_per_s >= 0.0,
+            "a capacity is a non-negative number"
+        );
+        self.resources.push(Resource {
+            capacity: capacity_bytes_per_s,
+            flows: Vec::new(),
+            bytes: [0; PURPOSES],
+            mark: 0,
+        });
+        self.rem.push(0.0);
+        self.count.push(0);
+        (self.resources.len() - 1) as ResourceId
+    }
+
+    /// A resource's capacity.
+    pub fn capacity(&self, r: ResourceId) -> f64 {
+        self.resources[r as usize].capacity
+    }
+
+    /// Bytes moved across a resource so far, by purpose (up to the last
+    /// change or [`FlowNet::advance_all`]).
+    pub fn resource_bytes(&self, r: ResourceId) -> [u64; PURPOSES] {
+        self.resources[r as usize].bytes
+    }
+
+    /// Active flows.
+    pub fn active_flows(&self) -> usize {
+        self.active
+    }
+
+    /// Recomputations so far, and flows recomputed in all.
+    pub fn recompute_stats(&self) -> (u64, u64) {
+        (self.recomputations, self.recomputed_flows)
+    }
+
+    /// Whether `flow` is active (started, neither finished nor aborted).
+    pub fn is_active(&self, flow: FlowId) -> bool {
+        self.flows
+            .get(flow.index as usize)
+            .is_some_and(|f| f.active && f.generation == flow.generation)
+    }
+
+    /// A flow's current rate.
+    pub fn rate(&self, flow: FlowId) -> f64 {
+        let f = &self.flows[flow.index as usize];
+        debug_assert_eq!(f.generation, flow.generation);
+        f.rate
+    }
+
+    /// Bytes a flow still has to move at `now_ns`.
+    pub fn remaining_bytes(&self, flow: FlowId, now_ns: u64) -> f64 {
+        let f = &self.flows[flow.index as usize];
+        debug_assert_eq!(f.generation, flow.generation);
+        let dt = now_ns.saturating_sub(f.updated_ns) as f64 / 1e9;
+        (f.remaining - f.rate * dt).max(0.0)
+    }
+
+    /// Changes a resource's capacity at `now_ns`.
+    pub fn set_capacity(
+        &mut self,
+        now_ns: u64,
+        r: ResourceId,
+        capacity_bytes_per_s: f64,
+    ) -> Vec<RateChange> {
+        assert!(capacity_bytes_per_s >= 0.0);
+        self.resources[r as usize].capacity = capacity_bytes_per_s;
+        let seeds: Vec<u32> = self.resources[r as usize].flows.clone();
+        self.recompute(now_ns, &seeds, None)
+    }
+
+    /// Starts a flow of `size_bytes` across `resources`, limited to
+    /// `cap_bytes_per_s` on its own (`f64::INFINITY` for none). Returns it
+    /// and the rate changes, its own included.
+    pub fn start(
+        &mut self,
+        now_ns: u64,
+        resources: &[ResourceId],
+        cap_bytes_per_s: f64,
+        size_bytes: u64,
+        purpose: Purpose,
+    ) -> (FlowId, Vec<RateChange>) {
+        assert!(cap_bytes_per_s >= 0.0);
+        let index = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.flows.push(Flow {
+                    generation: 0,
+                    active: false,
+                    resources: Vec::new(),
+                    cap: 0.0,
+                    size: 0,
+                    remaining: 0.0,
+                    accounted: 0,
+                    rate: 0.0,
+                    updated_ns: 0,
+                    purpose,
+                    mark: 0,
+                });
+                (self.flows.len() - 1) as u32
+            }
+        };
+        let mut res = resources.to_vec();
+        res.sort_unstable();
+        res.dedup();
+        let f = &mut self.flows[index as usize];
+        f.generation = f.generation.wrapping_add(1);
+        f.active = true;
+        f.resources = res;
+        f.cap = cap_bytes_per_s;
+        f.size = size_bytes;
+        f.remaining = size_bytes as f64;
+        f.accounted = 0;
+        f.rate = f64::NAN; // reported as changed
+        f.updated_ns = now_ns;
+        f.purpose = purpose;
+        let id = FlowId {
+            index,
+            generation: f.generation,
+        };
+        for &r in &self.flows[index as usize].resources {
+            self.resources[r as usize].flows.push(index);
+        }
+        self.active += 1;
+        let changes = self.recompute(now_ns, &[index], None);
+        (id, changes)
+    }
+
+    /// The flow moved its last byte at `now_ns` (its finish time): it is
+    /// removed, its whole size accounted.
+    pub fn finish(&mut self, now_ns: u64, flow: FlowId) -> Vec<RateChange> {
+        self.settle(flow, now_ns, true);
+        self.remove(now_ns, flow)
+    }
+
+    /// Stops a flow before its end (a source or destination went away).
+    /// Returns the bytes it had moved and the rate changes.
+    pub fn abort(&mut self, now_ns: u64, flow: FlowId) -> (u64, Vec<RateChange>) {
+        self.settle(flow, now_ns, false);
+        let moved = self.flows[flow.index as usize].accounted;
+        (moved, self.remove(now_ns, flow))
+    }
+
+    fn remove(&mut self, now_ns: u64, flow: FlowId) -> Vec<RateChange> {
+        let index = flow.index;
+        assert!(self.is_active(flow), "flow {flow:?} is not active");
+        let resources = std::mem::take(&mut self.flows[index as usize].resources);
+        let mut seeds = Vec::new();
+        for &r in &resources {
+            let list = &mut self.resources[r as usize].flows;
+            let at = list.iter().position(|&x| x == index).expect("listed");
+            list.swap_remove(at);
+            if self.resources[r as usize].capacity.is_finite() {
+                seeds.extend_from_slice(&self.resources[r as usize].flows);
+            }
+        }
+        let f = &mut self.flows[index as usize];
+        f.active = false;
+        f.resources = resources; // keep the allocation
+        f.resources.clear();
+        self.free.push(index);
+        self.active -= 1;
+        self.recompute(now_ns, &seeds, Some(index))
+    }
+
+    /// Brings a flow's progress and accounting up to `now_ns`; `complete`
+    /// accounts the rest of its size.
+    fn settle(&mut self, flow: FlowId, now_ns: u64, complete: bool) {
+        let i = flow.index as usize;
+        assert!(self.is_active(flow), "flow {flow:?} is not active");
+        let f = &mut self.flows[i];
+        let dt = now_ns.saturating_sub(f.updated_ns) as f64 / 1e9;
+        if f.rate.is_finite() && f.rate > 0.0 {
+            f.remaining = (f.remaining - f.rate * dt).max(0.0);
+        }
+        if complete {
+            f.remaining = 0.0;
+        }
+        f.updated_ns = now_ns.max(f.updated_ns);
+        let done = if complete {
+            f.size
+        } else {
+            ((f.size as f64 - f.remaining).floor().max(0.0) as u64).min(f.size)
+        };
+        let delta = done.saturating_sub(f.accounted);
+        f.accounted = f.accounted.max(done);
+        if delta > 0 {
+            let p = f.purpose as usize;
+            for &r in &self.flows[i].resources {
+                self.resources[r as usize].bytes[p] += delta;
+            }
+        }
+    }
+
+    /// Brings every active flow's accounting up to `now_ns` (for samples).
+    pub fn advance_all(&mut self, now_ns: u64) {
+        for i in 0..self.flows.len() {
+            if self.flows[i].active {
+                let id = FlowId {
+                    index: i as u32,
+                    generation: self.flows[i].generation,
+                };
+                self.settle(id, now_ns, false);
+            }
+        }
+    }
+
+    /// Recomputes the rates of the flows reachable from `seeds` (or of every
+    /// flow in full mode) and returns those that changed.
+    fn recompute(&mut self, now_ns: u64, seeds: &[u32], removed: Option<u32>) -> Vec<RateChange> {
+        self.epoch += 1;
+        let epoch = self.epoch;
+        self.comp_flows.clear();
+        self.comp_res.clear();
+        match self.mode {
+            Recompute::Full => {
+                for (i, f) in self.flows.iter_mut().enumerate() {
+                    if f.active {
+                        f.mark = epoch;
+                        self.comp_flows.push(i as u32);
+                    }
+                }
+                for (r, res) in self.resources.iter_mut().enumerate() {
+                    if res.capacity.is_finite() && !res.flows.is_empty() {
+                        res.mark = epoch;
+                        self.comp_res.push(r as u32);
+                    }
+                }
+            }
+            Recompute::Incremental => {
+                for &s in seeds {
+                    if Some(s) != removed && self.flows[s as usize].mark != epoch {
+                        self.flows[s as usize].mark = epoch;
+                        self.comp_flows.push(s);
+                    }
+                }
+                let mut head = 0;
+                while head < self.comp_flows.len() {
+                    let f = self.comp_flows[head] as usize;
+                    head += 1;
+                    for k in 0..self.flows[f].resources.len() {
+                        let r = self.flows[f].resources[k] as usize;
+                        let res = &mut self.resources[r];
+                        if !res.capacity.is_finite() || res.mark == epoch {
+                            continue;
+                        }
+                        res.mark = epoch;
+                        self.comp_res.push(r as u32);
+                        for &g in &res.flows {
+                            if self.flows[g as usize].mark != epoch {
+                                self.flows[g as usize].mark = epoch;
+                                self.comp_flows.push(g);
+                            }
+                        }
+                    }
+                }
+                self.comp_flows.sort_unstable();
+                self.comp_res.sort_unstable();
+            }
+        }
+        self.recomputations += 1;
+        self.recomputed_flows += self.comp_flows.len() as u64;
+        // Progress up to now at the old rates.
+        for k in 0..self.comp_flows.len() {
+            let i = self.comp_flows[k];
+            let id = FlowId {
+                index: i,
+                generation: self.flows[i as usize].generation,
+            };
+            if self.flows[i as usize].rate.is_finite() {
+                self.settle(id, now_ns, false);
+            }
+        }
+        // Progressive filling.
+        for &r in &self.comp_res {
+            self.rem[r as usize] = self.resources[r as usize].capacity;
+            self.count[r as usize] = self.resources[r as usize].flows.len() as u32;
+        }
+        let mut new_rate: Vec<f64> = vec![f64::NAN; self.comp_flows.len()];
+        let mut unfrozen = self.comp_flows.len();
+        while unfrozen > 0 {
+            let mut level = f64::INFINITY;
+            for &r in &self.comp_res {
+                let n = self.count[r as usize];
+                if n > 0 {
+                    level = level.min(self.rem[r as usize].max(0.0) / n as f64);
+                }
+            }
+            for (k, &i) in self.comp_flows.iter().enumerate() {
+                if new_rate[k].is_nan() {
+                    level = level.min(self.flows[i as usize].cap);
+                }
+            }
+            let mut frozen_any = false;
+            for k in 0..self.comp_flows.len() {
+                if !new_rate[k].is_nan() {
+                    continue;
+                }
+                let i = self.comp_flows[k] as usize;
+                let f = &self.flows[i];
+                let at_level = f.cap <= level
+                    || f.resources.iter().any(|&r| {
+                        let r = r as usize;
+                        self.resources[r].mark == epoch
+                            && self.count[r] > 0
+                            && self.rem[r].max(0.0) / self.count[r] as f64 <= level
+                    });
+                if at_level {
+                    new_rate[k] = level;
+                    frozen_any = true;
+                    unfrozen -= 1;
+                }
+            }
+            // Take the frozen flows' rates off their resources.
+            for k in 0..self.comp_flows.len() {
+                let i = self.comp_flows[k] as usize;
+                if new_rate[k] == level && self.flows[i].mark == epoch {
+                    // Mark as subtracted by moving the mark forward.
+                    self.flows[i].mark = epoch + 1;
+                    for &r in &self.flows[i].resources {
+                        if self.resources[r as usize].mark == epoch {
+                            self.rem[r as usize] -= level;
+                            self.count[r as usize] -= 1;
+                        }
+                    }
+                }
+            }
+            assert!(frozen_any, "progressive filling froze no flow");
+        }
+        self.epoch += 1; // the +1 marks above are now stale
+        let mut changes = Vec::new();
+        for (k, &i) in self.comp_flows.iter().enumerate() {
+            let f = &mut self.flows[i as usize];
+            let rate = new_rate[k];
+            f.updated_ns = now_ns;
+            if f.rate == rate {
+                continue;
+            }
+            f.rate = rate;
+            let finish_ns = if rate == f64::INFINITY || f.remaining <= 0.0 {
+                Some(now_ns)
+            } else if rate > 0.0 {
+                let ns = (f.remaining / rate * 1e9).ceil();
+                Some(now_ns.saturating_add(if ns >= u64::MAX as f64 {
+                    u64::MAX
+                } else {
+                    ns as u64
+                }))
+            } else {
+                None
+            };
+            changes.push(RateChange {
+                flow: FlowId {
+                    index: i,
+                    generation: f.generation,
+                },
+                rate_bytes_per_s: rate,
+                finish_ns,
+            });
+        }
+        changes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: u64 = 1_000_000_000;
+
+    fn rate_of(changes: &[RateChange], f: FlowId) -> Option<f64> {
+        changes
+            .iter()
+            .find(|c| c.flow == f)
+            .map(|c| c.rate_bytes_per_s)
+    }
+
+    #[test]
+    fn a_flow_alone_takes_the_link() {
+        let mut n = FlowNet::default();
+        let l = n.add_resource(100.0);
+        let (a, ch) = n.start(0, &[l], f64::INFINITY, 1_000, Purpose::Fill);
+        assert_eq!(ch.len(), 1);
+        assert_eq!(ch[0].rate_bytes_per_s, 100.0);
+        assert_eq!(ch[0].finish_ns, Some(10 * S));
+        assert!(n.finish(10 * S, a).is_empty());
+        assert_eq!(n.resource_bytes(l), [1_000, 0, 0]);
+        assert_eq!(n.active_flows(), 0);
+    }
+
+    #[test]
+    fn two_flows_share_a_link_equally() {
+        for mode in [Recompute::Incremental, Recompute::Full] {
+            let mut n = FlowNet::new(mode);
+            let l = n.add_resource(100.0);
+            let (a, _) = n.start(0, &[l], f64::INFINITY, 1_000, Purpose::Fill);
+            let (b, ch) = n.start(2 * S, &[l], f64::INFINITY, 1_000, Purpose::Repair);
+            assert_eq!(rate_of(&ch, a), Some(50.0));
+            assert_eq!(rate_of(&ch, b), Some(50.0));
+            // a had 800 left at 2 s: 16 s more at 50.
+            let fa = ch.iter().find(|c| c.flow == a).unwrap().finish_ns;
+            assert_eq!(fa, Some(18 * S));
+            let ch = n.finish(18 * S, a);
+            // b moved 800 by then: 200 left at 100.
+            assert_eq!(rate_of(&ch, b), Some(100.0));
+            assert_eq!(ch[0].finish_ns, Some(20 * S));
+            n.finish(20 * S, b);
+            assert_eq!(n.resource_bytes(l), [1_000, 1_000, 0]);
+        }
+    }
+
+    /// The parking lot: links L0..L3 of capacity 100 in a row; one long flow
+    /// crosses all of them, one short flow each link. Max-min: 50 each.
+    #[test]
+    fn parking_lot() {
+        let mut n = FlowNet::default();
+        let links: Vec<_> = (0..4).map(|_| n.add_resource(100.0)).collect();
+        let (long, _) = n.start(0, &links, f64::INFINITY, 1 << 30, Purpose::Fill);
+        let mut shorts = Vec::new();
+        for &l in &links {
+            shorts.push(n.start(0, &[l], f64::INFINITY, 1 << 30, Purpose::Fill).0);
+        }
+        assert_eq!(n.rate(long), 50.0);
+        for &s in &shorts {
+            assert_eq!(n.rate(s), 50.0);
+        }
+        // With a second link's capacity doubled, its short flow gets 150.
+        let ch = n.set_capacity(0, links[1], 200.0);
+        assert_eq!(rate_of(&ch, shorts[1]), Some(150.0));
+        assert_eq!(n.rate(long), 50.0);
+    }
+
+    /// A flow limited by a disk: the disk's 30 go to the flow that needs it;
+    /// the other flow on the shared link gets the rest of the link.
+    #[test]
+    fn a_flow_limited_by_a_disk() {
+        let mut n = FlowNet::default();
+        let link = n.add_resource(100.0);
+        let disk = n.add_resource(30.0);
+        let (a, _) = n.start(0, &[link, disk], f64::INFINITY, 1_000, Purpose::Repair);
+        let (b, _) = n.start(0, &[link], f64::INFINITY, 1_000, Purpose::Fill);
+        assert_eq!(n.rate(a), 30.0);
+        assert_eq!(n.rate(b), 70.0);
+    }
+
+    #[test]
+    fn a_flow_limited_by_its_own_cap() {
+        let mut n = FlowNet::default();
+        let link = n.add_resource(100.0);
+        let (a, _) = n.start(0, &[link], 10.0, 1_000, Purpose::Fill);
+        let (b, _) = n.start(0, &[link], f64::INFINITY, 1_000, Purpose::Fill);
+        assert_eq!(n.rate(a), 10.0);
+        assert_eq!(n.rate(b), 90.0);
+        let (c, _) = n.start(0, &[], 25.0, 100, Purpose::Canary);
+        assert_eq!(n.rate(c), 25.0, "no resource: only its cap");
+    }
+
+    #[test]
+    fn unrelated_flows_are_not_recomputed() {
+        let mut n = FlowNet::default();
+        let l1 = n.add_resource(100.0);
+        let l2 = n.add_resource(100.0);
+        let free = n.add_resource(f64::INFINITY);
+        let (a, _) = n.start(0, &[l1, free], f64::INFINITY, 1_000, Purpose::Fill);
+        let (_b, ch) = n.start(0, &[l2, free], f64::INFINITY, 1_000, Purpose::Fill);
+        assert_eq!(ch.len(), 1, "an unlimited resource couples nothing");
+        assert_eq!(n.rate(a), 100.0);
+        let (recomputations, flows) = n.recompute_stats();
+        assert_eq!((recomputations, flows), (2, 2));
+    }
+
+    #[test]
+    fn aborting_accounts_what_moved() {
+        let mut n = FlowNet::default();
+        let l = n.add_resource(100.0);
+        let (a, _) = n.start(0, &[l], f64::INFINITY, 1_000, Purpose::Fill);
+        let (moved, _) = n.abort(3 * S + S / 2, a);
+        assert_eq!(moved, 350);
+        assert_eq!(n.resource_bytes(l), [350, 0, 0]);
+        assert!(!n.is_active(a));
+        // The slot is reused with a new generation.
+        let (b, _) = n.start(4 * S, &[l], f64::INFINITY, 10, Purpose::Fill);
+        assert_eq!(b.index, a.index);
+        assert_ne!(b.generation, a.generation);
+        assert!(!n.is_active(a) && n.is_active(b));
+    }
+
+    #[test]
+    fn a_zero_capacity_stalls_flows() {
+        let mut n = FlowNet::default();
+        let l = n.add_resource(100.0);
+        let (a, _) = n.start(0, &[l], f64::INFINITY, 1_000, Purpose::Fill);
+        let ch = n.set_capacity(S, l, 0.0);
+        assert_eq!(ch[0].finish_ns, None);
+        let ch = n.set_capacity(2 * S, l, 100.0);
+        assert_eq!(ch[0].flow, a);
+        assert_eq!(ch[0].finish_ns, Some(11 * S), "900 left after the stall");
+    }
+
+    /// Incremental and full recomputation agree on random workloads.
+    #[test]
+    fn incremental_matches_full() {
+        use codexsim_engine::rng::{RandomStream, StreamId};
+        let mut rng = RandomStream::new(5, StreamId::new("flows-test", 0));
+        let mut inc = FlowNet::new(Recompute::Incremental);
+        let mut full = FlowNet::new(Recompute::Full);
+        for k in 0..40 {
+            let cap = if k % 7 == 0 {
+                f64::INFINITY
+            } else {
+                (10 + rng.below(200)) as f64
+            };
+            inc.add_resource(cap);
+            full.add_resource(cap);
+        }
+        let mut live: Vec<(FlowId, FlowId)> = Vec::new();
+        let mut t = 0u64;
+        for _ in 0..3_000 {
+            t += rng.below(S);
+            if live.is_empty() || rng.below(3) > 0 {
+                let k = 1 + rng.below(4) as usize;
+                let res: Vec<u32> = (0..k).map(|_| rng.below(40) as u32).collect();
+                let cap = if rng.chance(1, 4) {
+                    (5 + rng.below(50)) as f64
+                } else {
+                    f64::INFINITY
+                };
+                let size = 1 + rng.below(10_000);
+                let (a, _) = inc.start(t, &res, cap, size, Purpose::Fill);
+                let (b, _) = full.start(t, &res, cap, size, Purpose::Fill);
+                live.push((a, b));
+            } else {
+                let (a, b) = live.swap_remove(rng.below(live.len() as u64) as usize);
+                inc.abort(t, a);
+                full.abort(t, b);
+            }
+            for &(a, b) in &live {
+                let (ra, rb) = (inc.rate(a), full.rate(b));
+                assert!(
+                    ra == rb || (ra - rb).abs() <= 1e-9 * ra.abs().max(1.0),
+                    "{ra} != {rb}"
+                );
+            }
+        }
+        let (_, inc_flows) = inc.recompute_stats();
+        let (_, full_flows) = full.recompute_stats();
+        assert!(inc_flows < full_flows, "{inc_flows} vs {full_flows}");
+    }
+}

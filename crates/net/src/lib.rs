@@ -1,0 +1,20 @@
+//! codexsim's network: who sends to whom, over which links and disks, at
+//! which rate.
+//!
+//! - [`topology`]: the fleet's links as a tree (petgraph): each host's own up
+//!   and down link, the shared links of its failure domains (a machine's
+//!   network card, a rack's uplink, a site's WAN link), clients outside the
+//!   fleet; a transfer's path and latency.
+//! - [`flows`]: flow-level bandwidth sharing. Every active transfer is a flow
+//!   over a set of resources (link directions, disk reads and writes, and its
+//!   own rate limit); rates are max-min fair (progressive filling) and are
+//!   recomputed when a flow starts or ends or a capacity changes, over the
+//!   flows that the change can reach only.
+//!
+//! No Codex concept lives here: the model decides what to transfer.
+
+pub mod flows;
+pub mod topology;
+
+pub use flows::{FlowId, FlowNet, Purpose, RateChange, ResourceId, PURPOSES};
+pub use topology::{Endpoint, LinkCapacity, Topology, TopologyError};
