@@ -450,12 +450,11 @@ impl FlowNet {
                 }
             }
             let mut frozen_any = false;
-            for k in 0..self.comp_flows.len() {
-                if !new_rate[k].is_nan() {
+            for (rate, &i) in new_rate.iter_mut().zip(&self.comp_flows) {
+                if !rate.is_nan() {
                     continue;
                 }
-                let i = self.comp_flows[k] as usize;
-                let f = &self.flows[i];
+                let f = &self.flows[i as usize];
                 let at_level = f.cap <= level
                     || f.resources.iter().any(|&r| {
                         let r = r as usize;
@@ -464,15 +463,15 @@ impl FlowNet {
                             && self.rem[r].max(0.0) / self.count[r] as f64 <= level
                     });
                 if at_level {
-                    new_rate[k] = level;
+                    *rate = level;
                     frozen_any = true;
                     unfrozen -= 1;
                 }
             }
             // Take the frozen flows' rates off their resources.
-            for k in 0..self.comp_flows.len() {
-                let i = self.comp_flows[k] as usize;
-                if new_rate[k] == level && self.flows[i].mark == epoch {
+            for (&rate, &i) in new_rate.iter().zip(&self.comp_flows) {
+                let i = i as usize;
+                if rate == level && self.flows[i].mark == epoch {
                     // Mark as subtracted by moving the mark forward.
                     self.flows[i].mark = epoch + 1;
                     for &r in &self.flows[i].resources {
