@@ -1,7 +1,8 @@
 //! The scenario schema: raw tables as written, typed tables after validation.
 //!
 //! Sections: `[run]`, `[marketplace]`, `[[domain_levels]]`, `[[node_groups]]`,
-//! `[[faults]]`, `[[scheduled_faults]]`, `[workload]`, `[repair]`. Every key
+//! `[[faults]]`, `[[scheduled_faults]]`, `[workload]`, `[repair]`,
+//! `[network]`, `[canary]`. Every key
 //! has a default except where noted, so a section may be left out.
 
 use serde::{Deserialize, Serialize};
@@ -56,6 +57,89 @@ pub struct RawScenario {
     /// How lost slots are noticed and repaired.
     #[serde(default)]
     pub repair: RawRepair,
+    /// Clients' lines and transfer retries.
+    #[serde(default)]
+    pub network: RawNetwork,
+    /// Operators' upload/download probes on selected nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<RawCanary>,
+}
+
+/// `[network]`: what lies outside the fleet, and how transfers retry.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNetwork {
+    /// A client's upload line, bytes per second. Default 100 MB.
+    #[serde(default = "default_client_up")]
+    pub client_up_bytes_per_s: RawQuantity,
+    /// A client's download line, bytes per second. Default 100 MB.
+    #[serde(default = "default_client_up")]
+    pub client_down_bytes_per_s: RawQuantity,
+    /// A client's one-way latency to the fleet. Default 20 ms.
+    #[serde(default = "default_client_latency")]
+    pub client_latency_s: RawQuantity,
+    /// How long a repair waits for a source before it tries another or
+    /// gives up. Default 10 min.
+    #[serde(default = "default_retry")]
+    pub retry_interval_s: RawQuantity,
+    /// A fill or repair that has not finished after this long is abandoned
+    /// (the sale errors). Default 1 day.
+    #[serde(default = "default_transfer_timeout")]
+    pub transfer_timeout_s: RawQuantity,
+}
+
+impl Default for RawNetwork {
+    fn default() -> Self {
+        RawNetwork {
+            client_up_bytes_per_s: default_client_up(),
+            client_down_bytes_per_s: default_client_up(),
+            client_latency_s: default_client_latency(),
+            retry_interval_s: default_retry(),
+            transfer_timeout_s: default_transfer_timeout(),
+        }
+    }
+}
+
+fn default_client_up() -> RawQuantity {
+    text("100 MB")
+}
+fn default_client_latency() -> RawQuantity {
+    text("20 ms")
+}
+fn default_retry() -> RawQuantity {
+    text("10 min")
+}
+fn default_transfer_timeout() -> RawQuantity {
+    text("1 day")
+}
+
+/// `[canary]`: every `interval_s`, a probe client uploads a file to one probe
+/// node and another probe node downloads it from there.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCanary {
+    /// Probe nodes, by fleet index (at least two).
+    pub nodes: Vec<i64>,
+    /// File size. Default 10 MB.
+    #[serde(default = "default_canary_file")]
+    pub file_bytes: RawQuantity,
+    /// Time between rounds. Default 30 s.
+    #[serde(default = "default_canary_interval")]
+    pub interval_s: RawQuantity,
+    /// A transfer slower than this fails. Default: 2 s per MB of the file
+    /// (the Codex dist-tests' pass mark).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_s: Option<RawQuantity>,
+    /// First round. Default 0.
+    #[serde(default = "default_zero_s")]
+    pub start_s: RawQuantity,
+}
+
+fn default_canary_file() -> RawQuantity {
+    text("10 MB")
+}
+fn default_canary_interval() -> RawQuantity {
+    text("30 s")
 }
 
 /// `[run]`.
@@ -150,6 +234,16 @@ pub struct RawDomainLevel {
     pub name: String,
     /// How many domains of this level (required).
     pub count: i64,
+    /// Each domain's shared link towards the level above (or the internet),
+    /// up direction, bytes per second. Default unlimited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_up_bytes_per_s: Option<RawQuantity>,
+    /// The same link, down direction. Default unlimited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_down_bytes_per_s: Option<RawQuantity>,
+    /// The link's one-way latency. Default 0.
+    #[serde(default = "default_zero_s")]
+    pub link_latency_s: RawQuantity,
 }
 
 /// `[[node_groups]]`: `count` identical storage nodes.
@@ -162,9 +256,20 @@ pub struct RawNodeGroup {
     pub count: i64,
     /// Storage quota of each node, bytes (required).
     pub quota_bytes: RawQuantity,
-    /// Rate at which a node downloads slot data, bytes per second. Default 100 MB.
+    /// The most one transfer to or from a node moves per second (the
+    /// software's own throughput), bytes per second. Default 100 MB.
     #[serde(default = "default_rate")]
     pub transfer_rate_bytes_per_s: RawQuantity,
+    /// The node's own network link, up direction, bytes per second. Default
+    /// unlimited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_up_bytes_per_s: Option<RawQuantity>,
+    /// The node's own link, down direction. Default unlimited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_down_bytes_per_s: Option<RawQuantity>,
+    /// The node's link latency. Default 0.
+    #[serde(default = "default_zero_s")]
+    pub link_latency_s: RawQuantity,
     /// Disk read throughput, bytes per second (limits repairs that read from
     /// this node). Default 200 MB.
     #[serde(default = "default_disk_rate")]
@@ -428,6 +533,47 @@ pub struct Scenario {
     pub workload: Workload,
     /// Repair model.
     pub repair: Repair,
+    /// Clients' lines and transfer retries.
+    pub network: Network,
+    /// Canary probes, if configured.
+    pub canary: Option<Canary>,
+}
+
+/// One link: capacities (`None` = unlimited) and latency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Link {
+    /// Up direction, bytes per second.
+    pub up_bytes_per_s: Option<u64>,
+    /// Down direction, bytes per second.
+    pub down_bytes_per_s: Option<u64>,
+    /// One-way latency.
+    pub latency: SimDuration,
+}
+
+/// Validated `[network]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Network {
+    /// Every client's line.
+    pub client: Link,
+    /// How long a repair waits before trying sources again.
+    pub retry_interval: SimDuration,
+    /// When a fill or repair is abandoned.
+    pub transfer_timeout: SimDuration,
+}
+
+/// Validated `[canary]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Canary {
+    /// Probe nodes (fleet indices, distinct, at least two).
+    pub nodes: Vec<u32>,
+    /// File size.
+    pub file_bytes: u64,
+    /// Time between rounds.
+    pub interval: SimDuration,
+    /// A transfer slower than this fails.
+    pub timeout: SimDuration,
+    /// First round.
+    pub start: SimDuration,
 }
 
 /// How proofs are simulated.
@@ -492,6 +638,8 @@ pub struct DomainLevel {
     pub name: String,
     /// How many domains.
     pub count: u32,
+    /// Each domain's shared link.
+    pub link: Link,
 }
 
 /// Node placement over domains.
@@ -536,6 +684,8 @@ pub struct NodeGroup {
     pub min_price_per_byte_per_s: u64,
     /// Collateral available.
     pub total_collateral: u64,
+    /// Each node's own link.
+    pub link: Link,
 }
 
 /// What a fault does.
@@ -832,10 +982,20 @@ impl RawScenario {
                     "must be unique",
                 );
             }
-            if let Some(count) = c.int_in(&format!("{path}.count"), l.count, 1, 1_000_000) {
+            let link = link(
+                c,
+                &path,
+                &l.link_up_bytes_per_s,
+                &l.link_down_bytes_per_s,
+                &l.link_latency_s,
+            );
+            if let (Some(count), Some(link)) =
+                (c.int_in(&format!("{path}.count"), l.count, 1, 1_000_000), link)
+            {
                 domain_levels.push(DomainLevel {
                     name: l.name.clone(),
                     count: count as u32,
+                    link,
                 });
             }
         }
@@ -880,6 +1040,13 @@ impl RawScenario {
                     ("round_robin", Placement::RoundRobin),
                     ("block", Placement::Block),
                 ],
+            );
+            let node_link = link(
+                c,
+                &format!("node_groups[{i}]"),
+                &g.link_up_bytes_per_s,
+                &g.link_down_bytes_per_s,
+                &g.link_latency_s,
             );
             let a = &g.availability;
             let total = match &a.total_bytes {
@@ -944,10 +1111,48 @@ impl RawScenario {
                     availability_duration: adur,
                     min_price_per_byte_per_s: minp as u64,
                     total_collateral: coll as u64,
+                    link: node_link.unwrap_or(Link {
+                        up_bytes_per_s: None,
+                        down_bytes_per_s: None,
+                        latency: SimDuration::ZERO,
+                    }),
                 });
             }
         }
         let fleet_nodes: u64 = self.node_groups.iter().map(|g| g.count.max(0) as u64).sum();
+
+        // The network's links form a tree: every domain's nodes must lie in
+        // one domain of the level above.
+        if domain_levels.len() == self.domain_levels.len()
+            && node_groups.len() == self.node_groups.len()
+        {
+            let doms = node_domains(&domain_levels, &node_groups);
+            for li in 1..domain_levels.len() {
+                let mut parent: Vec<Option<u32>> = vec![None; domain_levels[li].count as usize];
+                for (n, d) in doms.iter().enumerate() {
+                    match parent[d[li] as usize] {
+                        None => parent[d[li] as usize] = Some(d[li - 1]),
+                        Some(p) if p == d[li - 1] => {}
+                        Some(p) => {
+                            c.errors.push(
+                                format!("domain_levels[{li}]"),
+                                format!("{:?}", domain_levels[li].name),
+                                format!(
+                                    "must nest in {:?}: {} {} holds nodes of {} {p} and {} {} (node {n}); use placement = \"block\" or counts that divide",
+                                    domain_levels[li - 1].name,
+                                    domain_levels[li].name,
+                                    d[li],
+                                    domain_levels[li - 1].name,
+                                    domain_levels[li - 1].name,
+                                    d[li - 1]
+                                ),
+                            );
+                            break;
+                        }
+                    }
+                }
+            }
+        }
 
         // [[faults]]
         let mut faults = Vec::new();
@@ -1210,6 +1415,63 @@ impl RawScenario {
             &[("parallel", false), ("serial", true)],
         );
 
+        // [network]
+        let nw = &self.network;
+        let client_up = c.bytes("network.client_up_bytes_per_s", &nw.client_up_bytes_per_s, 1);
+        let client_down = c.bytes(
+            "network.client_down_bytes_per_s",
+            &nw.client_down_bytes_per_s,
+            1,
+        );
+        let client_latency = c.duration(
+            "network.client_latency_s",
+            &nw.client_latency_s,
+            SimDuration::ZERO,
+        );
+        let retry_interval = c.duration("network.retry_interval_s", &nw.retry_interval_s, ONE_NS);
+        let transfer_timeout =
+            c.duration("network.transfer_timeout_s", &nw.transfer_timeout_s, ONE_NS);
+
+        // [canary]
+        let canary = self.canary.as_ref().map(|k| {
+            let mut nodes = Vec::new();
+            for (j, &n) in k.nodes.iter().enumerate() {
+                if n < 0 || n as u64 >= fleet_nodes {
+                    c.errors.push(
+                        format!("canary.nodes[{j}]"),
+                        n.to_string(),
+                        format!(
+                            "must be a node index below the fleet's {fleet_nodes} nodes"
+                        ),
+                    );
+                } else if nodes.contains(&(n as u32)) {
+                    c.errors
+                        .push(format!("canary.nodes[{j}]"), n.to_string(), "must be unique");
+                } else {
+                    nodes.push(n as u32);
+                }
+            }
+            if k.nodes.len() < 2 {
+                c.errors.push(
+                    "canary.nodes",
+                    format!("{:?}", k.nodes),
+                    "must name at least two nodes (one uploads to, another downloads from)",
+                );
+            }
+            let file = c.bytes("canary.file_bytes", &k.file_bytes, 1);
+            let interval = c.duration("canary.interval_s", &k.interval_s, ONE_NS);
+            let timeout = match (&k.timeout_s, file) {
+                (Some(t), _) => c.duration("canary.timeout_s", t, ONE_NS),
+                // 2 s per MB, at least 1 s.
+                (None, Some(f)) => Some(SimDuration::from_nanos(
+                    (f as u128 * 2_000_000_000 / 1_000_000).max(1_000_000_000) as u64,
+                )),
+                (None, None) => None,
+            };
+            let start = c.duration("canary.start_s", &k.start_s, SimDuration::ZERO);
+            (nodes, file, interval, timeout, start)
+        });
+
         if !ctx.errors.is_empty() {
             return Err(ctx.errors);
         }
@@ -1240,6 +1502,22 @@ impl RawScenario {
                 max_slots: v(max_slots),
                 block_period: block_period.expect("validated"),
             },
+            network: Network {
+                client: Link {
+                    up_bytes_per_s: client_up,
+                    down_bytes_per_s: client_down,
+                    latency: client_latency.expect("validated"),
+                },
+                retry_interval: retry_interval.expect("validated"),
+                transfer_timeout: transfer_timeout.expect("validated"),
+            },
+            canary: canary.map(|(nodes, file, interval, timeout, start)| Canary {
+                nodes,
+                file_bytes: file.expect("validated"),
+                interval: interval.expect("validated"),
+                timeout: timeout.expect("validated"),
+                start: start.expect("validated"),
+            }),
             domain_levels,
             node_groups,
             faults,
@@ -1287,4 +1565,58 @@ impl Scenario {
     pub fn fleet_nodes(&self) -> u32 {
         self.node_groups.iter().map(|g| g.count).sum()
     }
+
+    /// Every node's domain at every level (outermost first), by fleet index.
+    pub fn node_domains(&self) -> Vec<Vec<u32>> {
+        node_domains(&self.domain_levels, &self.node_groups)
+    }
+}
+
+/// Validates a link's optional capacities and latency under `path`.
+fn link(
+    c: &mut Ctx,
+    path: &str,
+    up: &Option<RawQuantity>,
+    down: &Option<RawQuantity>,
+    latency: &RawQuantity,
+) -> Option<Link> {
+    let up = match up {
+        None => Some(None),
+        Some(q) => c.bytes(&format!("{path}.link_up_bytes_per_s"), q, 1).map(Some),
+    };
+    let down = match down {
+        None => Some(None),
+        Some(q) => c
+            .bytes(&format!("{path}.link_down_bytes_per_s"), q, 1)
+            .map(Some),
+    };
+    let latency = c.duration(&format!("{path}.link_latency_s"), latency, SimDuration::ZERO);
+    Some(Link {
+        up_bytes_per_s: up?,
+        down_bytes_per_s: down?,
+        latency: latency?,
+    })
+}
+
+/// Every node's domain at every level: node i of the fleet (groups in order)
+/// goes to domain i mod count (round robin) or i x count / total (block).
+pub(crate) fn node_domains(levels: &[DomainLevel], groups: &[NodeGroup]) -> Vec<Vec<u32>> {
+    let total: u64 = groups.iter().map(|g| g.count as u64).sum();
+    let mut out = Vec::with_capacity(total as usize);
+    let mut index = 0u64;
+    for g in groups {
+        for _ in 0..g.count {
+            out.push(
+                levels
+                    .iter()
+                    .map(|l| match g.placement {
+                        Placement::RoundRobin => (index % l.count as u64) as u32,
+                        Placement::Block => (index * l.count as u64 / total) as u32,
+                    })
+                    .collect(),
+            );
+            index += 1;
+        }
+    }
+    out
 }
