@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use codexsim_config::Scenario;
-use codexsim_model::{FleetSample, Model, NodeSample, Sink, Summary, TraceEvent, TraceKind};
+use codexsim_model::{
+    CanaryRecord, FleetSample, LinkSample, Model, NodeSample, Sink, Summary, TraceEvent, TraceKind,
+};
 
 use crate::rundir::{config_hash, git_commit, Manifest, RunDir, VERSION};
 use crate::BadInput;
@@ -53,6 +55,8 @@ pub fn load_scenario(config: Option<&Path>) -> Result<Scenario> {
 struct FileSink {
     fleet: csv::Writer<BufWriter<File>>,
     nodes: Option<csv::Writer<BufWriter<File>>>,
+    links: csv::Writer<BufWriter<File>>,
+    canary: Option<csv::Writer<BufWriter<File>>>,
     trace: Option<BufWriter<File>>,
     kinds: Vec<TraceKind>,
     error: Option<std::io::Error>,
@@ -79,6 +83,16 @@ impl Sink for FileSink {
     }
     fn wants(&self, kind: TraceKind) -> bool {
         self.trace.is_some() && self.kinds.contains(&kind)
+    }
+    fn link(&mut self, sample: &LinkSample) {
+        let r = self.links.serialize(sample).map_err(std::io::Error::other);
+        self.keep(r);
+    }
+    fn canary(&mut self, record: &CanaryRecord) {
+        if let Some(w) = &mut self.canary {
+            let r = w.serialize(record).map_err(std::io::Error::other);
+            self.keep(r);
+        }
     }
     fn trace(&mut self, event: &TraceEvent) {
         if let Some(w) = &mut self.trace {
@@ -210,6 +224,12 @@ pub fn execute(
         } else {
             None
         },
+        links: csv::Writer::from_writer(open("links.csv")?),
+        canary: if scenario.canary.is_some() {
+            Some(csv::Writer::from_writer(open("canary.csv")?))
+        } else {
+            None
+        },
         trace: if tracing {
             Some(open("trace.jsonl")?)
         } else {
@@ -260,6 +280,10 @@ pub fn execute(
     }
     sink.fleet.flush()?;
     if let Some(w) = &mut sink.nodes {
+        w.flush()?;
+    }
+    sink.links.flush()?;
+    if let Some(w) = &mut sink.canary {
         w.flush()?;
     }
     if let Some(w) = &mut sink.trace {

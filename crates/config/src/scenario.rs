@@ -989,9 +989,10 @@ impl RawScenario {
                 &l.link_down_bytes_per_s,
                 &l.link_latency_s,
             );
-            if let (Some(count), Some(link)) =
-                (c.int_in(&format!("{path}.count"), l.count, 1, 1_000_000), link)
-            {
+            if let (Some(count), Some(link)) = (
+                c.int_in(&format!("{path}.count"), l.count, 1, 1_000_000),
+                link,
+            ) {
                 domain_levels.push(DomainLevel {
                     name: l.name.clone(),
                     count: count as u32,
@@ -1417,7 +1418,11 @@ impl RawScenario {
 
         // [network]
         let nw = &self.network;
-        let client_up = c.bytes("network.client_up_bytes_per_s", &nw.client_up_bytes_per_s, 1);
+        let client_up = c.bytes(
+            "network.client_up_bytes_per_s",
+            &nw.client_up_bytes_per_s,
+            1,
+        );
         let client_down = c.bytes(
             "network.client_down_bytes_per_s",
             &nw.client_down_bytes_per_s,
@@ -1440,13 +1445,14 @@ impl RawScenario {
                     c.errors.push(
                         format!("canary.nodes[{j}]"),
                         n.to_string(),
-                        format!(
-                            "must be a node index below the fleet's {fleet_nodes} nodes"
-                        ),
+                        format!("must be a node index below the fleet's {fleet_nodes} nodes"),
                     );
                 } else if nodes.contains(&(n as u32)) {
-                    c.errors
-                        .push(format!("canary.nodes[{j}]"), n.to_string(), "must be unique");
+                    c.errors.push(
+                        format!("canary.nodes[{j}]"),
+                        n.to_string(),
+                        "must be unique",
+                    );
                 } else {
                     nodes.push(n as u32);
                 }
@@ -1582,7 +1588,9 @@ fn link(
 ) -> Option<Link> {
     let up = match up {
         None => Some(None),
-        Some(q) => c.bytes(&format!("{path}.link_up_bytes_per_s"), q, 1).map(Some),
+        Some(q) => c
+            .bytes(&format!("{path}.link_up_bytes_per_s"), q, 1)
+            .map(Some),
     };
     let down = match down {
         None => Some(None),
@@ -1590,7 +1598,11 @@ fn link(
             .bytes(&format!("{path}.link_down_bytes_per_s"), q, 1)
             .map(Some),
     };
-    let latency = c.duration(&format!("{path}.link_latency_s"), latency, SimDuration::ZERO);
+    let latency = c.duration(
+        &format!("{path}.link_latency_s"),
+        latency,
+        SimDuration::ZERO,
+    );
     Some(Link {
         up_bytes_per_s: up?,
         down_bytes_per_s: down?,

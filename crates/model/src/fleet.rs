@@ -1,6 +1,6 @@
 //! The fleet model: state, events and their handling.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use codexsim_config::{
     Detection, FaultKind, FaultTarget, Layout, Placement, ProofMode, RepairModel, Scenario,
@@ -11,9 +11,14 @@ use codexsim_engine::{
     SimTime, Simulation, StopReason, StreamId,
 };
 
-use crate::output::{FleetSample, NodeSample, Sink, Summary, TraceEvent, TraceKind};
+use crate::network::{NetState, Part, TransferKind};
+use crate::output::{
+    CanaryNodeStats, CanaryOutcome, CanaryRecord, FleetSample, LinkSample, LinkTotals,
+    NetworkSummary, NodeSample, Sink, Summary, TraceEvent, TraceKind, Traffic, TransferStats,
+};
 use crate::proofs::{geometric, ProofRequirement};
 use crate::slotqueue::{Keys, QueueItem, SlotKey, SlotQueues};
+use codexsim_net::{Endpoint, FlowId, RateChange};
 
 /// Marks "no fault process" in events raised by scheduled faults.
 const NO_PROCESS: u32 = u32::MAX;
@@ -110,6 +115,37 @@ pub enum Ev {
         /// The slot.
         slot: u32,
     },
+    /// A flow moved its last byte (stale unless it is the flow's current
+    /// finish).
+    FlowDone {
+        /// The flow's slot.
+        flow: u32,
+        /// Its generation.
+        generation: u32,
+    },
+    /// Every part of a transfer arrived (after its latency).
+    TransferDone {
+        /// The transfer.
+        transfer: u32,
+        /// Its generation.
+        generation: u32,
+    },
+    /// A transfer waiting for a source looks again.
+    TransferRetry {
+        /// The transfer.
+        transfer: u32,
+        /// Its generation.
+        generation: u32,
+    },
+    /// A transfer took too long.
+    TransferTimeout {
+        /// The transfer.
+        transfer: u32,
+        /// Its generation.
+        generation: u32,
+    },
+    /// A canary round starts.
+    CanaryRound,
 }
 
 /// Why a run stopped early or failed.
@@ -189,6 +225,8 @@ struct Sale {
     miss_regime: Option<bool>,
     /// A repair under the exponential model.
     exp_repair: bool,
+    /// The fill's or repair's transfer while downloading.
+    transfer: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -274,7 +312,6 @@ struct Node {
     sales: Vec<u32>,
     rng: RandomStream,
     rate_bytes_per_s: u64,
-    disk_read_bytes_per_s: u64,
     proof_failure: f64,
     one_slot_per_request: bool,
     /// Sales in state Filled.
@@ -287,8 +324,68 @@ impl Node {
     }
 }
 
+/// A canary round in progress.
+#[derive(Clone, Debug)]
+struct CanaryProgress {
+    started: SimTime,
+    upload_node: u32,
+    download_node: u32,
+    upload_s: Option<f64>,
+}
+
+/// Canary results per probe node.
+#[derive(Clone, Debug, Default)]
+struct CanaryStats {
+    rounds: u64,
+    failures: u64,
+    /// Per node: (upload rounds, upload ok, upload durations, download
+    /// rounds, download ok, download durations).
+    nodes: BTreeMap<u32, (u64, u64, Vec<f64>, u64, u64, Vec<f64>)>,
+}
+
+impl CanaryStats {
+    fn record(&mut self, r: &CanaryRecord) {
+        self.rounds += 1;
+        self.failures += (r.outcome != CanaryOutcome::Ok) as u64;
+        let up = self.nodes.entry(r.upload_node).or_default();
+        up.0 += 1;
+        if let Some(d) = r.upload_s {
+            up.1 += 1;
+            up.2.push(d);
+        }
+        let down = self.nodes.entry(r.download_node).or_default();
+        down.3 += 1;
+        if let (CanaryOutcome::Ok, Some(d)) = (r.outcome, r.download_s) {
+            down.4 += 1;
+            down.5.push(d);
+        }
+    }
+
+    fn summary(&self, probes: &[u32]) -> Vec<CanaryNodeStats> {
+        probes
+            .iter()
+            .map(|&n| {
+                let e = self.nodes.get(&n).cloned().unwrap_or_default();
+                let rate = |ok: u64, all: u64| (all > 0).then(|| ok as f64 / all as f64);
+                CanaryNodeStats {
+                    node: n,
+                    upload_rounds: e.0,
+                    uploads_ok: e.1,
+                    upload_success_rate: rate(e.1, e.0),
+                    upload_duration: TransferStats::of(&e.2),
+                    download_rounds: e.3,
+                    downloads_ok: e.4,
+                    download_success_rate: rate(e.4, e.3),
+                    download_duration: TransferStats::of(&e.5),
+                }
+            })
+            .collect()
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 struct Counters {
+    transfer_timeouts: u64,
     submitted: u64,
     started: u64,
     finished: u64,
@@ -353,12 +450,14 @@ pub struct Model<'s> {
     check_every_event: bool,
     current_event: Option<Ev>,
     last_time: SimTime,
+    /// Links, flows and transfers.
+    net: NetState,
+    /// Canary rounds in progress, by round number.
+    canary_rounds: BTreeMap<u32, CanaryProgress>,
+    canary_next: u32,
+    canary_client: Option<Endpoint>,
+    canary_stats: CanaryStats,
     horizon: SimTime,
-}
-
-fn ceil_div_ns(bytes: u64, rate: u64) -> SimDuration {
-    let ns = (bytes as u128 * 1_000_000_000).div_ceil(rate.max(1) as u128);
-    SimDuration::from_nanos(ns.min(u64::MAX as u128) as u64)
 }
 
 /// What a fault hits.
@@ -430,8 +529,7 @@ impl<'s> Model<'s> {
                     sales: Vec::new(),
                     rng: RandomStream::new(seed, StreamId::new("node", index as u64)),
                     // A fill writes what it downloads: the slower of the two.
-                    rate_bytes_per_s: g.transfer_rate_bytes_per_s.min(g.disk_write_bytes_per_s),
-                    disk_read_bytes_per_s: g.disk_read_bytes_per_s,
+                    rate_bytes_per_s: g.transfer_rate_bytes_per_s,
                     proof_failure: g.proof_failure_probability,
                     one_slot_per_request: g.one_slot_per_request,
                     filled_count: 0,
@@ -493,6 +591,11 @@ impl<'s> Model<'s> {
             check_every_event: false,
             current_event: None,
             last_time: SimTime::ZERO,
+            net: NetState::new(cfg),
+            canary_rounds: BTreeMap::new(),
+            canary_next: 0,
+            canary_client: None,
+            canary_stats: CanaryStats::default(),
         }
     }
 
@@ -571,6 +674,12 @@ impl<'s> Model<'s> {
                 .then(|| c.repair_time_sum_s / c.repair_time_n as f64),
             collateral_slashed: c.collateral_slashed,
             fill_attempts_errored: c.fill_errored,
+            network: self.network_summary(),
+            canary: self
+                .cfg
+                .canary
+                .as_ref()
+                .map(|k| self.canary_stats.summary(&k.nodes)),
         })
     }
 
@@ -587,6 +696,12 @@ impl<'s> Model<'s> {
 
     fn start(&mut self, s: &mut Scheduler<Ev>) -> Result<(), Stop> {
         s.schedule_at(SimTime::ZERO, Ev::Sample)?;
+        if let Some(c) = &self.cfg.canary {
+            let first = SimTime::ZERO.saturating_add(c.start);
+            if first < self.horizon {
+                s.schedule_at(first, Ev::CanaryRound)?;
+            }
+        }
         if self.cfg.workload.max_datasets != Some(0) {
             let d = self.draw_interarrival();
             s.schedule_in(d, Ev::Arrival)?;
@@ -974,6 +1089,9 @@ impl<'s> Model<'s> {
             repairs_waiting: VecDeque::new(),
             ever_started: false,
         });
+        let client = self.net.topo.add_client(&mut self.net.flows);
+        debug_assert_eq!(self.net.clients.len(), id as usize);
+        self.net.clients.push(client);
         self.c.submitted += 1;
         self.requests_new += 1;
         self.pending_new_bytes += layout.slot_size_bytes * slots as u64;
@@ -1190,36 +1308,493 @@ impl<'s> Model<'s> {
         } else {
             self.c.fill_bytes += bytes;
         }
-        let mut rate = self.nodes[node as usize].rate_bytes_per_s;
-        if is_repair {
-            // K sources send in parallel, each limited by its disk reads.
+        // The data comes over the network: from the client, or K slots'
+        // worth from holders of K other slot indices, in parallel.
+        let cap = self.nodes[node as usize].rate_bytes_per_s as f64;
+        let (kind, parts) = if is_repair {
             let k = self.requests[req as usize].layout.k as u64;
-            rate = rate.min(self.slowest_source_read(req).saturating_mul(k));
+            let parts = (0..k)
+                .map(|i| Part {
+                    src: Endpoint::Host(node), // chosen when it starts
+                    index: u32::MAX,
+                    left: bytes / k + u64::from(i < bytes % k),
+                    flow: None,
+                    event: None,
+                    latency_ns: 0,
+                    done: false,
+                })
+                .collect();
+            (TransferKind::Repair { sale }, parts)
+        } else {
+            let part = Part {
+                src: self.net.clients[req as usize],
+                index: slot,
+                left: bytes,
+                flow: None,
+                event: None,
+                latency_ns: 0,
+                done: false,
+            };
+            (TransferKind::Fill { sale }, vec![part])
+        };
+        let t = self.net.new_transfer(kind, Endpoint::Host(node), now, cap);
+        self.net.transfers[t as usize].parts = parts;
+        self.sales[sale as usize].transfer = Some(t);
+        self.begin_transfer(s, t)
+    }
+
+    // ------------------------------------------------------------ network
+
+    /// Arms a new transfer's timeout and starts its parts.
+    fn begin_transfer(&mut self, s: &mut Scheduler<Ev>, t: u32) -> Result<(), Stop> {
+        let now = s.now();
+        let generation = self.net.transfers[t as usize].generation;
+        let timeout = match self.net.transfers[t as usize].kind {
+            TransferKind::CanaryUp { .. } | TransferKind::CanaryDown { .. } => {
+                self.cfg
+                    .canary
+                    .as_ref()
+                    .expect("canary transfers need [canary]")
+                    .timeout
+            }
+            _ => self.cfg.network.transfer_timeout,
+        };
+        let e = s.schedule_at(
+            now.saturating_add(timeout),
+            Ev::TransferTimeout {
+                transfer: t,
+                generation,
+            },
+        )?;
+        self.net.transfers[t as usize].timeout = Some(e);
+        self.start_parts(s, t)
+    }
+
+    /// Starts every part that has no flow and is not done, choosing repair
+    /// sources; parts without a source wait for a retry.
+    fn start_parts(&mut self, s: &mut Scheduler<Ev>, t: u32) -> Result<(), Stop> {
+        let now = s.now();
+        let n_parts = self.net.transfers[t as usize].parts.len();
+        let mut waiting = false;
+        for p in 0..n_parts {
+            let part = &self.net.transfers[t as usize].parts[p];
+            if part.done || part.flow.is_some() {
+                continue;
+            }
+            if let TransferKind::Repair { sale } = self.net.transfers[t as usize].kind {
+                match self.repair_source(t, sale) {
+                    Some((src, index)) => {
+                        let part = &mut self.net.transfers[t as usize].parts[p];
+                        part.src = src;
+                        part.index = index;
+                    }
+                    None => {
+                        waiting = true;
+                        continue;
+                    }
+                }
+            }
+            let tr = &self.net.transfers[t as usize];
+            let (src, dst, left, cap) = (
+                tr.parts[p].src,
+                tr.dst,
+                tr.parts[p].left,
+                tr.cap_bytes_per_s,
+            );
+            let purpose = tr.kind.purpose();
+            let (mut path, latency_ns) = self.net.topo.path(src, dst);
+            if matches!(tr.kind, TransferKind::Fill { .. }) {
+                path.push(self.net.client_uploads);
+            }
+            let (flow, changes) = self
+                .net
+                .flows
+                .start(now.as_nanos(), &path, cap, left, purpose);
+            let slot = flow.index as usize;
+            if self.net.flow_part.len() <= slot {
+                self.net.flow_part.resize(slot + 1, (0, 0));
+            }
+            self.net.flow_part[slot] = (t, p as u32);
+            let part = &mut self.net.transfers[t as usize].parts[p];
+            part.flow = Some(flow);
+            part.latency_ns = part.latency_ns.max(latency_ns);
+            self.apply_rates(s, changes)?;
         }
-        let ready = now.saturating_add(ceil_div_ns(bytes, rate));
-        // The initial proof waits for the next period boundary; fillSlot goes
-        // with it and is mined within a block.
-        let fill_at = self
-            .period_start(self.period_of(ready) + 1)
-            .saturating_add(self.tx_delay(node));
-        s.schedule_at(fill_at, Ev::FillReady { sale })?;
+        if waiting && self.net.transfers[t as usize].retry.is_none() {
+            let generation = self.net.transfers[t as usize].generation;
+            let e = s.schedule_at(
+                now.saturating_add(self.cfg.network.retry_interval),
+                Ev::TransferRetry {
+                    transfer: t,
+                    generation,
+                },
+            )?;
+            self.net.transfers[t as usize].retry = Some(e);
+        }
         Ok(())
     }
 
-    /// The slowest disk read rate among the online nodes holding data of the
-    /// request (the client, when it holds the data, is not a limit).
-    fn slowest_source_read(&self, req: u32) -> u64 {
-        let r = &self.requests[req as usize];
-        if r.client_has_data {
-            return u64::MAX;
-        }
-        r.sales
+    /// A source for one more part of a repair: a slot index that no other
+    /// unfinished part reads, with a holder online (the repairing host itself
+    /// reads locally). Chosen at random among those.
+    fn repair_source(&mut self, t: u32, sale: u32) -> Option<(Endpoint, u32)> {
+        let (req, node) = {
+            let x = &self.sales[sale as usize];
+            (x.request, x.node)
+        };
+        let tr = &self.net.transfers[t as usize];
+        let used: Vec<u32> = tr
+            .parts
             .iter()
-            .map(|&x| &self.sales[x as usize])
-            .filter(|sx| sx.stored_bytes > 0 && self.nodes[sx.node as usize].up())
-            .map(|sx| self.nodes[sx.node as usize].disk_read_bytes_per_s)
-            .min()
-            .unwrap_or(u64::MAX)
+            .filter(|p| p.flow.is_some() || p.done)
+            .map(|p| p.index)
+            .collect();
+        let r = &self.requests[req as usize];
+        // Per slot index, its first online holder.
+        let mut holder: Vec<Option<u32>> = vec![None; r.slots.len()];
+        for &x in &r.sales {
+            let sx = &self.sales[x as usize];
+            if sx.stored_bytes > 0
+                && self.nodes[sx.node as usize].up()
+                && holder[sx.slot as usize].is_none()
+                && !used.contains(&sx.slot)
+            {
+                holder[sx.slot as usize] = Some(sx.node);
+            }
+        }
+        let candidates: Vec<(u32, u32)> = holder
+            .iter()
+            .enumerate()
+            .filter_map(|(i, h)| h.map(|h| (i as u32, h)))
+            .collect();
+        if candidates.is_empty() {
+            return None;
+        }
+        let pick = self.nodes[node as usize].rng.below(candidates.len() as u64) as usize;
+        let (index, host) = candidates[pick];
+        Some((Endpoint::Host(host), index))
+    }
+
+    /// Reschedules the finish events of flows whose rate changed.
+    fn apply_rates(&mut self, s: &mut Scheduler<Ev>, changes: Vec<RateChange>) -> Result<(), Stop> {
+        let now = s.now();
+        for ch in changes {
+            let (t, p) = self.net.flow_part[ch.flow.index as usize];
+            let part = &mut self.net.transfers[t as usize].parts[p as usize];
+            debug_assert_eq!(part.flow, Some(ch.flow));
+            if let Some(e) = part.event.take() {
+                s.cancel(e);
+            }
+            if let Some(finish) = ch.finish_ns {
+                let at = SimTime::from_nanos(finish).max(now);
+                part.event = Some(s.schedule_at(
+                    at,
+                    Ev::FlowDone {
+                        flow: ch.flow.index,
+                        generation: ch.flow.generation,
+                    },
+                )?);
+            }
+        }
+        Ok(())
+    }
+
+    fn on_flow_done(&mut self, s: &mut Scheduler<Ev>, flow: FlowId) -> Result<(), Stop> {
+        if !self.net.flows.is_active(flow) {
+            return Ok(());
+        }
+        let now = s.now();
+        let (t, p) = self.net.flow_part[flow.index as usize];
+        let changes = self.net.flows.finish(now.as_nanos(), flow);
+        let tr = &mut self.net.transfers[t as usize];
+        let part = &mut tr.parts[p as usize];
+        part.flow = None;
+        part.event = None;
+        part.left = 0;
+        part.done = true;
+        let all_done = tr.parts.iter().all(|p| p.done);
+        let latency = tr.parts.iter().map(|p| p.latency_ns).max().unwrap_or(0);
+        let generation = tr.generation;
+        self.apply_rates(s, changes)?;
+        if all_done {
+            s.schedule_at(
+                now.saturating_add(SimDuration::from_nanos(latency)),
+                Ev::TransferDone {
+                    transfer: t,
+                    generation,
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Stops a transfer's flows and frees it.
+    fn abort_transfer(&mut self, s: &mut Scheduler<Ev>, t: u32) -> Result<(), Stop> {
+        let now = s.now();
+        let n_parts = self.net.transfers[t as usize].parts.len();
+        for p in 0..n_parts {
+            let part = &mut self.net.transfers[t as usize].parts[p];
+            if let Some(e) = part.event.take() {
+                s.cancel(e);
+            }
+            if let Some(flow) = part.flow.take() {
+                let (_, changes) = self.net.flows.abort(now.as_nanos(), flow);
+                self.apply_rates(s, changes)?;
+            }
+        }
+        let tr = &mut self.net.transfers[t as usize];
+        for e in [tr.timeout.take(), tr.retry.take()].into_iter().flatten() {
+            s.cancel(e);
+        }
+        self.net.release(t);
+        Ok(())
+    }
+
+    /// A host went offline (or lost its disk): transfers to it stop (the
+    /// model's handlers close their sales or canary rounds); parts reading
+    /// from it keep what they moved and look for another source.
+    fn net_node_down(&mut self, s: &mut Scheduler<Ev>, node: u32) -> Result<(), Stop> {
+        let now = s.now();
+        let host = Endpoint::Host(node);
+        for t in self.net.live() {
+            let (kind, dst) = {
+                let tr = &self.net.transfers[t as usize];
+                (tr.kind, tr.dst)
+            };
+            match kind {
+                TransferKind::CanaryUp { round } | TransferKind::CanaryDown { round } => {
+                    let tr = &self.net.transfers[t as usize];
+                    let src_down = tr.parts.iter().any(|p| p.src == host && !p.done);
+                    if dst == host || src_down {
+                        self.abort_transfer(s, t)?;
+                        self.canary_failed(now, round, CanaryOutcome::NodeDown);
+                    }
+                }
+                TransferKind::Fill { .. } | TransferKind::Repair { .. } => {
+                    if dst == host {
+                        continue; // its sale is aborted by went_offline
+                    }
+                    let n_parts = self.net.transfers[t as usize].parts.len();
+                    let mut lost_source = false;
+                    for p in 0..n_parts {
+                        let part = &mut self.net.transfers[t as usize].parts[p];
+                        if part.src != host || part.done {
+                            continue;
+                        }
+                        if let Some(e) = part.event.take() {
+                            s.cancel(e);
+                        }
+                        if let Some(flow) = part.flow.take() {
+                            let (moved, changes) = self.net.flows.abort(now.as_nanos(), flow);
+                            let part = &mut self.net.transfers[t as usize].parts[p];
+                            part.left -= moved.min(part.left);
+                            self.apply_rates(s, changes)?;
+                            lost_source = true;
+                        }
+                    }
+                    if lost_source {
+                        self.start_parts(s, t)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn on_transfer_retry(&mut self, s: &mut Scheduler<Ev>, t: u32) -> Result<(), Stop> {
+        self.net.transfers[t as usize].retry = None;
+        self.start_parts(s, t)
+    }
+
+    fn on_transfer_timeout(&mut self, s: &mut Scheduler<Ev>, t: u32) -> Result<(), Stop> {
+        let now = s.now();
+        self.net.transfers[t as usize].timeout = None;
+        match self.net.transfers[t as usize].kind {
+            TransferKind::Fill { sale } | TransferKind::Repair { sale } => {
+                self.c.transfer_timeouts += 1;
+                // The sale gives up; closing it stops the transfer.
+                self.abort_download(s, sale)
+            }
+            TransferKind::CanaryUp { round } | TransferKind::CanaryDown { round } => {
+                self.abort_transfer(s, t)?;
+                self.canary_failed(now, round, CanaryOutcome::Timeout);
+                Ok(())
+            }
+        }
+    }
+
+    fn on_transfer_done(&mut self, s: &mut Scheduler<Ev>, t: u32) -> Result<(), Stop> {
+        let now = s.now();
+        let (kind, started) = {
+            let tr = &self.net.transfers[t as usize];
+            (tr.kind, tr.started)
+        };
+        let took_s = now.saturating_since(started).as_secs_f64();
+        // Every flow is done: only the timers remain.
+        self.abort_transfer(s, t)?;
+        match kind {
+            TransferKind::Fill { sale } | TransferKind::Repair { sale } => {
+                if matches!(kind, TransferKind::Fill { .. }) {
+                    self.net.fill_durations_s.push(took_s);
+                } else {
+                    self.net.repair_durations_s.push(took_s);
+                }
+                self.sales[sale as usize].transfer = None;
+                let node = self.sales[sale as usize].node;
+                // The initial proof waits for the next period boundary;
+                // fillSlot goes with it and is mined within a block.
+                let fill_at = self
+                    .period_start(self.period_of(now) + 1)
+                    .saturating_add(self.tx_delay(node));
+                s.schedule_at(fill_at, Ev::FillReady { sale })?;
+            }
+            TransferKind::CanaryUp { round } => self.canary_uploaded(s, round, took_s)?,
+            TransferKind::CanaryDown { round } => self.canary_downloaded(now, round, took_s),
+        }
+        Ok(())
+    }
+
+    /// Whether a transfer event is current.
+    fn transfer_current(&self, t: u32, generation: u32) -> bool {
+        self.net
+            .transfers
+            .get(t as usize)
+            .is_some_and(|tr| tr.live && tr.generation == generation)
+    }
+
+    // ------------------------------------------------------------ canaries
+
+    fn on_canary_round(&mut self, s: &mut Scheduler<Ev>) -> Result<(), Stop> {
+        let now = s.now();
+        let c = self
+            .cfg
+            .canary
+            .clone()
+            .expect("canary rounds need [canary]");
+        let next = now.saturating_add(c.interval);
+        if next < self.horizon {
+            s.schedule_at(next, Ev::CanaryRound)?;
+        }
+        let round = self.canary_next;
+        self.canary_next += 1;
+        let k = c.nodes.len() as u32;
+        let up = c.nodes[(round % k) as usize];
+        let down = c.nodes[((round + 1) % k) as usize];
+        self.canary_rounds.insert(
+            round,
+            CanaryProgress {
+                started: now,
+                upload_node: up,
+                download_node: down,
+                upload_s: None,
+            },
+        );
+        if !self.nodes[up as usize].up() {
+            self.canary_failed(now, round, CanaryOutcome::NodeDown);
+            return Ok(());
+        }
+        let client = match self.canary_client {
+            Some(c) => c,
+            None => {
+                let c = self.net.topo.add_client(&mut self.net.flows);
+                self.canary_client = Some(c);
+                c
+            }
+        };
+        let cap = self.nodes[up as usize].rate_bytes_per_s as f64;
+        let t = self.net.new_transfer(
+            TransferKind::CanaryUp { round },
+            Endpoint::Host(up),
+            now,
+            cap,
+        );
+        self.net.transfers[t as usize].parts = vec![Part {
+            src: client,
+            index: 0,
+            left: c.file_bytes,
+            flow: None,
+            event: None,
+            latency_ns: 0,
+            done: false,
+        }];
+        self.begin_transfer(s, t)
+    }
+
+    fn canary_uploaded(
+        &mut self,
+        s: &mut Scheduler<Ev>,
+        round: u32,
+        took_s: f64,
+    ) -> Result<(), Stop> {
+        let now = s.now();
+        let Some(r) = self.canary_rounds.get_mut(&round) else {
+            return Ok(());
+        };
+        r.upload_s = Some(took_s);
+        let (up, down) = (r.upload_node, r.download_node);
+        if !self.nodes[down as usize].up() || !self.nodes[up as usize].up() {
+            self.canary_failed(now, round, CanaryOutcome::NodeDown);
+            return Ok(());
+        }
+        let bytes = self.cfg.canary.as_ref().expect("canary").file_bytes;
+        let cap = self.nodes[down as usize].rate_bytes_per_s as f64;
+        let t = self.net.new_transfer(
+            TransferKind::CanaryDown { round },
+            Endpoint::Host(down),
+            now,
+            cap,
+        );
+        self.net.transfers[t as usize].parts = vec![Part {
+            src: Endpoint::Host(up),
+            index: 0,
+            left: bytes,
+            flow: None,
+            event: None,
+            latency_ns: 0,
+            done: false,
+        }];
+        self.begin_transfer(s, t)
+    }
+
+    fn canary_downloaded(&mut self, now: SimTime, round: u32, took_s: f64) {
+        self.canary_finish(now, round, CanaryOutcome::Ok, Some(took_s));
+    }
+
+    fn canary_failed(&mut self, now: SimTime, round: u32, outcome: CanaryOutcome) {
+        self.canary_finish(now, round, outcome, None);
+    }
+
+    fn canary_finish(
+        &mut self,
+        _now: SimTime,
+        round: u32,
+        outcome: CanaryOutcome,
+        download_s: Option<f64>,
+    ) {
+        let Some(r) = self.canary_rounds.remove(&round) else {
+            return;
+        };
+        let bytes = self.cfg.canary.as_ref().expect("canary").file_bytes;
+        let phase_failed = if outcome == CanaryOutcome::Ok {
+            None
+        } else if r.upload_s.is_none() {
+            Some("upload")
+        } else {
+            Some("download")
+        };
+        let rec = CanaryRecord {
+            time_s: r.started.as_secs_f64(),
+            round,
+            upload_node: r.upload_node,
+            download_node: r.download_node,
+            file_bytes: bytes,
+            outcome,
+            failed_phase: phase_failed.map(str::to_string),
+            upload_s: r.upload_s,
+            download_s,
+        };
+        self.canary_stats.record(&rec);
+        self.sink.canary(&rec);
     }
 
     fn online_source_indices(&self, req: u32) -> u32 {
@@ -1288,6 +1863,7 @@ impl<'s> Model<'s> {
             pending_miss: None,
             miss_regime: None,
             exp_repair,
+            transfer: None,
         });
         self.requests[req as usize].sales.push(id);
         id
@@ -1320,6 +1896,9 @@ impl<'s> Model<'s> {
             return Ok(());
         }
         let was_downloading = state == SaleState::Downloading;
+        if let Some(t) = self.sales[sale as usize].transfer.take() {
+            self.abort_transfer(s, t)?;
+        }
         let charged = Self::charged(state);
         let mut loss = Ok(());
         if stored > 0 {
@@ -1895,6 +2474,7 @@ impl<'s> Model<'s> {
     /// The node just went offline or left: abort downloads, restart proofs.
     fn went_offline(&mut self, s: &mut Scheduler<Ev>, node: u32) -> Result<(), Stop> {
         self.clear_queue(node);
+        self.net_node_down(s, node)?;
         let sales = self.nodes[node as usize].sales.clone();
         for sale in sales {
             match self.sales[sale as usize].state {
@@ -2072,6 +2652,14 @@ impl<'s> Model<'s> {
         f.bytes_lost_total = c.bytes_lost;
         f.fill_bytes_total = c.fill_bytes;
         f.repair_bytes_total = c.repair_bytes;
+        let d = self.net.delivered();
+        f.net_fill_bytes_total = d[0];
+        f.net_repair_bytes_total = d[1];
+        f.net_canary_bytes_total = d[2];
+        f.net_client_upload_bytes_total = self.net.client_upload();
+        f.transfers_active = self.net.live().len() as u64;
+        f.canary_rounds_total = self.canary_stats.rounds;
+        f.canary_failures_total = self.canary_stats.failures;
         f
     }
 
@@ -2111,13 +2699,54 @@ impl<'s> Model<'s> {
         self.c.proofs_required += draw as u64;
     }
 
+    fn network_summary(&self) -> NetworkSummary {
+        let d = self.net.delivered();
+        NetworkSummary {
+            fill_transfer: TransferStats::of(&self.net.fill_durations_s),
+            repair_transfer: TransferStats::of(&self.net.repair_durations_s),
+            transfer_timeouts: self.c.transfer_timeouts,
+            traffic: Traffic {
+                fill_bytes: d[0],
+                repair_bytes: d[1],
+                canary_bytes: d[2],
+                client_upload_bytes: self.net.client_upload(),
+            },
+            links: self
+                .net
+                .topo
+                .shared_links()
+                .iter()
+                .map(|l| LinkTotals {
+                    link: l.name.clone(),
+                    up_bytes: self.net.flows.resource_bytes(l.up),
+                    down_bytes: self.net.flows.resource_bytes(l.down),
+                })
+                .collect(),
+        }
+    }
+
     fn emit_sample(&mut self, now: SimTime) {
         self.draw_required_proofs(now);
+        self.net.flows.advance_all(now.as_nanos());
         let f = self.fleet_sample(now);
         self.sink.fleet(&f);
+        for l in self.net.topo.shared_links() {
+            for (direction, r) in [("up", l.up), ("down", l.down)] {
+                let b = self.net.flows.resource_bytes(r);
+                self.sink.link(&LinkSample {
+                    time_s: now.as_secs_f64(),
+                    link: l.name.clone(),
+                    direction,
+                    fill_bytes_total: b[0],
+                    repair_bytes_total: b[1],
+                    canary_bytes_total: b[2],
+                });
+            }
+        }
         if self.cfg.run.per_node_series {
             for (i, n) in self.nodes.iter().enumerate() {
                 let filled = n.filled_count;
+                let (rx, tx) = self.net.host_traffic(i as u32);
                 self.sink.node(&NodeSample {
                     time_s: now.as_secs_f64(),
                     node: i as u32,
@@ -2128,6 +2757,12 @@ impl<'s> Model<'s> {
                     codex_repostore_bytes_reserved: n.reserved_bytes,
                     codex_repostore_bytes_used: n.used_bytes,
                     slots: filled,
+                    net_rx_fill_bytes_total: rx[0],
+                    net_rx_repair_bytes_total: rx[1],
+                    net_rx_canary_bytes_total: rx[2],
+                    net_tx_fill_bytes_total: tx[0],
+                    net_tx_repair_bytes_total: tx[1],
+                    net_tx_canary_bytes_total: tx[2],
                 });
             }
         }
@@ -2234,6 +2869,28 @@ impl<'s> Model<'s> {
                     n.workers_busy, n.workers
                 ));
             }
+        }
+        // Transfers: every live fill or repair belongs to its downloading
+        // sale, and every flow to a live transfer's part.
+        let mut flows = 0usize;
+        for t in self.net.live() {
+            let tr = &self.net.transfers[t as usize];
+            flows += tr.parts.iter().filter(|p| p.flow.is_some()).count();
+            if let TransferKind::Fill { sale } | TransferKind::Repair { sale } = tr.kind {
+                let x = &self.sales[sale as usize];
+                if x.transfer != Some(t) || x.state != SaleState::Downloading {
+                    return Err(format!(
+                        "transfer {t} of sale {sale}, which is {:?} with transfer {:?}",
+                        x.state, x.transfer
+                    ));
+                }
+            }
+        }
+        if flows != self.net.flows.active_flows() {
+            return Err(format!(
+                "{} active flows but {flows} transfer parts with flows",
+                self.net.flows.active_flows()
+            ));
         }
         let mut active_filled = 0u64;
         let mut holders: Vec<u16> = Vec::new();
@@ -2342,6 +2999,38 @@ impl Handler<Ev> for Model<'_> {
             Ev::PeriodTick => self.on_period_tick(s)?,
             Ev::RepairDone { sale } => self.on_repair_done(s, sale)?,
             Ev::RepairRetry { request, slot } => self.on_repair_retry(s, request, slot)?,
+            Ev::FlowDone { flow, generation } => self.on_flow_done(
+                s,
+                FlowId {
+                    index: flow,
+                    generation,
+                },
+            )?,
+            Ev::TransferDone {
+                transfer,
+                generation,
+            } => {
+                if self.transfer_current(transfer, generation) {
+                    self.on_transfer_done(s, transfer)?
+                }
+            }
+            Ev::TransferRetry {
+                transfer,
+                generation,
+            } => {
+                if self.transfer_current(transfer, generation) {
+                    self.on_transfer_retry(s, transfer)?
+                }
+            }
+            Ev::TransferTimeout {
+                transfer,
+                generation,
+            } => {
+                if self.transfer_current(transfer, generation) {
+                    self.on_transfer_timeout(s, transfer)?
+                }
+            }
+            Ev::CanaryRound => self.on_canary_round(s)?,
         }
         if self.check_every_event {
             self.check(now)

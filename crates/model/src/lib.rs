@@ -12,13 +12,15 @@
 #![warn(missing_docs)]
 
 mod fleet;
+mod network;
 pub mod output;
 pub mod proofs;
 pub mod slotqueue;
 
 pub use fleet::{Ev, Model, ModelError};
 pub use output::{
-    FleetSample, MemorySink, NodeSample, NullSink, Sink, Summary, TraceEvent, TraceKind,
+    CanaryNodeStats, CanaryOutcome, CanaryRecord, FleetSample, LinkSample, MemorySink,
+    NetworkSummary, NodeSample, NullSink, Sink, Summary, TraceEvent, TraceKind, TransferStats,
 };
 
 /// Runs a scenario to its end with no progress report.

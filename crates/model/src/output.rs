@@ -62,6 +62,20 @@ pub struct FleetSample {
     pub fill_bytes_total: u64,
     /// Bytes downloaded to repair slots.
     pub repair_bytes_total: u64,
+    /// Bytes hosts received for fills (from clients), over the network.
+    pub net_fill_bytes_total: u64,
+    /// Bytes hosts received for repairs (from holders).
+    pub net_repair_bytes_total: u64,
+    /// Bytes probe nodes received in canary rounds.
+    pub net_canary_bytes_total: u64,
+    /// Bytes clients sent to hosts (the upload side of fills).
+    pub net_client_upload_bytes_total: u64,
+    /// Transfers in progress (fills, repairs, canary).
+    pub transfers_active: u64,
+    /// Canary rounds finished.
+    pub canary_rounds_total: u64,
+    /// Canary rounds failed (node down or timeout).
+    pub canary_failures_total: u64,
 }
 
 /// One node's time-series sample.
@@ -85,6 +99,18 @@ pub struct NodeSample {
     pub codex_repostore_bytes_used: u64,
     /// Slots held (filled, on the contract).
     pub slots: u32,
+    /// Bytes received over the node's own link, for fills.
+    pub net_rx_fill_bytes_total: u64,
+    /// Bytes received for repairs.
+    pub net_rx_repair_bytes_total: u64,
+    /// Bytes received in canary rounds.
+    pub net_rx_canary_bytes_total: u64,
+    /// Bytes sent over the node's own link for fills (0: clients send).
+    pub net_tx_fill_bytes_total: u64,
+    /// Bytes sent to repairing hosts.
+    pub net_tx_repair_bytes_total: u64,
+    /// Bytes sent in canary rounds.
+    pub net_tx_canary_bytes_total: u64,
 }
 
 /// Kinds of trace events.
@@ -189,6 +215,163 @@ pub struct TraceEvent {
     pub bytes: Option<u64>,
 }
 
+/// Traffic across one direction of a failure domain's shared link, so far.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct LinkSample {
+    /// Simulated time, seconds.
+    pub time_s: f64,
+    /// The link ("machine-0").
+    pub link: String,
+    /// `up` (towards the internet) or `down`.
+    pub direction: &'static str,
+    /// Bytes for fills.
+    pub fill_bytes_total: u64,
+    /// Bytes for repairs.
+    pub repair_bytes_total: u64,
+    /// Bytes for canary probes.
+    pub canary_bytes_total: u64,
+}
+
+/// How a canary round ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CanaryOutcome {
+    /// Uploaded and downloaded in time.
+    Ok,
+    /// A probe node was offline or went offline.
+    NodeDown,
+    /// A transfer took longer than the timeout.
+    Timeout,
+}
+
+/// One canary round: the probe client uploads a file to `upload_node`, then
+/// `download_node` downloads it from there.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CanaryRecord {
+    /// When the round started, seconds.
+    pub time_s: f64,
+    /// Round number.
+    pub round: u32,
+    /// The node uploaded to.
+    pub upload_node: u32,
+    /// The node that downloads.
+    pub download_node: u32,
+    /// File size.
+    pub file_bytes: u64,
+    /// Outcome.
+    pub outcome: CanaryOutcome,
+    /// `upload` or `download` when it failed.
+    pub failed_phase: Option<String>,
+    /// Upload duration, seconds, if it completed.
+    pub upload_s: Option<f64>,
+    /// Download duration, seconds, if it completed.
+    pub download_s: Option<f64>,
+}
+
+/// Durations of completed transfers of one kind.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct TransferStats {
+    /// Completed transfers.
+    pub count: u64,
+    /// Mean, seconds.
+    pub mean_s: Option<f64>,
+    /// Median, seconds.
+    pub p50_s: Option<f64>,
+    /// 90th percentile, seconds.
+    pub p90_s: Option<f64>,
+    /// 99th percentile, seconds.
+    pub p99_s: Option<f64>,
+    /// Longest, seconds.
+    pub max_s: Option<f64>,
+}
+
+impl TransferStats {
+    /// Statistics of `durations_s` (nearest-rank percentiles).
+    pub fn of(durations_s: &[f64]) -> Self {
+        let mut v = durations_s.to_vec();
+        v.sort_by(f64::total_cmp);
+        let q = |p: f64| -> Option<f64> {
+            if v.is_empty() {
+                return None;
+            }
+            let rank = ((p * v.len() as f64).ceil() as usize).clamp(1, v.len());
+            Some(v[rank - 1])
+        };
+        TransferStats {
+            count: v.len() as u64,
+            mean_s: (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64),
+            p50_s: q(0.5),
+            p90_s: q(0.9),
+            p99_s: q(0.99),
+            max_s: v.last().copied(),
+        }
+    }
+}
+
+/// One probe node's canary results, as the upload target and as the
+/// downloader.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct CanaryNodeStats {
+    /// The node.
+    pub node: u32,
+    /// Rounds that uploaded to it.
+    pub upload_rounds: u64,
+    /// Of those, uploads that succeeded.
+    pub uploads_ok: u64,
+    /// uploads_ok / upload_rounds.
+    pub upload_success_rate: Option<f64>,
+    /// Successful upload durations.
+    pub upload_duration: TransferStats,
+    /// Rounds in which it downloads.
+    pub download_rounds: u64,
+    /// Of those, rounds that succeeded end to end.
+    pub downloads_ok: u64,
+    /// downloads_ok / download_rounds.
+    pub download_success_rate: Option<f64>,
+    /// Successful download durations.
+    pub download_duration: TransferStats,
+}
+
+/// Traffic totals by purpose, bytes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Traffic {
+    /// Fills (hosts receiving slots from clients).
+    pub fill_bytes: u64,
+    /// Repairs (hosts receiving from holders).
+    pub repair_bytes: u64,
+    /// Canary probes (received by probe nodes).
+    pub canary_bytes: u64,
+    /// Sent by clients (the upload side of fills).
+    pub client_upload_bytes: u64,
+}
+
+/// A shared link's totals.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct LinkTotals {
+    /// The link.
+    pub link: String,
+    /// Bytes up, by purpose (fill, repair, canary).
+    pub up_bytes: [u64; 3],
+    /// Bytes down, by purpose.
+    pub down_bytes: [u64; 3],
+}
+
+/// The network's part of the summary.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct NetworkSummary {
+    /// Fill transfers (download of a slot from the client), from start to
+    /// last byte.
+    pub fill_transfer: TransferStats,
+    /// Repair transfers (K slots' worth from holders).
+    pub repair_transfer: TransferStats,
+    /// Fills and repairs abandoned after `network.transfer_timeout_s`.
+    pub transfer_timeouts: u64,
+    /// Bytes moved, by purpose.
+    pub traffic: Traffic,
+    /// Every failure domain's shared link.
+    pub links: Vec<LinkTotals>,
+}
+
 /// Where the model's outputs go.
 pub trait Sink {
     /// A fleet-wide sample.
@@ -199,6 +382,10 @@ pub trait Sink {
     fn wants(&self, kind: TraceKind) -> bool;
     /// A trace event (only of kinds it wants).
     fn trace(&mut self, event: &TraceEvent);
+    /// A shared link's traffic sample (with every fleet sample).
+    fn link(&mut self, _sample: &LinkSample) {}
+    /// A finished canary round.
+    fn canary(&mut self, _record: &CanaryRecord) {}
 }
 
 /// A sink that keeps everything in memory (tests, notebooks).
@@ -212,6 +399,10 @@ pub struct MemorySink {
     pub trace: Vec<TraceEvent>,
     /// Record trace events.
     pub keep_trace: bool,
+    /// Link samples.
+    pub links: Vec<LinkSample>,
+    /// Canary rounds.
+    pub canary: Vec<CanaryRecord>,
 }
 
 impl Sink for MemorySink {
@@ -226,6 +417,12 @@ impl Sink for MemorySink {
     }
     fn trace(&mut self, event: &TraceEvent) {
         self.trace.push(event.clone());
+    }
+    fn link(&mut self, sample: &LinkSample) {
+        self.links.push(sample.clone());
+    }
+    fn canary(&mut self, record: &CanaryRecord) {
+        self.canary.push(record.clone());
     }
 }
 
@@ -267,4 +464,9 @@ pub struct Summary {
     pub collateral_slashed: u128,
     /// Slot fill attempts that lost the race or were aborted.
     pub fill_attempts_errored: u64,
+    /// Transfers and traffic.
+    pub network: NetworkSummary,
+    /// Canary results per probe node (when `[canary]` is configured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canary: Option<Vec<CanaryNodeStats>>,
 }

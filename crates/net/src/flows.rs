@@ -25,6 +25,31 @@
 //! arithmetic does not depend on hashing or addresses, so the same calls give
 //! the same rates bit for bit.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+const VERSION_MASK: u32 = (1 << 31) - 1;
+
+/// A heap entry packed in a u128: the level (a non-negative f64, whose bits
+/// order like its value) above everything, then resource before flow limit,
+/// the id and a 31-bit version (ties break deterministically).
+fn heap_key(level: f64, is_cap: bool, id: u32, version: u32) -> u128 {
+    debug_assert!(level >= 0.0);
+    ((level.to_bits() as u128) << 64)
+        | ((is_cap as u128) << 63)
+        | ((id as u128) << 31)
+        | (version & VERSION_MASK) as u128
+}
+
+fn heap_parts(key: u128) -> (f64, bool, u32, u32) {
+    (
+        f64::from_bits((key >> 64) as u64),
+        (key >> 63) & 1 == 1,
+        ((key >> 31) & 0xffff_ffff) as u32,
+        (key as u32) & VERSION_MASK,
+    )
+}
+
 /// What a transfer is for, for traffic accounting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Purpose {
@@ -88,6 +113,8 @@ pub enum Recompute {
 #[derive(Clone, Debug)]
 struct Resource {
     capacity: f64,
+    /// Sum of its flows' rates.
+    used: f64,
     /// Active flows crossing it (slot indices).
     flows: Vec<u32>,
     bytes: [u64; PURPOSES],
@@ -108,6 +135,8 @@ struct Flow {
     updated_ns: u64,
     purpose: Purpose,
     mark: u64,
+    /// Scratch: the rate being computed.
+    new_rate: f64,
 }
 
 /// The set of resources and active flows.
@@ -126,6 +155,7 @@ pub struct FlowNet {
     comp_res: Vec<u32>,
     rem: Vec<f64>,
     count: Vec<u32>,
+    version: Vec<u32>,
 }
 
 impl Default for FlowNet {
@@ -150,6 +180,7 @@ impl FlowNet {
             comp_res: Vec::new(),
             rem: Vec::new(),
             count: Vec::new(),
+            version: Vec::new(),
         }
     }
 
@@ -162,12 +193,14 @@ impl FlowNet {
         );
         self.resources.push(Resource {
             capacity: capacity_bytes_per_s,
+            used: 0.0,
             flows: Vec::new(),
             bytes: [0; PURPOSES],
             mark: 0,
         });
         self.rem.push(0.0);
         self.count.push(0);
+        self.version.push(0);
         (self.resources.len() - 1) as ResourceId
     }
 
@@ -187,7 +220,8 @@ impl FlowNet {
         self.active
     }
 
-    /// Recomputations so far, and flows recomputed in all.
+    /// Rate updates so far (one per start, end or capacity change, the
+    /// shortcuts included), and flows whose rate was computed in all.
     pub fn recompute_stats(&self) -> (u64, u64) {
         (self.recomputations, self.recomputed_flows)
     }
@@ -254,6 +288,7 @@ impl FlowNet {
                     updated_ns: 0,
                     purpose,
                     mark: 0,
+                    new_rate: 0.0,
                 });
                 (self.flows.len() - 1) as u32
             }
@@ -280,6 +315,30 @@ impl FlowNet {
             self.resources[r as usize].flows.push(index);
         }
         self.active += 1;
+        if self.mode == Recompute::Incremental && self.fits_at_cap(index) {
+            // Shortcut: the new flow can run at its own limit without
+            // filling any resource, so no other flow's bottleneck changes
+            // and the max-min allocation is the old one plus this flow at
+            // its limit.
+            self.recomputations += 1;
+            self.recomputed_flows += 1;
+            let f = &mut self.flows[index as usize];
+            f.rate = f.cap;
+            let rate = f.cap;
+            for k in 0..self.flows[index as usize].resources.len() {
+                let r = self.flows[index as usize].resources[k] as usize;
+                self.resources[r].used += rate;
+            }
+            let finish_ns = Self::finish_time(now_ns, size_bytes as f64, rate);
+            return (
+                id,
+                vec![RateChange {
+                    flow: id,
+                    rate_bytes_per_s: rate,
+                    finish_ns,
+                }],
+            );
+        }
         let changes = self.recompute(now_ns, &[index], None);
         (id, changes)
     }
@@ -303,14 +362,28 @@ impl FlowNet {
         let index = flow.index;
         assert!(self.is_active(flow), "flow {flow:?} is not active");
         let resources = std::mem::take(&mut self.flows[index as usize].resources);
+        let rate = self.flows[index as usize].rate;
+        // Shortcut: when none of its finite resources was full, no other
+        // flow was held back by them, and no rate changes.
+        let mut affects_others = false;
         let mut seeds = Vec::new();
         for &r in &resources {
-            let list = &mut self.resources[r as usize].flows;
+            let res = &mut self.resources[r as usize];
+            if res.capacity.is_finite() && Self::full(res) {
+                affects_others = true;
+            }
+            if rate.is_finite() {
+                res.used -= rate;
+            }
+            let list = &mut res.flows;
             let at = list.iter().position(|&x| x == index).expect("listed");
             list.swap_remove(at);
-            if self.resources[r as usize].capacity.is_finite() {
-                seeds.extend_from_slice(&self.resources[r as usize].flows);
+            if res.capacity.is_finite() {
+                seeds.extend_from_slice(&res.flows);
             }
+        }
+        if self.mode == Recompute::Full {
+            affects_others = true;
         }
         let f = &mut self.flows[index as usize];
         f.active = false;
@@ -318,7 +391,59 @@ impl FlowNet {
         f.resources.clear();
         self.free.push(index);
         self.active -= 1;
+        if !affects_others {
+            self.recomputations += 1;
+            return Vec::new();
+        }
         self.recompute(now_ns, &seeds, Some(index))
+    }
+
+    /// Freezes flow `f` at `rate` and takes the rate off its resources in
+    /// the component (marked `epoch`).
+    fn freeze(&mut self, f: u32, rate: f64, epoch: u64) {
+        self.flows[f as usize].new_rate = rate;
+        for k in 0..self.flows[f as usize].resources.len() {
+            let r = self.flows[f as usize].resources[k] as usize;
+            if self.resources[r].mark != epoch {
+                continue;
+            }
+            self.rem[r] -= rate;
+            self.count[r] -= 1;
+            // Its share can only grow: its heap entry is refreshed when it
+            // comes up.
+            self.version[r] = self.version[r].wrapping_add(1);
+        }
+    }
+
+    /// Whether a resource is full (within rounding).
+    fn full(r: &Resource) -> bool {
+        r.used >= r.capacity * (1.0 - 1e-9)
+    }
+
+    /// Whether flow `index` (new, not yet rated) can run at its own finite
+    /// limit with every finite resource it crosses still not full.
+    fn fits_at_cap(&self, index: u32) -> bool {
+        let f = &self.flows[index as usize];
+        f.cap.is_finite()
+            && f.resources.iter().all(|&r| {
+                let r = &self.resources[r as usize];
+                !r.capacity.is_finite() || r.used + f.cap < r.capacity * (1.0 - 1e-9)
+            })
+    }
+
+    fn finish_time(now_ns: u64, remaining: f64, rate: f64) -> Option<u64> {
+        if rate == f64::INFINITY || remaining <= 0.0 {
+            Some(now_ns)
+        } else if rate > 0.0 {
+            let ns = (remaining / rate * 1e9).ceil();
+            Some(now_ns.saturating_add(if ns >= u64::MAX as f64 {
+                u64::MAX
+            } else {
+                ns as u64
+            }))
+        } else {
+            None
+        }
     }
 
     /// Brings a flow's progress and accounting up to `now_ns`; `complete`
@@ -412,100 +537,106 @@ impl FlowNet {
                         }
                     }
                 }
-                self.comp_flows.sort_unstable();
-                self.comp_res.sort_unstable();
             }
         }
         self.recomputations += 1;
         self.recomputed_flows += self.comp_flows.len() as u64;
-        // Progress up to now at the old rates.
-        for k in 0..self.comp_flows.len() {
-            let i = self.comp_flows[k];
-            let id = FlowId {
-                index: i,
-                generation: self.flows[i as usize].generation,
-            };
-            if self.flows[i as usize].rate.is_finite() {
-                self.settle(id, now_ns, false);
-            }
-        }
-        // Progressive filling.
+        // Progressive filling, in order of level: a heap of resources by
+        // their fair share (capacity left / unfrozen flows) and of flows by
+        // their own limit. The smallest entry freezes its flows at its level;
+        // freezing a flow takes its rate off its other resources, whose
+        // shares can only grow, so levels come out non-decreasing. Stale
+        // heap entries carry an old version and are skipped.
         for &r in &self.comp_res {
-            self.rem[r as usize] = self.resources[r as usize].capacity;
-            self.count[r as usize] = self.resources[r as usize].flows.len() as u32;
+            let r = r as usize;
+            self.rem[r] = self.resources[r].capacity;
+            self.count[r] = self.resources[r].flows.len() as u32;
+            self.version[r] = self.version[r].wrapping_add(1);
         }
-        let mut new_rate: Vec<f64> = vec![f64::NAN; self.comp_flows.len()];
-        let mut unfrozen = self.comp_flows.len();
-        while unfrozen > 0 {
-            let mut level = f64::INFINITY;
-            for &r in &self.comp_res {
-                let n = self.count[r as usize];
-                if n > 0 {
-                    level = level.min(self.rem[r as usize].max(0.0) / n as f64);
-                }
+        for &i in &self.comp_flows {
+            self.flows[i as usize].new_rate = f64::NAN;
+        }
+        let mut heap: BinaryHeap<Reverse<u128>> = BinaryHeap::new();
+        for &r in &self.comp_res {
+            let n = self.count[r as usize];
+            if n > 0 {
+                let share = self.rem[r as usize].max(0.0) / n as f64;
+                heap.push(Reverse(heap_key(share, false, r, self.version[r as usize])));
             }
-            for (k, &i) in self.comp_flows.iter().enumerate() {
-                if new_rate[k].is_nan() {
-                    level = level.min(self.flows[i as usize].cap);
-                }
+        }
+        for &i in &self.comp_flows {
+            let cap = self.flows[i as usize].cap;
+            if cap.is_finite() {
+                heap.push(Reverse(heap_key(cap, true, i, 0)));
             }
-            let mut frozen_any = false;
-            for (rate, &i) in new_rate.iter_mut().zip(&self.comp_flows) {
-                if !rate.is_nan() {
+        }
+        let mut level = 0.0f64;
+        while let Some(Reverse(key)) = heap.pop() {
+            let (l, is_cap, id, version) = heap_parts(key);
+            if !is_cap {
+                let r = id as usize;
+                if self.count[r] == 0 {
                     continue;
                 }
-                let f = &self.flows[i as usize];
-                let at_level = f.cap <= level
-                    || f.resources.iter().any(|&r| {
-                        let r = r as usize;
-                        self.resources[r].mark == epoch
-                            && self.count[r] > 0
-                            && self.rem[r].max(0.0) / self.count[r] as f64 <= level
-                    });
-                if at_level {
-                    *rate = level;
-                    frozen_any = true;
-                    unfrozen -= 1;
+                if version != self.version[r] & VERSION_MASK {
+                    // Its share grew since: put it back at its share now.
+                    let share = self.rem[r].max(0.0) / self.count[r] as f64;
+                    heap.push(Reverse(heap_key(share, false, id, self.version[r])));
+                    continue;
                 }
-            }
-            // Take the frozen flows' rates off their resources.
-            for (&rate, &i) in new_rate.iter().zip(&self.comp_flows) {
-                let i = i as usize;
-                if rate == level && self.flows[i].mark == epoch {
-                    // Mark as subtracted by moving the mark forward.
-                    self.flows[i].mark = epoch + 1;
-                    for &r in &self.flows[i].resources {
-                        if self.resources[r as usize].mark == epoch {
-                            self.rem[r as usize] -= level;
-                            self.count[r as usize] -= 1;
-                        }
+                level = level.max(l);
+                let members = std::mem::take(&mut self.resources[r].flows);
+                for &f in &members {
+                    if self.flows[f as usize].new_rate.is_nan() {
+                        self.freeze(f, level, epoch);
                     }
                 }
+                self.resources[r].flows = members;
+            } else if self.flows[id as usize].new_rate.is_nan() {
+                level = level.max(l);
+                self.freeze(id, level, epoch);
             }
-            assert!(frozen_any, "progressive filling froze no flow");
         }
-        self.epoch += 1; // the +1 marks above are now stale
-        let mut changes = Vec::new();
-        for (k, &i) in self.comp_flows.iter().enumerate() {
-            let f = &mut self.flows[i as usize];
-            let rate = new_rate[k];
-            f.updated_ns = now_ns;
-            if f.rate == rate {
-                continue;
+        // Flows that nothing limits.
+        for &i in &self.comp_flows {
+            if self.flows[i as usize].new_rate.is_nan() {
+                self.flows[i as usize].new_rate = f64::INFINITY;
             }
+        }
+        let new_rate: Vec<f64> = self
+            .comp_flows
+            .iter()
+            .map(|&i| self.flows[i as usize].new_rate)
+            .collect();
+        for &r in &self.comp_res {
+            self.resources[r as usize].used = 0.0;
+        }
+        for (&i, &rate) in self.comp_flows.iter().zip(&new_rate) {
+            if rate.is_finite() {
+                for &r in &self.flows[i as usize].resources {
+                    self.resources[r as usize].used += rate;
+                }
+            }
+        }
+        let mut changes = Vec::new();
+        let comp = std::mem::take(&mut self.comp_flows);
+        for (k, &i) in comp.iter().enumerate() {
+            let rate = new_rate[k];
+            if self.flows[i as usize].rate == rate {
+                continue; // its progress keeps its old reference time
+            }
+            // Progress up to now at the old rate, then the new rate.
+            if self.flows[i as usize].rate.is_finite() {
+                let id = FlowId {
+                    index: i,
+                    generation: self.flows[i as usize].generation,
+                };
+                self.settle(id, now_ns, false);
+            }
+            let f = &mut self.flows[i as usize];
+            f.updated_ns = now_ns;
             f.rate = rate;
-            let finish_ns = if rate == f64::INFINITY || f.remaining <= 0.0 {
-                Some(now_ns)
-            } else if rate > 0.0 {
-                let ns = (f.remaining / rate * 1e9).ceil();
-                Some(now_ns.saturating_add(if ns >= u64::MAX as f64 {
-                    u64::MAX
-                } else {
-                    ns as u64
-                }))
-            } else {
-                None
-            };
+            let finish_ns = Self::finish_time(now_ns, f.remaining, rate);
             changes.push(RateChange {
                 flow: FlowId {
                     index: i,
@@ -515,6 +646,7 @@ impl FlowNet {
                 finish_ns,
             });
         }
+        self.comp_flows = comp;
         changes
     }
 }

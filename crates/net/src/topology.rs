@@ -286,6 +286,13 @@ impl Topology {
         (self.graph[e].up, self.graph[e].down)
     }
 
+    /// An endpoint's own link (a host's interface, a client's line): (up,
+    /// down) resources.
+    pub fn endpoint_link(&self, e: Endpoint) -> (ResourceId, ResourceId) {
+        let (_, l) = self.parent[self.vertex_of(e).index()].expect("endpoints have links");
+        (self.graph[l].up, self.graph[l].down)
+    }
+
     /// A host's disk: (read, write) resources.
     pub fn host_disk(&self, host: u32) -> (ResourceId, ResourceId) {
         self.disks[host as usize]

@@ -1,0 +1,214 @@
+//! The model's network: the link tree of the fleet, its flows, and the
+//! transfers the model runs over them (fills, repairs, canary probes).
+//!
+//! A transfer has one or more *parts*, each a flow from one source to the
+//! transfer's destination; a repair has K parts, one per surviving slot it
+//! reads, in parallel. A part whose source goes away keeps the bytes it has
+//! and resumes from another source (or waits). The transfer is done when
+//! every part is, plus the longest part's latency.
+
+use codexsim_config::{Link, Scenario};
+use codexsim_engine::{EventId, SimTime};
+use codexsim_net::flows::Recompute;
+use codexsim_net::topology::{HostSpec, LevelSpec};
+use codexsim_net::{
+    Endpoint, FlowId, FlowNet, LinkCapacity, Purpose, ResourceId, Topology, PURPOSES,
+};
+
+/// What a transfer is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TransferKind {
+    /// A host downloads a slot from the client.
+    Fill { sale: u32 },
+    /// A host fetches K slots' worth from holders.
+    Repair { sale: u32 },
+    /// The probe client uploads to a probe node.
+    CanaryUp { round: u32 },
+    /// A probe node downloads from another.
+    CanaryDown { round: u32 },
+}
+
+impl TransferKind {
+    pub(crate) fn purpose(self) -> Purpose {
+        match self {
+            TransferKind::Fill { .. } => Purpose::Fill,
+            TransferKind::Repair { .. } => Purpose::Repair,
+            TransferKind::CanaryUp { .. } | TransferKind::CanaryDown { .. } => Purpose::Canary,
+        }
+    }
+}
+
+/// One source's share of a transfer.
+#[derive(Clone, Debug)]
+pub(crate) struct Part {
+    pub src: Endpoint,
+    /// For repairs: the slot index whose data this part reads.
+    pub index: u32,
+    /// Bytes still to move (before the current flow).
+    pub left: u64,
+    pub flow: Option<FlowId>,
+    /// The pending FlowDone event.
+    pub event: Option<EventId>,
+    pub latency_ns: u64,
+    pub done: bool,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Transfer {
+    pub generation: u32,
+    pub live: bool,
+    pub kind: TransferKind,
+    pub dst: Endpoint,
+    pub parts: Vec<Part>,
+    pub started: SimTime,
+    pub timeout: Option<EventId>,
+    pub retry: Option<EventId>,
+    /// Per-flow rate limit (the destination's software throughput).
+    pub cap_bytes_per_s: f64,
+}
+
+/// Links, flows and transfers.
+pub(crate) struct NetState {
+    pub flows: FlowNet,
+    pub topo: Topology,
+    pub transfers: Vec<Transfer>,
+    free: Vec<u32>,
+    /// Per flow slot: (transfer, part).
+    pub flow_part: Vec<(u32, u32)>,
+    /// Per request: its client.
+    pub clients: Vec<Endpoint>,
+    /// An unlimited resource on every fill's path: what clients sent.
+    pub client_uploads: ResourceId,
+    /// Completed transfer durations, seconds, by kind (fill, repair).
+    pub fill_durations_s: Vec<f64>,
+    pub repair_durations_s: Vec<f64>,
+}
+
+fn capacity(link: &Link) -> LinkCapacity {
+    LinkCapacity {
+        up_bytes_per_s: link.up_bytes_per_s.map_or(f64::INFINITY, |b| b as f64),
+        down_bytes_per_s: link.down_bytes_per_s.map_or(f64::INFINITY, |b| b as f64),
+        latency_ns: link.latency.as_nanos(),
+    }
+}
+
+impl NetState {
+    /// The scenario's tree. Levels nest (the configuration checks it).
+    pub(crate) fn new(cfg: &Scenario) -> Self {
+        let mut flows = FlowNet::new(Recompute::Incremental);
+        let levels: Vec<LevelSpec> = cfg
+            .domain_levels
+            .iter()
+            .map(|l| LevelSpec {
+                name: l.name.clone(),
+                count: l.count,
+                link: capacity(&l.link),
+            })
+            .collect();
+        let doms = cfg.node_domains();
+        let mut hosts = Vec::with_capacity(doms.len());
+        let mut i = 0;
+        for g in &cfg.node_groups {
+            for _ in 0..g.count {
+                hosts.push(HostSpec {
+                    domains: doms[i].clone(),
+                    link: capacity(&g.link),
+                    disk_read_bytes_per_s: g.disk_read_bytes_per_s as f64,
+                    disk_write_bytes_per_s: g.disk_write_bytes_per_s as f64,
+                });
+                i += 1;
+            }
+        }
+        let topo = Topology::build(&levels, &hosts, capacity(&cfg.network.client), &mut flows)
+            .expect("the configuration checks that levels nest");
+        let client_uploads = flows.add_resource(f64::INFINITY);
+        NetState {
+            client_uploads,
+            flows,
+            topo,
+            transfers: Vec::new(),
+            free: Vec::new(),
+            flow_part: Vec::new(),
+            clients: Vec::new(),
+            fill_durations_s: Vec::new(),
+            repair_durations_s: Vec::new(),
+        }
+    }
+
+    /// A new transfer (parts added by the caller).
+    pub(crate) fn new_transfer(
+        &mut self,
+        kind: TransferKind,
+        dst: Endpoint,
+        now: SimTime,
+        cap_bytes_per_s: f64,
+    ) -> u32 {
+        let t = Transfer {
+            generation: 0,
+            live: true,
+            kind,
+            dst,
+            parts: Vec::new(),
+            started: now,
+            timeout: None,
+            retry: None,
+            cap_bytes_per_s,
+        };
+        match self.free.pop() {
+            Some(i) => {
+                let g = self.transfers[i as usize].generation.wrapping_add(1);
+                self.transfers[i as usize] = Transfer { generation: g, ..t };
+                i
+            }
+            None => {
+                self.transfers.push(t);
+                (self.transfers.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Frees a transfer's slot (its flows must be gone).
+    pub(crate) fn release(&mut self, t: u32) {
+        let tr = &mut self.transfers[t as usize];
+        debug_assert!(tr.parts.iter().all(|p| p.flow.is_none()));
+        tr.live = false;
+        tr.parts.clear();
+        self.free.push(t);
+    }
+
+    /// Live transfers (ids).
+    pub(crate) fn live(&self) -> Vec<u32> {
+        self.transfers
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.live)
+            .map(|(i, _)| i as u32)
+            .collect()
+    }
+
+    /// Bytes by purpose that crossed a host's link: (received, sent).
+    pub(crate) fn host_traffic(&self, host: u32) -> ([u64; PURPOSES], [u64; PURPOSES]) {
+        let (up, down) = self.topo.host_link(host);
+        (
+            self.flows.resource_bytes(down),
+            self.flows.resource_bytes(up),
+        )
+    }
+
+    /// Bytes by purpose written to hosts' disks (what the fleet received).
+    pub(crate) fn delivered(&self) -> [u64; PURPOSES] {
+        let mut out = [0; PURPOSES];
+        for h in 0..self.topo.hosts() as u32 {
+            let b = self.flows.resource_bytes(self.topo.host_disk(h).1);
+            for p in 0..PURPOSES {
+                out[p] += b[p];
+            }
+        }
+        out
+    }
+
+    /// Bytes clients sent for fills (the client upload traffic).
+    pub(crate) fn client_upload(&self) -> u64 {
+        self.flows.resource_bytes(self.client_uploads)[Purpose::Fill as usize]
+    }
+}
