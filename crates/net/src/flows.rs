@@ -156,6 +156,9 @@ pub struct FlowNet {
     rem: Vec<f64>,
     count: Vec<u32>,
     version: Vec<u32>,
+    /// Per resource: the epoch in which all its flows joined the component.
+    bmark_done: Vec<u64>,
+    boundary: Vec<u32>,
 }
 
 impl Default for FlowNet {
@@ -181,6 +184,8 @@ impl FlowNet {
             rem: Vec::new(),
             count: Vec::new(),
             version: Vec::new(),
+            bmark_done: Vec::new(),
+            boundary: Vec::new(),
         }
     }
 
@@ -201,6 +206,7 @@ impl FlowNet {
         self.rem.push(0.0);
         self.count.push(0);
         self.version.push(0);
+        self.bmark_done.push(0);
         (self.resources.len() - 1) as ResourceId
     }
 
@@ -398,6 +404,118 @@ impl FlowNet {
         self.recompute(now_ns, &seeds, Some(index))
     }
 
+    /// Adds to the component (flows marked `epoch`, from `head` on) every
+    /// resource of its flows: full ones with all their flows, the others as
+    /// boundary resources.
+    fn grow(&mut self, epoch: u64, head: &mut usize) {
+        while *head < self.comp_flows.len() {
+            let f = self.comp_flows[*head] as usize;
+            *head += 1;
+            for k in 0..self.flows[f].resources.len() {
+                let r = self.flows[f].resources[k] as usize;
+                let res = &self.resources[r];
+                if !res.capacity.is_finite() {
+                    continue;
+                }
+                let full = Self::full(res);
+                if res.mark == epoch {
+                    continue;
+                }
+                self.resources[r].mark = epoch;
+                self.comp_res.push(r as u32);
+                if full {
+                    self.bmark_done[r] = epoch;
+                    for &g in &self.resources[r].flows {
+                        if self.flows[g as usize].mark != epoch {
+                            self.flows[g as usize].mark = epoch;
+                            self.comp_flows.push(g);
+                        }
+                    }
+                } else {
+                    self.boundary.push(r as u32);
+                }
+            }
+        }
+    }
+
+    /// Progressive filling of the component's flows (see `recompute`).
+    fn fill(&mut self, epoch: u64) {
+        // Progressive filling, in order of level: a heap of resources by
+        // their fair share (capacity left / unfrozen flows) and of flows by
+        // their own limit. The smallest entry freezes its flows at its level;
+        // freezing a flow takes its rate off its other resources, whose
+        // shares can only grow, so levels come out non-decreasing. Stale
+        // heap entries carry an old version and are skipped.
+        for &r in &self.comp_res {
+            let r = r as usize;
+            // Flows outside the component keep their rates.
+            let mut rem = self.resources[r].capacity;
+            let mut count = 0;
+            for &g in &self.resources[r].flows {
+                let f = &self.flows[g as usize];
+                if f.mark == epoch {
+                    count += 1;
+                } else if f.rate.is_finite() {
+                    rem -= f.rate;
+                }
+            }
+            self.rem[r] = rem;
+            self.count[r] = count;
+            self.version[r] = self.version[r].wrapping_add(1);
+        }
+        for &i in &self.comp_flows {
+            self.flows[i as usize].new_rate = f64::NAN;
+        }
+        let mut heap: BinaryHeap<Reverse<u128>> = BinaryHeap::new();
+        for &r in &self.comp_res {
+            let n = self.count[r as usize];
+            if n > 0 {
+                let share = self.rem[r as usize].max(0.0) / n as f64;
+                heap.push(Reverse(heap_key(share, false, r, self.version[r as usize])));
+            }
+        }
+        for &i in &self.comp_flows {
+            let cap = self.flows[i as usize].cap;
+            if cap.is_finite() {
+                heap.push(Reverse(heap_key(cap, true, i, 0)));
+            }
+        }
+        let mut level = 0.0f64;
+        while let Some(Reverse(key)) = heap.pop() {
+            let (l, is_cap, id, version) = heap_parts(key);
+            if !is_cap {
+                let r = id as usize;
+                if self.count[r] == 0 {
+                    continue;
+                }
+                if version != self.version[r] & VERSION_MASK {
+                    // Its share grew since: put it back at its share now.
+                    let share = self.rem[r].max(0.0) / self.count[r] as f64;
+                    heap.push(Reverse(heap_key(share, false, id, self.version[r])));
+                    continue;
+                }
+                level = level.max(l);
+                let members = std::mem::take(&mut self.resources[r].flows);
+                for &f in &members {
+                    let g = &self.flows[f as usize];
+                    if g.mark == epoch && g.new_rate.is_nan() {
+                        self.freeze(f, level, epoch);
+                    }
+                }
+                self.resources[r].flows = members;
+            } else if self.flows[id as usize].new_rate.is_nan() {
+                level = level.max(l);
+                self.freeze(id, level, epoch);
+            }
+        }
+        // Flows that nothing limits.
+        for &i in &self.comp_flows {
+            if self.flows[i as usize].new_rate.is_nan() {
+                self.flows[i as usize].new_rate = f64::INFINITY;
+            }
+        }
+    }
+
     /// Freezes flow `f` at `rate` and takes the rate off its resources in
     /// the component (marked `epoch`).
     fn freeze(&mut self, f: u32, rate: f64, epoch: u64) {
@@ -495,6 +613,7 @@ impl FlowNet {
         let epoch = self.epoch;
         self.comp_flows.clear();
         self.comp_res.clear();
+        self.boundary.clear();
         match self.mode {
             Recompute::Full => {
                 for (i, f) in self.flows.iter_mut().enumerate() {
@@ -517,106 +636,62 @@ impl FlowNet {
                         self.comp_flows.push(s);
                     }
                 }
-                let mut head = 0;
-                while head < self.comp_flows.len() {
-                    let f = self.comp_flows[head] as usize;
-                    head += 1;
-                    for k in 0..self.flows[f].resources.len() {
-                        let r = self.flows[f].resources[k] as usize;
-                        let res = &mut self.resources[r];
-                        if !res.capacity.is_finite() || res.mark == epoch {
-                            continue;
-                        }
-                        res.mark = epoch;
-                        self.comp_res.push(r as u32);
-                        for &g in &res.flows {
+            }
+        }
+        // In incremental mode the component grows from the seeds through
+        // resources that are full (only those hold flows back); a resource
+        // that is not full is a boundary: its other flows keep their rates
+        // and their load is taken off its capacity. If the new rates fill a
+        // boundary resource, it joins the component and the rates are
+        // computed again.
+        let mut head = 0;
+        loop {
+            if self.mode == Recompute::Incremental {
+                self.grow(epoch, &mut head);
+            }
+            self.fill(epoch);
+            let mut grew = false;
+            if self.mode == Recompute::Incremental {
+                for k in 0..self.boundary.len() {
+                    let r = self.boundary[k] as usize;
+                    if self.bmark_done[r] == epoch {
+                        continue;
+                    }
+                    if self.rem[r] <= self.resources[r].capacity * 1e-9 {
+                        // Now full: its flows join.
+                        self.bmark_done[r] = epoch;
+                        for &g in &self.resources[r].flows {
                             if self.flows[g as usize].mark != epoch {
                                 self.flows[g as usize].mark = epoch;
                                 self.comp_flows.push(g);
+                                grew = true;
                             }
                         }
                     }
                 }
             }
+            if !grew {
+                break;
+            }
         }
         self.recomputations += 1;
         self.recomputed_flows += self.comp_flows.len() as u64;
-        // Progressive filling, in order of level: a heap of resources by
-        // their fair share (capacity left / unfrozen flows) and of flows by
-        // their own limit. The smallest entry freezes its flows at its level;
-        // freezing a flow takes its rate off its other resources, whose
-        // shares can only grow, so levels come out non-decreasing. Stale
-        // heap entries carry an old version and are skipped.
-        for &r in &self.comp_res {
-            let r = r as usize;
-            self.rem[r] = self.resources[r].capacity;
-            self.count[r] = self.resources[r].flows.len() as u32;
-            self.version[r] = self.version[r].wrapping_add(1);
-        }
-        for &i in &self.comp_flows {
-            self.flows[i as usize].new_rate = f64::NAN;
-        }
-        let mut heap: BinaryHeap<Reverse<u128>> = BinaryHeap::new();
-        for &r in &self.comp_res {
-            let n = self.count[r as usize];
-            if n > 0 {
-                let share = self.rem[r as usize].max(0.0) / n as f64;
-                heap.push(Reverse(heap_key(share, false, r, self.version[r as usize])));
-            }
-        }
-        for &i in &self.comp_flows {
-            let cap = self.flows[i as usize].cap;
-            if cap.is_finite() {
-                heap.push(Reverse(heap_key(cap, true, i, 0)));
-            }
-        }
-        let mut level = 0.0f64;
-        while let Some(Reverse(key)) = heap.pop() {
-            let (l, is_cap, id, version) = heap_parts(key);
-            if !is_cap {
-                let r = id as usize;
-                if self.count[r] == 0 {
-                    continue;
-                }
-                if version != self.version[r] & VERSION_MASK {
-                    // Its share grew since: put it back at its share now.
-                    let share = self.rem[r].max(0.0) / self.count[r] as f64;
-                    heap.push(Reverse(heap_key(share, false, id, self.version[r])));
-                    continue;
-                }
-                level = level.max(l);
-                let members = std::mem::take(&mut self.resources[r].flows);
-                for &f in &members {
-                    if self.flows[f as usize].new_rate.is_nan() {
-                        self.freeze(f, level, epoch);
-                    }
-                }
-                self.resources[r].flows = members;
-            } else if self.flows[id as usize].new_rate.is_nan() {
-                level = level.max(l);
-                self.freeze(id, level, epoch);
-            }
-        }
-        // Flows that nothing limits.
-        for &i in &self.comp_flows {
-            if self.flows[i as usize].new_rate.is_nan() {
-                self.flows[i as usize].new_rate = f64::INFINITY;
-            }
-        }
         let new_rate: Vec<f64> = self
             .comp_flows
             .iter()
             .map(|&i| self.flows[i as usize].new_rate)
             .collect();
+        // Loads: the component's new rates and the others' old ones.
         for &r in &self.comp_res {
-            self.resources[r as usize].used = 0.0;
-        }
-        for (&i, &rate) in self.comp_flows.iter().zip(&new_rate) {
-            if rate.is_finite() {
-                for &r in &self.flows[i as usize].resources {
-                    self.resources[r as usize].used += rate;
+            let mut used = 0.0;
+            for &g in &self.resources[r as usize].flows {
+                let f = &self.flows[g as usize];
+                let rate = if f.mark == epoch { f.new_rate } else { f.rate };
+                if rate.is_finite() {
+                    used += rate;
                 }
             }
+            self.resources[r as usize].used = used;
         }
         let mut changes = Vec::new();
         let comp = std::mem::take(&mut self.comp_flows);
