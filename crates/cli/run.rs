@@ -184,6 +184,32 @@ fn print_summary(s: &Summary) {
         t.datasets_lost_total,
         fmt_bytes(t.bytes_lost_total as f64)
     );
+    let n = &s.network;
+    let secs = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.1} s"));
+    println!(
+        "transfers: fill median {} (p99 {}), repair median {} (p99 {}); traffic: fill {}, repair {}, canary {}",
+        secs(n.fill_transfer.p50_s),
+        secs(n.fill_transfer.p99_s),
+        secs(n.repair_transfer.p50_s),
+        secs(n.repair_transfer.p99_s),
+        fmt_bytes(n.traffic.fill_bytes as f64),
+        fmt_bytes(n.traffic.repair_bytes as f64),
+        fmt_bytes(n.traffic.canary_bytes as f64)
+    );
+    if let Some(c) = &s.canary {
+        let parts: Vec<String> = c
+            .iter()
+            .map(|k| {
+                format!(
+                    "node {} up {:.1} % / down {:.1} %",
+                    k.node,
+                    100.0 * k.upload_success_rate.unwrap_or(0.0),
+                    100.0 * k.download_success_rate.unwrap_or(0.0)
+                )
+            })
+            .collect();
+        println!("canary success: {}", parts.join(", "));
+    }
 }
 
 /// Runs a scenario into a run directory.

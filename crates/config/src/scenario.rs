@@ -86,6 +86,15 @@ pub struct RawNetwork {
     /// (the sale errors). Default 1 day.
     #[serde(default = "default_transfer_timeout")]
     pub transfer_timeout_s: RawQuantity,
+    /// How transfers share links and disks: `"max_min"` (fair sharing, the
+    /// default) or `"unshared"` (each at the rate it would have alone: no
+    /// contention, much faster).
+    #[serde(default = "default_sharing")]
+    pub sharing: String,
+}
+
+fn default_sharing() -> String {
+    "max_min".into()
 }
 
 impl Default for RawNetwork {
@@ -96,6 +105,7 @@ impl Default for RawNetwork {
             client_latency_s: default_client_latency(),
             retry_interval_s: default_retry(),
             transfer_timeout_s: default_transfer_timeout(),
+            sharing: default_sharing(),
         }
     }
 }
@@ -559,6 +569,9 @@ pub struct Network {
     pub retry_interval: SimDuration,
     /// When a fill or repair is abandoned.
     pub transfer_timeout: SimDuration,
+    /// Whether transfers share links and disks fairly (`true`) or each runs
+    /// as if alone.
+    pub max_min_sharing: bool,
 }
 
 /// Validated `[canary]`.
@@ -1436,6 +1449,12 @@ impl RawScenario {
         let retry_interval = c.duration("network.retry_interval_s", &nw.retry_interval_s, ONE_NS);
         let transfer_timeout =
             c.duration("network.transfer_timeout_s", &nw.transfer_timeout_s, ONE_NS);
+        let max_min_sharing = choice(
+            c,
+            "network.sharing",
+            &nw.sharing,
+            &[("max_min", true), ("unshared", false)],
+        );
 
         // [canary]
         let canary = self.canary.as_ref().map(|k| {
@@ -1516,6 +1535,7 @@ impl RawScenario {
                 },
                 retry_interval: retry_interval.expect("validated"),
                 transfer_timeout: transfer_timeout.expect("validated"),
+                max_min_sharing: max_min_sharing.expect("validated"),
             },
             canary: canary.map(|(nodes, file, interval, timeout, start)| Canary {
                 nodes,

@@ -333,14 +333,23 @@ struct CanaryProgress {
     upload_s: Option<f64>,
 }
 
+/// One probe node's canary tallies.
+#[derive(Clone, Debug, Default)]
+struct CanaryTally {
+    upload_rounds: u64,
+    uploads_ok: u64,
+    upload_s: Vec<f64>,
+    download_rounds: u64,
+    downloads_ok: u64,
+    download_s: Vec<f64>,
+}
+
 /// Canary results per probe node.
 #[derive(Clone, Debug, Default)]
 struct CanaryStats {
     rounds: u64,
     failures: u64,
-    /// Per node: (upload rounds, upload ok, upload durations, download
-    /// rounds, download ok, download durations).
-    nodes: BTreeMap<u32, (u64, u64, Vec<f64>, u64, u64, Vec<f64>)>,
+    nodes: BTreeMap<u32, CanaryTally>,
 }
 
 impl CanaryStats {
@@ -348,16 +357,16 @@ impl CanaryStats {
         self.rounds += 1;
         self.failures += (r.outcome != CanaryOutcome::Ok) as u64;
         let up = self.nodes.entry(r.upload_node).or_default();
-        up.0 += 1;
+        up.upload_rounds += 1;
         if let Some(d) = r.upload_s {
-            up.1 += 1;
-            up.2.push(d);
+            up.uploads_ok += 1;
+            up.upload_s.push(d);
         }
         let down = self.nodes.entry(r.download_node).or_default();
-        down.3 += 1;
+        down.download_rounds += 1;
         if let (CanaryOutcome::Ok, Some(d)) = (r.outcome, r.download_s) {
-            down.4 += 1;
-            down.5.push(d);
+            down.downloads_ok += 1;
+            down.download_s.push(d);
         }
     }
 
@@ -369,14 +378,14 @@ impl CanaryStats {
                 let rate = |ok: u64, all: u64| (all > 0).then(|| ok as f64 / all as f64);
                 CanaryNodeStats {
                     node: n,
-                    upload_rounds: e.0,
-                    uploads_ok: e.1,
-                    upload_success_rate: rate(e.1, e.0),
-                    upload_duration: TransferStats::of(&e.2),
-                    download_rounds: e.3,
-                    downloads_ok: e.4,
-                    download_success_rate: rate(e.4, e.3),
-                    download_duration: TransferStats::of(&e.5),
+                    upload_rounds: e.upload_rounds,
+                    uploads_ok: e.uploads_ok,
+                    upload_success_rate: rate(e.uploads_ok, e.upload_rounds),
+                    upload_duration: TransferStats::of(&e.upload_s),
+                    download_rounds: e.download_rounds,
+                    downloads_ok: e.downloads_ok,
+                    download_success_rate: rate(e.downloads_ok, e.download_rounds),
+                    download_duration: TransferStats::of(&e.download_s),
                 }
             })
             .collect()
@@ -1347,9 +1356,41 @@ impl<'s> Model<'s> {
 
     /// Arms a new transfer's timeout and starts its parts.
     fn begin_transfer(&mut self, s: &mut Scheduler<Ev>, t: u32) -> Result<(), Stop> {
+        self.start_parts(s, t)?;
+        if self.cfg.network.max_min_sharing || self.net.transfers[t as usize].retry.is_some() {
+            return self.ensure_timeout(s, t);
+        }
+        // Unshared rates never change: a transfer whose parts all run and
+        // end in time needs no timeout event (one is armed if a part has to
+        // wait later).
         let now = s.now();
-        let generation = self.net.transfers[t as usize].generation;
-        let timeout = match self.net.transfers[t as usize].kind {
+        let tr = &self.net.transfers[t as usize];
+        let mut end = now;
+        for p in &tr.parts {
+            if let Some(f) = p.flow {
+                let rate = self.net.flows.rate(f);
+                let left = self.net.flows.remaining_bytes(f, now.as_nanos());
+                let secs = if rate > 0.0 {
+                    left / rate
+                } else {
+                    f64::INFINITY
+                };
+                if !secs.is_finite() || secs > 1e9 {
+                    return self.ensure_timeout(s, t);
+                }
+                end = end.max(now.saturating_add(SimDuration::from_secs_f64(secs)));
+            }
+        }
+        let took_ns = end.saturating_since(tr.started).as_nanos();
+        if took_ns.saturating_add(1_000_000_000) < self.transfer_timeout(t).as_nanos() {
+            Ok(())
+        } else {
+            self.ensure_timeout(s, t)
+        }
+    }
+
+    fn transfer_timeout(&self, t: u32) -> SimDuration {
+        match self.net.transfers[t as usize].kind {
             TransferKind::CanaryUp { .. } | TransferKind::CanaryDown { .. } => {
                 self.cfg
                     .canary
@@ -1358,16 +1399,29 @@ impl<'s> Model<'s> {
                     .timeout
             }
             _ => self.cfg.network.transfer_timeout,
-        };
+        }
+    }
+
+    /// Arms the transfer's timeout (at its start + the timeout) unless armed.
+    fn ensure_timeout(&mut self, s: &mut Scheduler<Ev>, t: u32) -> Result<(), Stop> {
+        if self.net.transfers[t as usize].timeout.is_some() {
+            return Ok(());
+        }
+        let now = s.now();
+        let generation = self.net.transfers[t as usize].generation;
+        let at = self.net.transfers[t as usize]
+            .started
+            .saturating_add(self.transfer_timeout(t))
+            .max(now);
         let e = s.schedule_at(
-            now.saturating_add(timeout),
+            at,
             Ev::TransferTimeout {
                 transfer: t,
                 generation,
             },
         )?;
         self.net.transfers[t as usize].timeout = Some(e);
-        self.start_parts(s, t)
+        Ok(())
     }
 
     /// Starts every part that has no flow and is not done, choosing repair
@@ -1419,6 +1473,9 @@ impl<'s> Model<'s> {
             part.flow = Some(flow);
             part.latency_ns = part.latency_ns.max(latency_ns);
             self.apply_rates(s, changes)?;
+        }
+        if waiting {
+            self.ensure_timeout(s, t)?;
         }
         if waiting && self.net.transfers[t as usize].retry.is_none() {
             let generation = self.net.transfers[t as usize].generation;
@@ -1517,6 +1574,14 @@ impl<'s> Model<'s> {
         let generation = tr.generation;
         self.apply_rates(s, changes)?;
         if all_done {
+            if let TransferKind::Fill { .. } | TransferKind::Repair { .. } =
+                self.net.transfers[t as usize].kind
+            {
+                // The last byte arrives after the latency; nothing else
+                // happens before the fill's period boundary.
+                let arrive = now.saturating_add(SimDuration::from_nanos(latency));
+                return self.finish_transfer(s, t, arrive);
+            }
             s.schedule_at(
                 now.saturating_add(SimDuration::from_nanos(latency)),
                 Ev::TransferDone {
@@ -1625,6 +1690,12 @@ impl<'s> Model<'s> {
 
     fn on_transfer_done(&mut self, s: &mut Scheduler<Ev>, t: u32) -> Result<(), Stop> {
         let now = s.now();
+        self.finish_transfer(s, t, now)
+    }
+
+    /// A transfer's last byte arrives at `now` (not before the current
+    /// time).
+    fn finish_transfer(&mut self, s: &mut Scheduler<Ev>, t: u32, now: SimTime) -> Result<(), Stop> {
         let (kind, started) = {
             let tr = &self.net.transfers[t as usize];
             (tr.kind, tr.started)

@@ -95,7 +95,11 @@ fn capacity(link: &Link) -> LinkCapacity {
 impl NetState {
     /// The scenario's tree. Levels nest (the configuration checks it).
     pub(crate) fn new(cfg: &Scenario) -> Self {
-        let mut flows = FlowNet::new(Recompute::Incremental);
+        let mut flows = FlowNet::new(if cfg.network.max_min_sharing {
+            Recompute::Incremental
+        } else {
+            Recompute::Unshared
+        });
         let levels: Vec<LevelSpec> = cfg
             .domain_levels
             .iter()

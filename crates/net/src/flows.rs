@@ -108,6 +108,10 @@ pub enum Recompute {
     Incremental,
     /// Every active flow (the naive method, for comparison).
     Full,
+    /// No sharing: every flow runs at the rate it would have alone (its
+    /// own limit and the smallest capacity on its path), fixed at its start.
+    /// No contention; the fast approximation for long runs.
+    Unshared,
 }
 
 #[derive(Clone, Debug)]
@@ -264,6 +268,27 @@ impl FlowNet {
         assert!(capacity_bytes_per_s >= 0.0);
         self.resources[r as usize].capacity = capacity_bytes_per_s;
         let seeds: Vec<u32> = self.resources[r as usize].flows.clone();
+        if self.mode == Recompute::Unshared {
+            let mut changes = Vec::new();
+            for i in seeds {
+                let rate = self.alone_rate(i);
+                let id = FlowId {
+                    index: i,
+                    generation: self.flows[i as usize].generation,
+                };
+                if rate != self.flows[i as usize].rate {
+                    self.settle(id, now_ns, false);
+                    let f = &mut self.flows[i as usize];
+                    f.rate = rate;
+                    changes.push(RateChange {
+                        flow: id,
+                        rate_bytes_per_s: rate,
+                        finish_ns: Self::finish_time(now_ns, f.remaining, rate),
+                    });
+                }
+            }
+            return changes;
+        }
         self.recompute(now_ns, &seeds, None)
     }
 
@@ -321,6 +346,21 @@ impl FlowNet {
             self.resources[r as usize].flows.push(index);
         }
         self.active += 1;
+        if self.mode == Recompute::Unshared {
+            self.recomputations += 1;
+            self.recomputed_flows += 1;
+            let rate = self.alone_rate(index);
+            self.flows[index as usize].rate = rate;
+            let finish_ns = Self::finish_time(now_ns, size_bytes as f64, rate);
+            return (
+                id,
+                vec![RateChange {
+                    flow: id,
+                    rate_bytes_per_s: rate,
+                    finish_ns,
+                }],
+            );
+        }
         if self.mode == Recompute::Incremental && self.fits_at_cap(index) {
             // Shortcut: the new flow can run at its own limit without
             // filling any resource, so no other flow's bottleneck changes
@@ -397,7 +437,7 @@ impl FlowNet {
         f.resources.clear();
         self.free.push(index);
         self.active -= 1;
-        if !affects_others {
+        if !affects_others || self.mode == Recompute::Unshared {
             self.recomputations += 1;
             return Vec::new();
         }
@@ -533,6 +573,15 @@ impl FlowNet {
         }
     }
 
+    /// A flow's rate alone: its own limit and its path's smallest capacity.
+    fn alone_rate(&self, index: u32) -> f64 {
+        let f = &self.flows[index as usize];
+        f.resources
+            .iter()
+            .map(|&r| self.resources[r as usize].capacity)
+            .fold(f.cap, f64::min)
+    }
+
     /// Whether a resource is full (within rounding).
     fn full(r: &Resource) -> bool {
         r.used >= r.capacity * (1.0 - 1e-9)
@@ -629,7 +678,9 @@ impl FlowNet {
                     }
                 }
             }
-            Recompute::Incremental => {
+            // Unshared flows never reach here; like incremental, from the
+            // seeds.
+            Recompute::Incremental | Recompute::Unshared => {
                 for &s in seeds {
                     if Some(s) != removed && self.flows[s as usize].mark != epoch {
                         self.flows[s as usize].mark = epoch;
@@ -831,6 +882,20 @@ mod tests {
         assert_eq!(n.rate(a), 100.0);
         let (recomputations, flows) = n.recompute_stats();
         assert_eq!((recomputations, flows), (2, 2));
+    }
+
+    #[test]
+    fn unshared_flows_run_as_if_alone() {
+        let mut n = FlowNet::new(Recompute::Unshared);
+        let l = n.add_resource(100.0);
+        let disk = n.add_resource(30.0);
+        let (a, _) = n.start(0, &[l], f64::INFINITY, 1_000, Purpose::Fill);
+        let (b, ch) = n.start(0, &[l, disk], f64::INFINITY, 1_000, Purpose::Fill);
+        assert_eq!(ch.len(), 1, "nobody else changes");
+        assert_eq!((n.rate(a), n.rate(b)), (100.0, 30.0));
+        assert!(n.finish(10 * S, a).is_empty());
+        n.advance_all(10 * S);
+        assert_eq!(n.resource_bytes(l), [1_300, 0, 0]);
     }
 
     #[test]
