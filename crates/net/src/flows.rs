@@ -163,6 +163,7 @@ pub struct FlowNet {
     /// Per resource: the epoch in which all its flows joined the component.
     bmark_done: Vec<u64>,
     boundary: Vec<u32>,
+    caps: Vec<u128>,
 }
 
 impl Default for FlowNet {
@@ -190,6 +191,7 @@ impl FlowNet {
             version: Vec::new(),
             bmark_done: Vec::new(),
             boundary: Vec::new(),
+            caps: Vec::new(),
         }
     }
 
@@ -258,7 +260,8 @@ impl FlowNet {
         (f.remaining - f.rate * dt).max(0.0)
     }
 
-    /// Changes a resource's capacity at `now_ns`.
+    /// Changes a resource's capacity at `now_ns` (finite to finite, or
+    /// unlimited to unlimited).
     pub fn set_capacity(
         &mut self,
         now_ns: u64,
@@ -266,6 +269,11 @@ impl FlowNet {
         capacity_bytes_per_s: f64,
     ) -> Vec<RateChange> {
         assert!(capacity_bytes_per_s >= 0.0);
+        assert_eq!(
+            capacity_bytes_per_s.is_finite(),
+            self.resources[r as usize].capacity.is_finite(),
+            "a resource stays limited or unlimited"
+        );
         self.resources[r as usize].capacity = capacity_bytes_per_s;
         let seeds: Vec<u32> = self.resources[r as usize].flows.clone();
         if self.mode == Recompute::Unshared {
@@ -343,7 +351,11 @@ impl FlowNet {
             generation: f.generation,
         };
         for &r in &self.flows[index as usize].resources {
-            self.resources[r as usize].flows.push(index);
+            // Only finite resources list their flows: unlimited ones couple
+            // nothing and are only accounted.
+            if self.resources[r as usize].capacity.is_finite() {
+                self.resources[r as usize].flows.push(index);
+            }
         }
         self.active += 1;
         if self.mode == Recompute::Unshared {
@@ -421,10 +433,10 @@ impl FlowNet {
             if rate.is_finite() {
                 res.used -= rate;
             }
-            let list = &mut res.flows;
-            let at = list.iter().position(|&x| x == index).expect("listed");
-            list.swap_remove(at);
             if res.capacity.is_finite() {
+                let list = &mut res.flows;
+                let at = list.iter().position(|&x| x == index).expect("listed");
+                list.swap_remove(at);
                 seeds.extend_from_slice(&res.flows);
             }
         }
@@ -514,14 +526,32 @@ impl FlowNet {
                 heap.push(Reverse(heap_key(share, false, r, self.version[r as usize])));
             }
         }
+        // Flows' own limits, in order (many are equal).
+        let mut caps = std::mem::take(&mut self.caps);
+        caps.clear();
         for &i in &self.comp_flows {
             let cap = self.flows[i as usize].cap;
             if cap.is_finite() {
-                heap.push(Reverse(heap_key(cap, true, i, 0)));
+                caps.push(heap_key(cap, true, i, 0));
             }
         }
+        caps.sort_unstable();
+        let mut next_cap = 0;
         let mut level = 0.0f64;
-        while let Some(Reverse(key)) = heap.pop() {
+        loop {
+            // The smaller of the heap's top and the next limit.
+            let key = match (heap.peek(), caps.get(next_cap)) {
+                (None, None) => break,
+                (Some(&Reverse(h)), Some(&c)) if c < h => {
+                    next_cap += 1;
+                    c
+                }
+                (None, Some(&c)) => {
+                    next_cap += 1;
+                    c
+                }
+                _ => heap.pop().expect("peeked").0,
+            };
             let (l, is_cap, id, version) = heap_parts(key);
             if !is_cap {
                 let r = id as usize;
@@ -548,6 +578,7 @@ impl FlowNet {
                 self.freeze(id, level, epoch);
             }
         }
+        self.caps = caps;
         // Flows that nothing limits.
         for &i in &self.comp_flows {
             if self.flows[i as usize].new_rate.is_nan() {
