@@ -51,6 +51,8 @@ fn same_config_and_seed_give_byte_identical_outputs() {
         "config.toml",
         "fleet.csv",
         "nodes.csv",
+        "links.csv",
+        "canary.csv",
         "summary.json",
         "trace.jsonl",
     ] {
@@ -111,6 +113,48 @@ fn the_run_directory_has_series_summary_and_provenance() {
     assert_eq!(manifest["seed"], 1);
     assert!(manifest["events_processed"].as_u64().unwrap() > 1000);
     assert_eq!(manifest["simulated_time_s"], 172800.0);
+    // The network's outputs: traffic by purpose, canary rounds.
+    for col in [
+        "net_fill_bytes_total",
+        "net_repair_bytes_total",
+        "net_canary_bytes_total",
+        "net_client_upload_bytes_total",
+        "canary_rounds_total",
+    ] {
+        assert!(
+            header.split(',').any(|c| c == col),
+            "fleet.csv lacks {col}: {header}"
+        );
+    }
+    let nodes = std::fs::read_to_string(out.join("nodes.csv")).unwrap();
+    assert!(nodes
+        .lines()
+        .next()
+        .unwrap()
+        .contains("net_rx_fill_bytes_total"));
+    let canary = std::fs::read_to_string(out.join("canary.csv")).unwrap();
+    assert!(canary
+        .lines()
+        .next()
+        .unwrap()
+        .starts_with("time_s,round,upload_node,download_node,file_bytes,outcome"));
+    // A round every 30 s for two days.
+    assert_eq!(canary.lines().count(), 1 + 2 * 24 * 120);
+    assert!(
+        summary["network"]["fill_transfer"]["count"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert!(
+        summary["network"]["traffic"]["fill_bytes"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    let probes = summary["canary"].as_array().unwrap();
+    assert_eq!(probes.len(), 2);
+    assert!(probes[0]["upload_success_rate"].as_f64().unwrap() > 0.5);
 }
 
 #[test]

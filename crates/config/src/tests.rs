@@ -242,3 +242,46 @@ fn every_shipped_config_is_valid() {
     }
     assert!(n >= 1);
 }
+
+#[test]
+fn network_and_canary_errors_name_the_key() {
+    let e = err(
+        "[network]\nsharing = \"fair\"\nclient_up_bytes_per_s = 0\n[canary]\nnodes = [0, 99, 0]\n",
+    );
+    assert!(
+        e.contains("network.sharing = \"fair\": must be one of \"max_min\", \"unshared\""),
+        "{e}"
+    );
+    assert!(e.contains("network.client_up_bytes_per_s = 0"), "{e}");
+    assert!(
+        e.contains("canary.nodes[1] = 99: must be a node index below the fleet's"),
+        "{e}"
+    );
+    assert!(e.contains("canary.nodes[2] = 0: must be unique"), "{e}");
+    let e = err("[canary]\nnodes = [0]\n");
+    assert!(
+        e.contains("canary.nodes = [0]: must name at least two nodes"),
+        "{e}"
+    );
+    let e =
+        err("[[domain_levels]]\nname = \"machine\"\ncount = 2\nlink_up_bytes_per_s = \"-1 MB\"\n");
+    assert!(e.contains("domain_levels[0].link_up_bytes_per_s"), "{e}");
+}
+
+#[test]
+fn canary_timeout_defaults_to_two_seconds_per_megabyte() {
+    let s = ok("[canary]\nnodes = [0, 1]\nfile_bytes = \"80 MB\"\n");
+    let c = s.canary.unwrap();
+    assert_eq!(c.timeout, SimDuration::from_secs(160));
+    assert_eq!(c.interval, SimDuration::from_secs(30));
+    assert!(s.network.max_min_sharing);
+}
+
+#[test]
+fn domain_levels_must_nest() {
+    let e = err("[[domain_levels]]\nname = \"rack\"\ncount = 2\n[[domain_levels]]\nname = \"machine\"\ncount = 3\n");
+    assert!(
+        e.contains("domain_levels[1] = \"machine\": must nest in \"rack\""),
+        "{e}"
+    );
+}
