@@ -123,3 +123,65 @@ fn bench_fleet_times_whole_runs() {
     assert!(row[1].parse::<u64>().unwrap() > 0, "{csv}");
     assert!(out.join("manifest.json").exists());
 }
+
+#[test]
+fn bench_flows_compares_incremental_and_full() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("b");
+    let (code, stdout, err) = run(codexsim().args([
+        "bench",
+        "flows",
+        "--flows",
+        "200",
+        "--changes",
+        "50",
+        "--repeat",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("µs/recomputation"), "{stdout}");
+    assert!(stdout.contains("full/inc"), "{stdout}");
+    assert!(stdout.contains("rates agree"), "{stdout}");
+    for mode in ["incremental", "full"] {
+        let row = stdout
+            .lines()
+            .find(|l| l.starts_with(mode))
+            .unwrap_or_else(|| panic!("no {mode} row: {stdout}"));
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(cols[1], "50", "{row}");
+        assert!(cols[2].parse::<u64>().unwrap() > 0, "{row}");
+    }
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "mode,flows,changes,recomputations,us_per_recomputation,flows_per_recomputation,setup_s,full_over_incremental"
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert_eq!(rows[0][0], "incremental");
+    assert_eq!(rows[1][0], "full");
+    for r in &rows {
+        assert_eq!(r[1], "200");
+        assert!(r[4].parse::<f64>().unwrap() > 0.0, "{csv}");
+        let per: f64 = r[5].parse().unwrap();
+        assert!((1.0..=200.0).contains(&per), "{csv}");
+    }
+    assert_eq!(rows[1][5], "199.50", "full recomputes every live flow");
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(
+        manifest.contains("\"command\": \"bench flows\""),
+        "{manifest}"
+    );
+}
+
+#[test]
+fn bench_flows_refuses_zero_flows() {
+    for args in [["--flows", "0"], ["--repeat", "0"]] {
+        let (code, _, err) = run(codexsim().args(["bench", "flows"]).args(args));
+        assert_eq!(code, 2, "{args:?}");
+        assert!(err.contains("must be > 0"), "{err}");
+    }
+}

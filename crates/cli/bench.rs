@@ -3,6 +3,8 @@
 //! `codexsim bench fleet`: whole runs of a scenario (the embedded
 //! base-capacity fleet by default), beside the engine's hold model as the
 //! session's reference.
+//! `codexsim bench flows`: the bandwidth sharing alone, N concurrent flows
+//! under a steady churn, recomputed incrementally and in full.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -306,6 +308,186 @@ pub fn run_fleet(args: &FleetBenchArgs) -> Result<()> {
             config,
             events_processed: total_events,
             simulated_time_s: scenario.run.duration.as_secs_f64(),
+            wall_time_s: wall.elapsed().as_secs_f64(),
+        })?;
+        let path = dir.commit()?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// Options of `bench flows`.
+#[derive(Debug, clap::Args)]
+pub struct FlowsBenchArgs {
+    /// Concurrent flows N, kept constant by the churn.
+    #[arg(long, default_value_t = 10_000)]
+    pub flows: usize,
+    /// Churn steps (one flow ends, one starts) timed per run of the
+    /// incremental recomputation.
+    #[arg(long, default_value_t = 500)]
+    pub changes: usize,
+    /// Churn steps timed per run of the full recomputation: the first ones
+    /// of the same sequence (default: as many as --changes).
+    #[arg(long)]
+    pub full_changes: Option<usize>,
+    /// Timed runs per mode; the median is reported.
+    #[arg(long, default_value_t = 5)]
+    pub repeat: usize,
+    /// Master seed of the workload's stream.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Write results.csv and manifest.json into this new directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// Times the bandwidth sharing alone: N concurrent flows on a fleet's
+/// resources, a steady churn replayed identically on an incremental and a
+/// full network, alternating within each repeat.
+pub fn run_flows(args: &FlowsBenchArgs) -> Result<()> {
+    use codexsim_net::bench::{rates_agree, ChurnStats, FleetShape, Workload};
+    use codexsim_net::flows::Recompute;
+
+    if args.flows == 0 || args.changes == 0 || args.repeat == 0 || args.full_changes == Some(0) {
+        return Err(crate::BadInput::new(
+            "--flows, --changes, --full-changes and --repeat must be > 0",
+        )
+        .into());
+    }
+    let changes = args.changes;
+    let full_changes = args.full_changes.unwrap_or(changes).min(changes);
+    let run_dir = args.out.as_deref().map(RunDir::create).transpose()?;
+    let wall = Instant::now();
+    let shape = FleetShape::default();
+    let workload = Workload::generate(shape.clone(), args.flows, changes, args.seed);
+    eprintln!(
+        "starting {} flows in each mode (one recomputation per start)...",
+        args.flows
+    );
+
+    let t = Instant::now();
+    let inc0 = workload.load(Recompute::Incremental);
+    let inc_setup_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let full0 = workload.load(Recompute::Full);
+    let full_setup_s = t.elapsed().as_secs_f64();
+    if let Err(e) = rates_agree(&inc0.rates(), &full0.rates(), 1e-9) {
+        bail!("incremental and full recomputation disagree after the start: {e}");
+    }
+
+    // Warm up both, then alternate so that drift in the machine's speed hits
+    // both alike.
+    let warm = full_changes.min(10);
+    let _ = inc0.clone().churn(&workload.changes[..warm]);
+    let _ = full0.clone().churn(&workload.changes[..warm]);
+    let mut inc_us = Vec::new();
+    let mut full_us = Vec::new();
+    let mut inc_stats = ChurnStats::default();
+    let mut full_stats = ChurnStats::default();
+    let mut distinct_rates = 0;
+    for _ in 0..args.repeat {
+        let mut inc = inc0.clone();
+        let head = inc.churn(&workload.changes[..full_changes]);
+        let inc_rates = inc.rates();
+        let s = head + inc.churn(&workload.changes[full_changes..]);
+        inc_us.push(s.us_per_recomputation());
+        inc_stats = s;
+
+        let mut full = full0.clone();
+        let s = full.churn(&workload.changes[..full_changes]);
+        full_us.push(s.us_per_recomputation());
+        full_stats = s;
+        if let Err(e) = rates_agree(&inc_rates, &full.rates(), 1e-9) {
+            bail!("incremental and full recomputation disagree after {full_changes} changes: {e}");
+        }
+        debug_assert_eq!(inc.net.active_flows(), args.flows);
+        distinct_rates = inc.distinct_rates();
+    }
+    let inc_med = median(inc_us);
+    let full_med = median(full_us);
+    let rows = [
+        ("incremental", &inc_stats, inc_med, 1.0),
+        ("full", &full_stats, full_med, full_med / inc_med),
+    ];
+
+    let mut table = String::new();
+    writeln!(
+        table,
+        "{:<12} {:>8} {:>15} {:>17} {:>16} {:>9}",
+        "mode", "changes", "recomputations", "µs/recomputation", "flows/recomp.", "full/inc"
+    )?;
+    let mut csv = String::from("mode,flows,changes,recomputations,us_per_recomputation,flows_per_recomputation,setup_s,full_over_incremental\n");
+    for (mode, s, us, ratio) in rows {
+        writeln!(
+            table,
+            "{:<12} {:>8} {:>15} {:>17.1} {:>16.1} {:>9.2}",
+            mode,
+            s.changes,
+            s.recomputations,
+            us,
+            s.flows_per_recomputation(),
+            ratio
+        )?;
+        let setup_s = if mode == "full" {
+            full_setup_s
+        } else {
+            inc_setup_s
+        };
+        writeln!(
+            csv,
+            "{},{},{},{},{:.3},{:.2},{:.3},{:.4}",
+            mode,
+            args.flows,
+            s.changes,
+            s.recomputations,
+            us,
+            s.flows_per_recomputation(),
+            setup_s,
+            ratio
+        )?;
+    }
+    print!("{table}");
+    println!(
+        "{} concurrent flows on {} hosts, {} machines, {} racks, {} clients; median of {} runs, seed {}",
+        args.flows,
+        shape.hosts,
+        shape.machines,
+        shape.racks,
+        shape.clients,
+        args.repeat,
+        args.seed
+    );
+    println!(
+        "starting the {} flows: {:.2} s incremental, {:.2} s full; rates agree within 1e-9",
+        args.flows, inc_setup_s, full_setup_s
+    );
+    println!(
+        "{distinct_rates} distinct rates among the live flows at the end (levels of the max-min allocation)"
+    );
+
+    if let Some(dir) = run_dir {
+        let config = format!(
+            "[bench.flows]\nflows = {}\nchanges = {}\nfull_changes = {}\nrepeat = {}\nseed = {}\nhosts = {}\nmachines = {}\nracks = {}\nclients = {}\n",
+            args.flows,
+            changes,
+            full_changes,
+            args.repeat,
+            args.seed,
+            shape.hosts,
+            shape.machines,
+            shape.racks,
+            shape.clients
+        );
+        dir.write("results.csv", csv.as_bytes())?;
+        dir.write_manifest(&Manifest {
+            codexsim_version: VERSION.into(),
+            git_commit: git_commit().map(String::from),
+            command: "bench flows".into(),
+            config_hash: config_hash(&config),
+            seed: args.seed,
+            config,
+            events_processed: 0,
+            simulated_time_s: 0.0,
             wall_time_s: wall.elapsed().as_secs_f64(),
         })?;
         let path = dir.commit()?;

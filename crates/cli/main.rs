@@ -44,6 +44,8 @@ enum BenchCommand {
     Engine(bench::EngineBenchArgs),
     /// Whole runs of a scenario (default: the base-capacity fleet's year).
     Fleet(bench::FleetBenchArgs),
+    /// Bandwidth sharing alone: time per recomputation with N concurrent flows, incremental against full.
+    Flows(bench::FlowsBenchArgs),
 }
 
 /// An error caused by the user's input (exit code 2).
@@ -81,6 +83,7 @@ fn main() -> ExitCode {
         Command::Validate { config, quiet } => validate(config, *quiet),
         Command::Bench(BenchCommand::Engine(args)) => bench::run(args),
         Command::Bench(BenchCommand::Fleet(args)) => bench::run_fleet(args),
+        Command::Bench(BenchCommand::Flows(args)) => bench::run_flows(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -164,6 +164,9 @@ pub struct FlowNet {
     bmark_done: Vec<u64>,
     boundary: Vec<u32>,
     caps: Vec<u128>,
+    /// The last recomputation held more than half of the active flows (of
+    /// at least 1,024).
+    last_comp_big: bool,
 }
 
 impl Default for FlowNet {
@@ -192,6 +195,7 @@ impl FlowNet {
             bmark_done: Vec::new(),
             boundary: Vec::new(),
             caps: Vec::new(),
+            last_comp_big: false,
         }
     }
 
@@ -459,7 +463,7 @@ impl FlowNet {
     /// Adds to the component (flows marked `epoch`, from `head` on) every
     /// resource of its flows: full ones with all their flows, the others as
     /// boundary resources.
-    fn grow(&mut self, epoch: u64, head: &mut usize) {
+    fn grow(&mut self, epoch: u64, head: &mut usize, through_all: bool) {
         while *head < self.comp_flows.len() {
             let f = self.comp_flows[*head] as usize;
             *head += 1;
@@ -469,7 +473,7 @@ impl FlowNet {
                 if !res.capacity.is_finite() {
                     continue;
                 }
-                let full = Self::full(res);
+                let full = through_all || Self::full(res);
                 if res.mark == epoch {
                     continue;
                 }
@@ -485,6 +489,23 @@ impl FlowNet {
                     }
                 } else {
                     self.boundary.push(r as u32);
+                }
+            }
+        }
+    }
+
+    /// Takes every boundary resource's flows into the component.
+    fn absorb_boundary(&mut self, epoch: u64) {
+        for k in 0..self.boundary.len() {
+            let r = self.boundary[k] as usize;
+            if self.bmark_done[r] == epoch {
+                continue;
+            }
+            self.bmark_done[r] = epoch;
+            for &g in &self.resources[r].flows {
+                if self.flows[g as usize].mark != epoch {
+                    self.flows[g as usize].mark = epoch;
+                    self.comp_flows.push(g);
                 }
             }
         }
@@ -694,7 +715,14 @@ impl FlowNet {
         self.comp_flows.clear();
         self.comp_res.clear();
         self.boundary.clear();
-        match self.mode {
+        // When the last component held most flows (a congested network), a
+        // search would find nearly everything again: recompute all at once.
+        let incremental = self.mode != Recompute::Full && !self.last_comp_big;
+        match if incremental {
+            Recompute::Incremental
+        } else {
+            Recompute::Full
+        } {
             Recompute::Full => {
                 for (i, f) in self.flows.iter_mut().enumerate() {
                     if f.active {
@@ -727,13 +755,14 @@ impl FlowNet {
         // boundary resource, it joins the component and the rates are
         // computed again.
         let mut head = 0;
+        let mut through_all = false;
         loop {
-            if self.mode == Recompute::Incremental {
-                self.grow(epoch, &mut head);
+            if incremental {
+                self.grow(epoch, &mut head, through_all);
             }
             self.fill(epoch);
             let mut grew = false;
-            if self.mode == Recompute::Incremental {
+            if incremental {
                 for k in 0..self.boundary.len() {
                     let r = self.boundary[k] as usize;
                     if self.bmark_done[r] == epoch {
@@ -755,9 +784,16 @@ impl FlowNet {
             if !grew {
                 break;
             }
+            // Rates spilled over a boundary: rather than growing one boundary
+            // at a time (a filling each), take in every boundary resource's
+            // flows and grow through all resources: one more filling.
+            through_all = true;
+            self.absorb_boundary(epoch);
         }
         self.recomputations += 1;
         self.recomputed_flows += self.comp_flows.len() as u64;
+        // (Only worth it for large networks: small components are cheap.)
+        self.last_comp_big = self.active >= 1024 && self.comp_flows.len() * 2 > self.active;
         let new_rate: Vec<f64> = self
             .comp_flows
             .iter()

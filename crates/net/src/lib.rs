@@ -10,9 +10,12 @@
 //!   own rate limit); rates are max-min fair (progressive filling) and are
 //!   recomputed when a flow starts or ends or a capacity changes, over the
 //!   flows that the change can reach only.
+//! - [`bench`]: a deterministic workload (a fleet's resources, N concurrent
+//!   flows, a steady churn) to time the sharing, incremental against full.
 //!
 //! No Codex concept lives here: the model decides what to transfer.
 
+pub mod bench;
 pub mod flows;
 pub mod topology;
 
