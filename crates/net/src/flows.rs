@@ -463,7 +463,7 @@ impl FlowNet {
     /// Adds to the component (flows marked `epoch`, from `head` on) every
     /// resource of its flows: full ones with all their flows, the others as
     /// boundary resources.
-    fn grow(&mut self, epoch: u64, head: &mut usize, through_all: bool) {
+    fn grow(&mut self, epoch: u64, head: &mut usize) {
         while *head < self.comp_flows.len() {
             let f = self.comp_flows[*head] as usize;
             *head += 1;
@@ -473,7 +473,7 @@ impl FlowNet {
                 if !res.capacity.is_finite() {
                     continue;
                 }
-                let full = through_all || Self::full(res);
+                let full = Self::full(res);
                 if res.mark == epoch {
                     continue;
                 }
@@ -489,23 +489,6 @@ impl FlowNet {
                     }
                 } else {
                     self.boundary.push(r as u32);
-                }
-            }
-        }
-    }
-
-    /// Takes every boundary resource's flows into the component.
-    fn absorb_boundary(&mut self, epoch: u64) {
-        for k in 0..self.boundary.len() {
-            let r = self.boundary[k] as usize;
-            if self.bmark_done[r] == epoch {
-                continue;
-            }
-            self.bmark_done[r] = epoch;
-            for &g in &self.resources[r].flows {
-                if self.flows[g as usize].mark != epoch {
-                    self.flows[g as usize].mark = epoch;
-                    self.comp_flows.push(g);
                 }
             }
         }
@@ -755,10 +738,9 @@ impl FlowNet {
         // boundary resource, it joins the component and the rates are
         // computed again.
         let mut head = 0;
-        let mut through_all = false;
         loop {
             if incremental {
-                self.grow(epoch, &mut head, through_all);
+                self.grow(epoch, &mut head);
             }
             self.fill(epoch);
             let mut grew = false;
@@ -784,11 +766,6 @@ impl FlowNet {
             if !grew {
                 break;
             }
-            // Rates spilled over a boundary: rather than growing one boundary
-            // at a time (a filling each), take in every boundary resource's
-            // flows and grow through all resources: one more filling.
-            through_all = true;
-            self.absorb_boundary(epoch);
         }
         self.recomputations += 1;
         self.recomputed_flows += self.comp_flows.len() as u64;
