@@ -1331,6 +1331,7 @@ impl<'s> Model<'s> {
                     event: None,
                     latency_ns: 0,
                     done: false,
+                    finish_ns: None,
                 })
                 .collect();
             (TransferKind::Repair { sale }, parts)
@@ -1343,6 +1344,7 @@ impl<'s> Model<'s> {
                 event: None,
                 latency_ns: 0,
                 done: false,
+                finish_ns: None,
             };
             (TransferKind::Fill { sale }, vec![part])
         };
@@ -1476,6 +1478,8 @@ impl<'s> Model<'s> {
         }
         if waiting {
             self.ensure_timeout(s, t)?;
+        } else if !self.cfg.network.max_min_sharing {
+            self.schedule_unshared_end(s, t)?;
         }
         if waiting && self.net.transfers[t as usize].retry.is_none() {
             let generation = self.net.transfers[t as usize].generation;
@@ -1489,6 +1493,75 @@ impl<'s> Model<'s> {
             self.net.transfers[t as usize].retry = Some(e);
         }
         Ok(())
+    }
+
+    /// Unshared fills and repairs: every part runs at a fixed rate, so the
+    /// transfer's end (its last part's end plus the latency) is known; the
+    /// fill's FillReady is scheduled at once for the period boundary after
+    /// it, and the transfer is settled then.
+    fn schedule_unshared_end(&mut self, s: &mut Scheduler<Ev>, t: u32) -> Result<(), Stop> {
+        let tr = &self.net.transfers[t as usize];
+        let sale = match tr.kind {
+            TransferKind::Fill { sale } | TransferKind::Repair { sale } => sale,
+            _ => return Ok(()),
+        };
+        let mut end_ns = 0u64;
+        let mut latency = 0u64;
+        for p in &tr.parts {
+            latency = latency.max(p.latency_ns);
+            match (p.flow, p.finish_ns) {
+                (Some(_), Some(f)) => end_ns = end_ns.max(f),
+                (Some(_), None) => return Ok(()), // not rated yet
+                (None, _) if p.done => {}
+                (None, _) => return Ok(()), // waiting for a source
+            }
+        }
+        if end_ns == u64::MAX {
+            return Ok(()); // stalled: the timeout decides
+        }
+        if let Some((e, _)) = self.net.transfers[t as usize].fill_ready.take() {
+            s.cancel(e);
+        }
+        let end = SimTime::from_nanos(end_ns.saturating_add(latency));
+        let node = self.sales[sale as usize].node;
+        let fill_at = self
+            .period_start(self.period_of(end) + 1)
+            .saturating_add(self.tx_delay(node));
+        let e = s.schedule_at(fill_at, Ev::FillReady { sale })?;
+        self.net.transfers[t as usize].fill_ready = Some((e, end));
+        Ok(())
+    }
+
+    /// Settles an unshared transfer whose FillReady came: its flows have
+    /// moved everything; it ended at the time stored with the event.
+    fn settle_unshared(&mut self, s: &mut Scheduler<Ev>, t: u32) -> Result<(), Stop> {
+        let now = s.now();
+        let (kind, started, end) = {
+            let tr = &mut self.net.transfers[t as usize];
+            let (_, end) = tr.fill_ready.take().expect("settled at its FillReady");
+            (tr.kind, tr.started, end)
+        };
+        let n_parts = self.net.transfers[t as usize].parts.len();
+        for p in 0..n_parts {
+            if let Some(flow) = self.net.transfers[t as usize].parts[p].flow.take() {
+                let changes = self.net.flows.finish(now.as_nanos(), flow);
+                debug_assert!(changes.is_empty(), "unshared flows change nobody's rate");
+            }
+            self.net.transfers[t as usize].parts[p].done = true;
+        }
+        let took_s = end.saturating_since(started).as_secs_f64();
+        match kind {
+            TransferKind::Fill { sale } => {
+                self.net.fill_durations_s.push(took_s);
+                self.sales[sale as usize].transfer = None;
+            }
+            TransferKind::Repair { sale } => {
+                self.net.repair_durations_s.push(took_s);
+                self.sales[sale as usize].transfer = None;
+            }
+            _ => unreachable!("only fills and repairs"),
+        }
+        self.abort_transfer(s, t)
     }
 
     /// A source for one more part of a repair: a slot index that no other
@@ -1537,10 +1610,21 @@ impl<'s> Model<'s> {
         let now = s.now();
         for ch in changes {
             let (t, p) = self.net.flow_part[ch.flow.index as usize];
+            let unshared_fill = !self.cfg.network.max_min_sharing
+                && matches!(
+                    self.net.transfers[t as usize].kind,
+                    TransferKind::Fill { .. } | TransferKind::Repair { .. }
+                );
             let part = &mut self.net.transfers[t as usize].parts[p as usize];
             debug_assert_eq!(part.flow, Some(ch.flow));
             if let Some(e) = part.event.take() {
                 s.cancel(e);
+            }
+            if unshared_fill {
+                // Its rate is fixed: the transfer's end is scheduled whole
+                // (see `schedule_unshared_end`).
+                part.finish_ns = Some(ch.finish_ns.unwrap_or(u64::MAX));
+                continue;
             }
             if let Some(finish) = ch.finish_ns {
                 let at = SimTime::from_nanos(finish).max(now);
@@ -1608,7 +1692,11 @@ impl<'s> Model<'s> {
             }
         }
         let tr = &mut self.net.transfers[t as usize];
-        for e in [tr.timeout.take(), tr.retry.take()].into_iter().flatten() {
+        let fill_ready = tr.fill_ready.take().map(|(e, _)| e);
+        for e in [tr.timeout.take(), tr.retry.take(), fill_ready]
+            .into_iter()
+            .flatten()
+        {
             s.cancel(e);
         }
         self.net.release(t);
@@ -1643,9 +1731,13 @@ impl<'s> Model<'s> {
                     let mut lost_source = false;
                     for p in 0..n_parts {
                         let part = &mut self.net.transfers[t as usize].parts[p];
-                        if part.src != host || part.done {
+                        if part.src != host
+                            || part.done
+                            || part.finish_ns.is_some_and(|f| f <= now.as_nanos())
+                        {
                             continue;
                         }
+                        part.finish_ns = None;
                         if let Some(e) = part.event.take() {
                             s.cancel(e);
                         }
@@ -1658,6 +1750,9 @@ impl<'s> Model<'s> {
                         }
                     }
                     if lost_source {
+                        if let Some((e, _)) = self.net.transfers[t as usize].fill_ready.take() {
+                            s.cancel(e);
+                        }
                         self.start_parts(s, t)?;
                     }
                 }
@@ -1787,6 +1882,7 @@ impl<'s> Model<'s> {
             event: None,
             latency_ns: 0,
             done: false,
+            finish_ns: None,
         }];
         self.begin_transfer(s, t)
     }
@@ -1823,6 +1919,7 @@ impl<'s> Model<'s> {
             event: None,
             latency_ns: 0,
             done: false,
+            finish_ns: None,
         }];
         self.begin_transfer(s, t)
     }
@@ -2086,6 +2183,9 @@ impl<'s> Model<'s> {
     }
 
     fn on_fill_ready(&mut self, s: &mut Scheduler<Ev>, sale: u32) -> Result<(), Stop> {
+        if let Some(t) = self.sales[sale as usize].transfer {
+            self.settle_unshared(s, t)?;
+        }
         let now = s.now();
         let (node, req, slot, state) = {
             let x = &self.sales[sale as usize];

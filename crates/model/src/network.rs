@@ -51,6 +51,9 @@ pub(crate) struct Part {
     pub event: Option<EventId>,
     pub latency_ns: u64,
     pub done: bool,
+    /// Unshared fills and repairs: when the current flow ends (its rate
+    /// never changes, so no event marks it).
+    pub finish_ns: Option<u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -63,6 +66,9 @@ pub(crate) struct Transfer {
     pub started: SimTime,
     pub timeout: Option<EventId>,
     pub retry: Option<EventId>,
+    /// Unshared fills and repairs: the FillReady scheduled for the end of
+    /// every part, and that end.
+    pub fill_ready: Option<(EventId, SimTime)>,
     /// Per-flow rate limit (the destination's software throughput).
     pub cap_bytes_per_s: f64,
 }
@@ -156,6 +162,7 @@ impl NetState {
             started: now,
             timeout: None,
             retry: None,
+            fill_ready: None,
             cap_bytes_per_s,
         };
         match self.free.pop() {

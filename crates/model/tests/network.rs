@@ -266,3 +266,34 @@ fn a_repair_resumes_when_its_source_comes_back() {
     // Nothing moved twice: the repair read exactly K slots' worth.
     assert_eq!(summary.network.traffic.repair_bytes, 2 * SLOT_DATA as u64);
 }
+
+/// `sharing = "unshared"`: every transfer at the rate it would have alone.
+/// The repair of `a_repair_resumes_when_its_source_comes_back` then runs
+/// both parts at 10 MB/s each (nobody shares the cards): node 1's part has
+/// moved 5,000,000 B when it goes offline at 0.5 s, waits for the retry at
+/// 600.5 s and moves its last 242,880 B in 24.288 ms. A fill alone takes
+/// what it takes under max-min.
+#[test]
+fn unshared_transfers_run_as_if_alone() {
+    let base = include_str!("network.rs");
+    let start = base.find("[run]\nduration_s = \"2 days\"").unwrap();
+    let end = base[start..].find("\"#;").unwrap() + start;
+    let text = format!(
+        "{}\n[[scheduled_faults]]\nat_s = 86400.5\nkind = \"outage\"\ntarget = \"node\"\nindex = 1\nduration_s = 60\n",
+        &base[start..end]
+    )
+    .replace("[network]\n", "[network]\nsharing = \"unshared\"\n");
+    let (summary, _) = run(&text);
+    let repairs = &summary.network.repair_transfer;
+    assert_eq!(repairs.count, 1, "{summary:#?}");
+    let expected = 600.5 + 242_880.0 / 10e6;
+    let took = repairs.max_s.unwrap();
+    assert!((took - expected).abs() < 2e-9, "{took} vs {expected}");
+    assert_eq!(summary.network.traffic.repair_bytes, 2 * SLOT_DATA as u64);
+    // The fills came down machine 0's card at 10 MB/s each, unshared.
+    let fills = &summary.network.fill_transfer;
+    assert_eq!(fills.count, 3);
+    let fill = SLOT_DATA / 10e6;
+    assert!((fills.max_s.unwrap() - fill).abs() < 2e-9, "{fills:?}");
+    assert_eq!(summary.network.traffic.fill_bytes, 3 * SLOT_DATA as u64);
+}

@@ -16,9 +16,22 @@ fn shipped_configs_keep_their_invariants() {
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .collect();
     paths.sort();
-    for path in paths {
+    // Every file as written, and the base-capacity fleet with unshared
+    // transfers.
+    let mut runs: Vec<(std::path::PathBuf, &str)> =
+        paths.iter().map(|p| (p.clone(), "max_min")).collect();
+    runs.extend(
+        paths
+            .iter()
+            .filter(|p| p.ends_with("base-capacity.toml"))
+            .map(|p| (p.clone(), "unshared")),
+    );
+    for (path, sharing) in runs {
         let text = std::fs::read_to_string(&path).unwrap();
         let mut raw = parse_raw(&text, &path.display().to_string()).unwrap();
+        if sharing == "unshared" {
+            raw.network.sharing = sharing.into();
+        }
         raw.run.duration_s = RawQuantity::Text("4 days".into());
         raw.run.series_interval_s = RawQuantity::Text("1 h".into());
         let cfg = raw
@@ -37,5 +50,5 @@ fn shipped_configs_keep_their_invariants() {
         assert_eq!(sink.fleet.len(), 4 * 24 + 1, "{}", path.display());
         ran += 1;
     }
-    assert!(ran >= 4);
+    assert!(ran >= 5);
 }

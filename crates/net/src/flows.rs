@@ -281,6 +281,13 @@ impl FlowNet {
         self.resources[r as usize].capacity = capacity_bytes_per_s;
         let seeds: Vec<u32> = self.resources[r as usize].flows.clone();
         if self.mode == Recompute::Unshared {
+            // Unshared resources keep no flow lists: find the flows.
+            let seeds: Vec<u32> = (0..self.flows.len() as u32)
+                .filter(|&i| {
+                    let f = &self.flows[i as usize];
+                    f.active && f.resources.contains(&r)
+                })
+                .collect();
             let mut changes = Vec::new();
             for i in seeds {
                 let rate = self.alone_rate(i);
@@ -356,8 +363,9 @@ impl FlowNet {
         };
         for &r in &self.flows[index as usize].resources {
             // Only finite resources list their flows: unlimited ones couple
-            // nothing and are only accounted.
-            if self.resources[r as usize].capacity.is_finite() {
+            // nothing and are only accounted (and unshared flows couple
+            // nothing at all).
+            if self.mode != Recompute::Unshared && self.resources[r as usize].capacity.is_finite() {
                 self.resources[r as usize].flows.push(index);
             }
         }
@@ -437,7 +445,7 @@ impl FlowNet {
             if rate.is_finite() {
                 res.used -= rate;
             }
-            if res.capacity.is_finite() {
+            if res.capacity.is_finite() && self.mode != Recompute::Unshared {
                 let list = &mut res.flows;
                 let at = list.iter().position(|&x| x == index).expect("listed");
                 list.swap_remove(at);
@@ -940,6 +948,9 @@ mod tests {
         assert!(n.finish(10 * S, a).is_empty());
         n.advance_all(10 * S);
         assert_eq!(n.resource_bytes(l), [1_300, 0, 0]);
+        let ch = n.set_capacity(10 * S, disk, 60.0);
+        assert_eq!(ch.len(), 1);
+        assert_eq!(n.rate(b), 60.0);
     }
 
     #[test]
