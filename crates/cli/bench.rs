@@ -192,20 +192,16 @@ pub fn run(args: &EngineBenchArgs) -> Result<()> {
             args.simpy_events,
             args.seed
         );
-        dir.write("results.csv", csv.as_bytes())?;
-        dir.write_manifest(&Manifest {
-            codexsim_version: VERSION.into(),
-            git_commit: git_commit().map(String::from),
-            command: "bench engine".into(),
-            config_hash: config_hash(&config),
-            seed: args.seed,
+        write_results(
+            dir,
+            "bench engine",
             config,
-            events_processed: total_events,
-            simulated_time_s: 0.0,
-            wall_time_s: wall.elapsed().as_secs_f64(),
-        })?;
-        let path = dir.commit()?;
-        println!("wrote {}", path.display());
+            args.seed,
+            total_events,
+            0.0,
+            wall,
+            &csv,
+        )?;
     }
     Ok(())
 }
@@ -297,21 +293,17 @@ pub fn run_fleet(args: &FleetBenchArgs) -> Result<()> {
             args.goal_s,
             met
         );
-        dir.write("results.csv", csv.as_bytes())?;
         let config = scenario.to_toml();
-        dir.write_manifest(&Manifest {
-            codexsim_version: VERSION.into(),
-            git_commit: git_commit().map(String::from),
-            command: "bench fleet".into(),
-            config_hash: config_hash(&config),
-            seed: scenario.run.seed,
+        write_results(
+            dir,
+            "bench fleet",
             config,
-            events_processed: total_events,
-            simulated_time_s: scenario.run.duration.as_secs_f64(),
-            wall_time_s: wall.elapsed().as_secs_f64(),
-        })?;
-        let path = dir.commit()?;
-        println!("wrote {}", path.display());
+            scenario.run.seed,
+            total_events,
+            scenario.run.duration.as_secs_f64(),
+            wall,
+            &csv,
+        )?;
     }
     Ok(())
 }
@@ -478,20 +470,37 @@ pub fn run_flows(args: &FlowsBenchArgs) -> Result<()> {
             shape.racks,
             shape.clients
         );
-        dir.write("results.csv", csv.as_bytes())?;
-        dir.write_manifest(&Manifest {
-            codexsim_version: VERSION.into(),
-            git_commit: git_commit().map(String::from),
-            command: "bench flows".into(),
-            config_hash: config_hash(&config),
-            seed: args.seed,
-            config,
-            events_processed: 0,
-            simulated_time_s: 0.0,
-            wall_time_s: wall.elapsed().as_secs_f64(),
-        })?;
-        let path = dir.commit()?;
-        println!("wrote {}", path.display());
+        write_results(dir, "bench flows", config, args.seed, 0, 0.0, wall, &csv)?;
     }
+    Ok(())
+}
+
+/// Writes a benchmark's `results.csv` and `manifest.json` into its run
+/// directory and commits it.
+#[allow(clippy::too_many_arguments)]
+fn write_results(
+    dir: RunDir,
+    command: &str,
+    config: String,
+    seed: u64,
+    events_processed: u64,
+    simulated_time_s: f64,
+    wall: Instant,
+    csv: &str,
+) -> Result<()> {
+    dir.write("results.csv", csv.as_bytes())?;
+    dir.write_manifest(&Manifest {
+        codexsim_version: VERSION.into(),
+        git_commit: git_commit().map(String::from),
+        command: command.into(),
+        config_hash: config_hash(&config),
+        seed,
+        config,
+        events_processed,
+        simulated_time_s,
+        wall_time_s: wall.elapsed().as_secs_f64(),
+    })?;
+    let path = dir.commit()?;
+    println!("wrote {}", path.display());
     Ok(())
 }

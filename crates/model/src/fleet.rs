@@ -1322,34 +1322,24 @@ impl<'s> Model<'s> {
         let cap = self.nodes[node as usize].rate_bytes_per_s as f64;
         let (kind, parts) = if is_repair {
             let k = self.requests[req as usize].layout.k as u64;
+            // Sources are chosen when the parts start.
             let parts = (0..k)
-                .map(|i| Part {
-                    src: Endpoint::Host(node), // chosen when it starts
-                    index: u32::MAX,
-                    left: bytes / k + u64::from(i < bytes % k),
-                    flow: None,
-                    event: None,
-                    latency_ns: 0,
-                    done: false,
-                    finish_ns: None,
+                .map(|i| {
+                    Part::new(
+                        Endpoint::Host(node),
+                        u32::MAX,
+                        bytes / k + u64::from(i < bytes % k),
+                    )
                 })
                 .collect();
             (TransferKind::Repair { sale }, parts)
         } else {
-            let part = Part {
-                src: self.net.clients[req as usize],
-                index: slot,
-                left: bytes,
-                flow: None,
-                event: None,
-                latency_ns: 0,
-                done: false,
-                finish_ns: None,
-            };
+            let part = Part::new(self.net.clients[req as usize], slot, bytes);
             (TransferKind::Fill { sale }, vec![part])
         };
-        let t = self.net.new_transfer(kind, Endpoint::Host(node), now, cap);
-        self.net.transfers[t as usize].parts = parts;
+        let t = self
+            .net
+            .new_transfer(kind, Endpoint::Host(node), now, cap, parts);
         self.sales[sale as usize].transfer = Some(t);
         self.begin_transfer(s, t)
     }
@@ -1523,13 +1513,18 @@ impl<'s> Model<'s> {
             s.cancel(e);
         }
         let end = SimTime::from_nanos(end_ns.saturating_add(latency));
-        let node = self.sales[sale as usize].node;
-        let fill_at = self
-            .period_start(self.period_of(end) + 1)
-            .saturating_add(self.tx_delay(node));
-        let e = s.schedule_at(fill_at, Ev::FillReady { sale })?;
+        let e = s.schedule_at(self.fill_ready_at(sale, end), Ev::FillReady { sale })?;
         self.net.transfers[t as usize].fill_ready = Some((e, end));
         Ok(())
+    }
+
+    /// When a sale whose download ended at `end` sends fillSlot: the initial
+    /// proof waits for the next period boundary; fillSlot goes with it and is
+    /// mined within a block.
+    fn fill_ready_at(&mut self, sale: u32, end: SimTime) -> SimTime {
+        let node = self.sales[sale as usize].node;
+        self.period_start(self.period_of(end) + 1)
+            .saturating_add(self.tx_delay(node))
     }
 
     /// Settles an unshared transfer whose FillReady came: its flows have
@@ -1549,17 +1544,10 @@ impl<'s> Model<'s> {
             }
             self.net.transfers[t as usize].parts[p].done = true;
         }
-        let took_s = end.saturating_since(started).as_secs_f64();
-        match kind {
-            TransferKind::Fill { sale } => {
-                self.net.fill_durations_s.push(took_s);
-                self.sales[sale as usize].transfer = None;
-            }
-            TransferKind::Repair { sale } => {
-                self.net.repair_durations_s.push(took_s);
-                self.sales[sale as usize].transfer = None;
-            }
-            _ => unreachable!("only fills and repairs"),
+        self.net
+            .record_duration(kind, end.saturating_since(started).as_secs_f64());
+        if let TransferKind::Fill { sale } | TransferKind::Repair { sale } = kind {
+            self.sales[sale as usize].transfer = None;
         }
         self.abort_transfer(s, t)
     }
@@ -1720,7 +1708,7 @@ impl<'s> Model<'s> {
                     let src_down = tr.parts.iter().any(|p| p.src == host && !p.done);
                     if dst == host || src_down {
                         self.abort_transfer(s, t)?;
-                        self.canary_failed(now, round, CanaryOutcome::NodeDown);
+                        self.canary_finish(round, CanaryOutcome::NodeDown, None);
                     }
                 }
                 TransferKind::Fill { .. } | TransferKind::Repair { .. } => {
@@ -1767,7 +1755,6 @@ impl<'s> Model<'s> {
     }
 
     fn on_transfer_timeout(&mut self, s: &mut Scheduler<Ev>, t: u32) -> Result<(), Stop> {
-        let now = s.now();
         self.net.transfers[t as usize].timeout = None;
         match self.net.transfers[t as usize].kind {
             TransferKind::Fill { sale } | TransferKind::Repair { sale } => {
@@ -1777,7 +1764,7 @@ impl<'s> Model<'s> {
             }
             TransferKind::CanaryUp { round } | TransferKind::CanaryDown { round } => {
                 self.abort_transfer(s, t)?;
-                self.canary_failed(now, round, CanaryOutcome::Timeout);
+                self.canary_finish(round, CanaryOutcome::Timeout, None);
                 Ok(())
             }
         }
@@ -1800,22 +1787,14 @@ impl<'s> Model<'s> {
         self.abort_transfer(s, t)?;
         match kind {
             TransferKind::Fill { sale } | TransferKind::Repair { sale } => {
-                if matches!(kind, TransferKind::Fill { .. }) {
-                    self.net.fill_durations_s.push(took_s);
-                } else {
-                    self.net.repair_durations_s.push(took_s);
-                }
+                self.net.record_duration(kind, took_s);
                 self.sales[sale as usize].transfer = None;
-                let node = self.sales[sale as usize].node;
-                // The initial proof waits for the next period boundary;
-                // fillSlot goes with it and is mined within a block.
-                let fill_at = self
-                    .period_start(self.period_of(now) + 1)
-                    .saturating_add(self.tx_delay(node));
-                s.schedule_at(fill_at, Ev::FillReady { sale })?;
+                s.schedule_at(self.fill_ready_at(sale, now), Ev::FillReady { sale })?;
             }
             TransferKind::CanaryUp { round } => self.canary_uploaded(s, round, took_s)?,
-            TransferKind::CanaryDown { round } => self.canary_downloaded(now, round, took_s),
+            TransferKind::CanaryDown { round } => {
+                self.canary_finish(round, CanaryOutcome::Ok, Some(took_s))
+            }
         }
         Ok(())
     }
@@ -1856,7 +1835,7 @@ impl<'s> Model<'s> {
             },
         );
         if !self.nodes[up as usize].up() {
-            self.canary_failed(now, round, CanaryOutcome::NodeDown);
+            self.canary_finish(round, CanaryOutcome::NodeDown, None);
             return Ok(());
         }
         let client = match self.canary_client {
@@ -1867,23 +1846,23 @@ impl<'s> Model<'s> {
                 c
             }
         };
-        let cap = self.nodes[up as usize].rate_bytes_per_s as f64;
-        let t = self.net.new_transfer(
-            TransferKind::CanaryUp { round },
-            Endpoint::Host(up),
-            now,
-            cap,
-        );
-        self.net.transfers[t as usize].parts = vec![Part {
-            src: client,
-            index: 0,
-            left: c.file_bytes,
-            flow: None,
-            event: None,
-            latency_ns: 0,
-            done: false,
-            finish_ns: None,
-        }];
+        self.canary_transfer(s, TransferKind::CanaryUp { round }, client, up)
+    }
+
+    /// Starts a canary round's upload or download of the file to `dst`.
+    fn canary_transfer(
+        &mut self,
+        s: &mut Scheduler<Ev>,
+        kind: TransferKind,
+        src: Endpoint,
+        dst: u32,
+    ) -> Result<(), Stop> {
+        let bytes = self.cfg.canary.as_ref().expect("canary").file_bytes;
+        let cap = self.nodes[dst as usize].rate_bytes_per_s as f64;
+        let parts = vec![Part::new(src, 0, bytes)];
+        let t = self
+            .net
+            .new_transfer(kind, Endpoint::Host(dst), s.now(), cap, parts);
         self.begin_transfer(s, t)
     }
 
@@ -1893,52 +1872,25 @@ impl<'s> Model<'s> {
         round: u32,
         took_s: f64,
     ) -> Result<(), Stop> {
-        let now = s.now();
         let Some(r) = self.canary_rounds.get_mut(&round) else {
             return Ok(());
         };
         r.upload_s = Some(took_s);
         let (up, down) = (r.upload_node, r.download_node);
         if !self.nodes[down as usize].up() || !self.nodes[up as usize].up() {
-            self.canary_failed(now, round, CanaryOutcome::NodeDown);
+            self.canary_finish(round, CanaryOutcome::NodeDown, None);
             return Ok(());
         }
-        let bytes = self.cfg.canary.as_ref().expect("canary").file_bytes;
-        let cap = self.nodes[down as usize].rate_bytes_per_s as f64;
-        let t = self.net.new_transfer(
+        self.canary_transfer(
+            s,
             TransferKind::CanaryDown { round },
-            Endpoint::Host(down),
-            now,
-            cap,
-        );
-        self.net.transfers[t as usize].parts = vec![Part {
-            src: Endpoint::Host(up),
-            index: 0,
-            left: bytes,
-            flow: None,
-            event: None,
-            latency_ns: 0,
-            done: false,
-            finish_ns: None,
-        }];
-        self.begin_transfer(s, t)
+            Endpoint::Host(up),
+            down,
+        )
     }
 
-    fn canary_downloaded(&mut self, now: SimTime, round: u32, took_s: f64) {
-        self.canary_finish(now, round, CanaryOutcome::Ok, Some(took_s));
-    }
-
-    fn canary_failed(&mut self, now: SimTime, round: u32, outcome: CanaryOutcome) {
-        self.canary_finish(now, round, outcome, None);
-    }
-
-    fn canary_finish(
-        &mut self,
-        _now: SimTime,
-        round: u32,
-        outcome: CanaryOutcome,
-        download_s: Option<f64>,
-    ) {
+    /// A canary round ends: recorded in the statistics and `canary.csv`.
+    fn canary_finish(&mut self, round: u32, outcome: CanaryOutcome, download_s: Option<f64>) {
         let Some(r) = self.canary_rounds.remove(&round) else {
             return;
         };
@@ -2828,7 +2780,7 @@ impl<'s> Model<'s> {
         f.net_repair_bytes_total = d[1];
         f.net_canary_bytes_total = d[2];
         f.net_client_upload_bytes_total = self.net.client_upload();
-        f.transfers_active = self.net.live().len() as u64;
+        f.transfers_active = self.net.live_count() as u64;
         f.canary_rounds_total = self.canary_stats.rounds;
         f.canary_failures_total = self.canary_stats.failures;
         f
@@ -3177,30 +3129,22 @@ impl Handler<Ev> for Model<'_> {
                     generation,
                 },
             )?,
+            // A transfer's slot may have been reused since.
             Ev::TransferDone {
                 transfer,
                 generation,
-            } => {
-                if self.transfer_current(transfer, generation) {
-                    self.on_transfer_done(s, transfer)?
-                }
             }
-            Ev::TransferRetry {
+            | Ev::TransferRetry {
                 transfer,
                 generation,
-            } => {
-                if self.transfer_current(transfer, generation) {
-                    self.on_transfer_retry(s, transfer)?
-                }
             }
-            Ev::TransferTimeout {
+            | Ev::TransferTimeout {
                 transfer,
                 generation,
-            } => {
-                if self.transfer_current(transfer, generation) {
-                    self.on_transfer_timeout(s, transfer)?
-                }
-            }
+            } if !self.transfer_current(transfer, generation) => {}
+            Ev::TransferDone { transfer, .. } => self.on_transfer_done(s, transfer)?,
+            Ev::TransferRetry { transfer, .. } => self.on_transfer_retry(s, transfer)?,
+            Ev::TransferTimeout { transfer, .. } => self.on_transfer_timeout(s, transfer)?,
             Ev::CanaryRound => self.on_canary_round(s)?,
         }
         if self.check_every_event {

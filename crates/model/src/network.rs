@@ -56,6 +56,23 @@ pub(crate) struct Part {
     pub finish_ns: Option<u64>,
 }
 
+impl Part {
+    /// A part that reads `left` bytes from `src` (slot `index`'s data, for
+    /// repairs), not started.
+    pub(crate) fn new(src: Endpoint, index: u32, left: u64) -> Self {
+        Part {
+            src,
+            index,
+            left,
+            flow: None,
+            event: None,
+            latency_ns: 0,
+            done: false,
+            finish_ns: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct Transfer {
     pub generation: u32,
@@ -145,20 +162,21 @@ impl NetState {
         }
     }
 
-    /// A new transfer (parts added by the caller).
+    /// A new transfer of `parts` to `dst` (not started).
     pub(crate) fn new_transfer(
         &mut self,
         kind: TransferKind,
         dst: Endpoint,
         now: SimTime,
         cap_bytes_per_s: f64,
+        parts: Vec<Part>,
     ) -> u32 {
         let t = Transfer {
             generation: 0,
             live: true,
             kind,
             dst,
-            parts: Vec::new(),
+            parts,
             started: now,
             timeout: None,
             retry: None,
@@ -185,6 +203,20 @@ impl NetState {
         tr.live = false;
         tr.parts.clear();
         self.free.push(t);
+    }
+
+    /// Transfers in progress.
+    pub(crate) fn live_count(&self) -> usize {
+        self.transfers.len() - self.free.len()
+    }
+
+    /// A fill's or repair's duration, for the summary.
+    pub(crate) fn record_duration(&mut self, kind: TransferKind, took_s: f64) {
+        match kind {
+            TransferKind::Fill { .. } => self.fill_durations_s.push(took_s),
+            TransferKind::Repair { .. } => self.repair_durations_s.push(took_s),
+            TransferKind::CanaryUp { .. } | TransferKind::CanaryDown { .. } => {}
+        }
     }
 
     /// Live transfers (ids).

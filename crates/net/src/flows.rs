@@ -370,47 +370,37 @@ impl FlowNet {
             }
         }
         self.active += 1;
-        if self.mode == Recompute::Unshared {
-            self.recomputations += 1;
-            self.recomputed_flows += 1;
-            let rate = self.alone_rate(index);
-            self.flows[index as usize].rate = rate;
-            let finish_ns = Self::finish_time(now_ns, size_bytes as f64, rate);
-            return (
-                id,
-                vec![RateChange {
-                    flow: id,
-                    rate_bytes_per_s: rate,
-                    finish_ns,
-                }],
-            );
-        }
-        if self.mode == Recompute::Incremental && self.fits_at_cap(index) {
-            // Shortcut: the new flow can run at its own limit without
-            // filling any resource, so no other flow's bottleneck changes
-            // and the max-min allocation is the old one plus this flow at
-            // its limit.
-            self.recomputations += 1;
-            self.recomputed_flows += 1;
-            let f = &mut self.flows[index as usize];
-            f.rate = f.cap;
-            let rate = f.cap;
-            for k in 0..self.flows[index as usize].resources.len() {
-                let r = self.flows[index as usize].resources[k] as usize;
-                self.resources[r].used += rate;
+        // Rates that need no recomputation: unshared flows run alone; a flow
+        // that fits at its own limit without filling any resource changes no
+        // other flow's bottleneck, so the max-min allocation is the old one
+        // plus this flow at its limit.
+        let fixed = match self.mode {
+            Recompute::Unshared => Some(self.alone_rate(index)),
+            Recompute::Incremental if self.fits_at_cap(index) => {
+                let rate = self.flows[index as usize].cap;
+                for k in 0..self.flows[index as usize].resources.len() {
+                    let r = self.flows[index as usize].resources[k] as usize;
+                    self.resources[r].used += rate;
+                }
+                Some(rate)
             }
-            let finish_ns = Self::finish_time(now_ns, size_bytes as f64, rate);
-            return (
-                id,
-                vec![RateChange {
-                    flow: id,
-                    rate_bytes_per_s: rate,
-                    finish_ns,
-                }],
-            );
-        }
-        let changes = self.recompute(now_ns, &[index], None);
-        (id, changes)
+            _ => None,
+        };
+        let Some(rate) = fixed else {
+            return (id, self.recompute(now_ns, &[index], None));
+        };
+        self.recomputations += 1;
+        self.recomputed_flows += 1;
+        self.flows[index as usize].rate = rate;
+        let finish_ns = Self::finish_time(now_ns, size_bytes as f64, rate);
+        (
+            id,
+            vec![RateChange {
+                flow: id,
+                rate_bytes_per_s: rate,
+                finish_ns,
+            }],
+        )
     }
 
     /// The flow moved its last byte at `now_ns` (its finish time): it is
