@@ -3,8 +3,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use codexsim_config::{
-    Detection, FaultKind, FaultTarget, Layout, Placement, ProofMode, RepairModel, Scenario,
-    ScheduledTarget,
+    Detection, FaultKind, FaultTarget, Layout, ProofMode, RepairModel, Scenario, ScheduledTarget,
 };
 use codexsim_engine::{
     Dist, EventId, Handler, RandomStream, RunLimits, ScheduleError, Scheduler, SimDuration,
@@ -506,18 +505,11 @@ impl<'s> Model<'s> {
             .iter()
             .map(|l| vec![Vec::new(); l.count as usize])
             .collect();
+        let node_domains = cfg.node_domains();
         let mut index = 0u32;
         for (gi, g) in cfg.node_groups.iter().enumerate() {
             for _ in 0..g.count {
-                let doms: Vec<u32> = cfg
-                    .domain_levels
-                    .iter()
-                    .map(|l| match g.placement {
-                        Placement::RoundRobin => index % l.count,
-                        Placement::Block => ((index as u64 * l.count as u64) / total as u64) as u32,
-                    })
-                    .collect();
-                for (li, &d) in doms.iter().enumerate() {
+                for (li, &d) in node_domains[index as usize].iter().enumerate() {
                     domains[li][d as usize].push(index);
                 }
                 nodes.push(Node {
