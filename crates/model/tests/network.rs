@@ -297,3 +297,41 @@ fn unshared_transfers_run_as_if_alone() {
     assert!((fills.max_s.unwrap() - fill).abs() < 2e-9, "{fills:?}");
     assert_eq!(summary.network.traffic.fill_bytes, 3 * SLOT_DATA as u64);
 }
+
+/// A canary transfer slower than the timeout fails as `timeout` in the phase
+/// it was in: 10 MB at 31 MB/s takes 0.32 s, past a 0.2 s timeout.
+#[test]
+fn canary_rounds_time_out() {
+    let text = r#"
+[run]
+duration_s = "1 h"
+
+[[node_groups]]
+name = "n"
+count = 3
+quota_bytes = "1 GiB"
+transfer_rate_bytes_per_s = "31 MB"
+
+[workload]
+max_datasets = 0
+dataset_bytes = "10 MiB"
+nodes = 3
+tolerance = 1
+
+[canary]
+nodes = [0, 1]
+file_bytes = "10 MB"
+interval_s = "10 min"
+timeout_s = "0.2 s"
+"#;
+    let (summary, sink) = run(text);
+    assert_eq!(sink.canary.len(), 6);
+    for r in &sink.canary {
+        assert_eq!(r.outcome, CanaryOutcome::Timeout, "{r:?}");
+        assert_eq!(r.failed_phase.as_deref(), Some("upload"));
+        assert_eq!(r.upload_s, None);
+    }
+    assert_eq!(summary.canary.unwrap()[0].upload_success_rate, Some(0.0));
+    // The aborted uploads moved 0.2 s worth each: 6.2 MB.
+    assert_eq!(summary.network.traffic.canary_bytes, 6 * 6_200_000);
+}
