@@ -14,16 +14,20 @@
 //! Two refinements keep the constant small. When the lowest bucket is small
 //! (at most [`SORT_THRESHOLD`] entries), it is sorted straight into the
 //! `front` run instead of being redistributed bucket by bucket; `last` then
-//! becomes the largest time in `front`, and an event pushed at or before it is
-//! inserted into `front` at its sorted place. A bit mask of non-empty buckets
-//! finds the lowest one in one instruction.
+//! becomes the largest time in `front`. An event pushed at or after the
+//! back of `front` is appended to it; one pushed before that goes to `late`, a
+//! binary heap merged with `front` when taking out: inserting into the middle
+//! of `front` would move every entry on one side, and `front` can be long when
+//! `last` lies far ahead (a small bucket spanning hours). A bit mask of
+//! non-empty buckets finds the lowest one in one instruction.
 //!
 //! # Ordering contract
 //!
 //! Events come out ordered by `(time, seq)`, where `seq` is the order of
 //! insertion: equal times are first-in first-out. `front` is kept sorted by
 //! `(time, seq)`; a new event has a larger `seq` than every stored one, so it
-//! goes after every stored event of the same time.
+//! goes after every stored event of the same time. `late` is ordered by the
+//! same key, and the head is the smaller of the two heads.
 //!
 //! # Cancellation
 //!
@@ -33,7 +37,8 @@
 //! without any per-event bookkeeping; a cancelled event stays where it is and
 //! is dropped when it reaches the head.
 
-use std::collections::VecDeque;
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, VecDeque};
 
 use rustc_hash::FxHashSet;
 
@@ -64,6 +69,29 @@ struct Entry<E> {
     event: E,
 }
 
+impl<E> Entry<E> {
+    fn key(&self) -> (u64, u64) {
+        (self.time, self.seq)
+    }
+}
+
+impl<E> PartialEq for Entry<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+impl<E> Eq for Entry<E> {}
+impl<E> PartialOrd for Entry<E> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<E> Ord for Entry<E> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
 const BUCKETS: usize = 65;
 
 /// Buckets this small are sorted into `front` rather than redistributed.
@@ -74,6 +102,8 @@ pub struct EventQueue<E> {
     /// The head of the queue: every entry with time `<= last`, sorted by
     /// `(time, seq)`.
     front: VecDeque<Entry<E>>,
+    /// Entries pushed at a time `<= last` but before the back of `front`.
+    late: BinaryHeap<Reverse<Entry<E>>>,
     /// Buckets 1..=64; bucket `i` holds entries with time `> last` whose
     /// highest bit differing from `last` is bit `i - 1`. Index 0 is unused.
     buckets: Vec<Vec<Entry<E>>>,
@@ -118,6 +148,7 @@ impl<E> EventQueue<E> {
         buckets.resize_with(BUCKETS, Vec::new);
         EventQueue {
             front: VecDeque::new(),
+            late: BinaryHeap::new(),
             buckets,
             last: 0,
             last_popped: None,
@@ -170,8 +201,7 @@ impl<E> EventQueue<E> {
         } else if self.front.back().is_none_or(|e| e.time <= t) {
             self.front.push_back(entry);
         } else {
-            let at = self.front.partition_point(|e| e.time <= t);
-            self.front.insert(at, entry);
+            self.late.push(Reverse(entry));
         }
         self.stored += 1;
         Ok(EventId { time, seq })
@@ -191,10 +221,10 @@ impl<E> EventQueue<E> {
     }
 
     /// Refills the empty `front` from the lowest non-empty bucket. Returns
-    /// `false` when the queue holds nothing.
+    /// `false` when the buckets hold nothing.
     #[inline(never)]
     fn refill(&mut self) -> bool {
-        debug_assert!(self.front.is_empty());
+        debug_assert!(self.front.is_empty() && self.late.is_empty());
         if self.occupied == 0 {
             return false;
         }
@@ -234,36 +264,54 @@ impl<E> EventQueue<E> {
 
     /// The time of the next pending event, without taking it out.
     pub fn peek_time(&mut self) -> Option<SimTime> {
-        self.skip_cancelled();
-        self.front.front().map(|e| SimTime::from_nanos(e.time))
+        self.skip_cancelled()
+            .map(|((time, _), _)| SimTime::from_nanos(time))
+    }
+
+    /// The key of the head and whether it is in `late`, refilling `front`
+    /// when both are empty.
+    #[inline]
+    fn head(&mut self) -> Option<((u64, u64), bool)> {
+        if self.front.is_empty() && self.late.is_empty() && !self.refill() {
+            return None;
+        }
+        match (self.front.front(), self.late.peek()) {
+            (Some(f), Some(Reverse(l))) if l.key() < f.key() => Some((l.key(), true)),
+            (Some(f), _) => Some((f.key(), false)),
+            (None, Some(Reverse(l))) => Some((l.key(), true)),
+            (None, None) => unreachable!("refilled above"),
+        }
+    }
+
+    /// Takes out the head entry, known to be in `late` or not.
+    #[inline]
+    fn take_head(&mut self, in_late: bool) -> Entry<E> {
+        self.stored -= 1;
+        if in_late {
+            self.late.pop().expect("late has the head").0
+        } else {
+            self.front.pop_front().expect("front has the head")
+        }
     }
 
     /// Drops cancelled entries from the head until a live one leads, or the
-    /// queue is empty.
+    /// queue is empty; returns the live head's key and where it is.
     #[inline]
-    fn skip_cancelled(&mut self) {
+    fn skip_cancelled(&mut self) -> Option<((u64, u64), bool)> {
         loop {
-            if self.front.is_empty() && !self.refill() {
-                return;
+            let (key, in_late) = self.head()?;
+            if self.cancelled.is_empty() || !self.cancelled.remove(&key.1) {
+                return Some((key, in_late));
             }
-            if self.cancelled.is_empty() {
-                return;
-            }
-            let seq = self.front.front().expect("front is non-empty").seq;
-            if !self.cancelled.remove(&seq) {
-                return;
-            }
-            self.front.pop_front();
-            self.stored -= 1;
+            self.take_head(in_late);
         }
     }
 
     /// Takes out the earliest pending event, with its id.
     #[inline]
     pub fn pop(&mut self) -> Option<(EventId, E)> {
-        self.skip_cancelled();
-        let entry = self.front.pop_front()?;
-        self.stored -= 1;
+        let (_, in_late) = self.skip_cancelled()?;
+        let entry = self.take_head(in_late);
         self.last_popped = Some((entry.time, entry.seq));
         Some((
             EventId {
@@ -277,8 +325,8 @@ impl<E> EventQueue<E> {
     /// Takes out the earliest pending event if it is due at or before `until`.
     #[inline]
     pub fn pop_until(&mut self, until: SimTime) -> Option<(EventId, E)> {
-        self.skip_cancelled();
-        if self.front.front()?.time > until.as_nanos() {
+        let ((time, _), _) = self.skip_cancelled()?;
+        if time > until.as_nanos() {
             return None;
         }
         self.pop()
