@@ -5,13 +5,23 @@ use std::path::Path;
 
 use crate::common::{codexsim, run, write};
 
-/// Every file of a run directory, with manifest.json's wall time blanked:
-/// the one field allowed to differ between two runs of one config and seed.
-fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+/// Every file of a run directory (subdirectories included, by relative
+/// path), with manifest.json's wall time blanked: the one field allowed to
+/// differ between two runs of one config and seed.
+pub fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut files = BTreeMap::new();
+    collect(dir, "", &mut files);
+    files
+}
+
+fn collect(dir: &Path, prefix: &str, files: &mut BTreeMap<String, Vec<u8>>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let name = format!("{prefix}{}", path.file_name().unwrap().to_string_lossy());
+        if path.is_dir() {
+            collect(&path, &format!("{name}/"), files);
+            continue;
+        }
         let mut bytes = std::fs::read(&path).unwrap();
         if name == "manifest.json" {
             let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
@@ -21,7 +31,6 @@ fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         }
         files.insert(name, bytes);
     }
-    files
 }
 
 #[test]
@@ -55,6 +64,10 @@ fn same_config_and_seed_give_byte_identical_outputs() {
         "canary.csv",
         "summary.json",
         "trace.jsonl",
+        "report.html",
+        "plots/capacity.svg",
+        "plots/capacity.png",
+        "plots/canary.png",
     ] {
         assert!(a.contains_key(f), "missing {f}");
     }

@@ -3,9 +3,13 @@
 //! Modules:
 //! - `cli`: commands, exit codes and messages as a user sees them;
 //! - `rundir`: run directories are complete or absent;
-//! - `run`: `codexsim run` outputs, determinism, bad scenarios.
+//! - `run`: `codexsim run` outputs, determinism, bad scenarios;
+//! - `report`: charts and report.html, `codexsim plot`;
+//! - `browser`: report.html in headless Chromium.
 
+mod browser;
 mod cli;
 mod common;
+mod report;
 mod run;
 mod rundir;

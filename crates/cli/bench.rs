@@ -241,7 +241,13 @@ pub fn run_fleet(args: &FleetBenchArgs) -> Result<()> {
     for i in 0..=args.repeat {
         let out = scratch.join(format!("run{i}"));
         let t = Instant::now();
-        let result = crate::run::execute(&scenario, &out, false, Vec::new(), true);
+        let options = crate::run::RunOptions {
+            tracing: false,
+            kinds: Vec::new(),
+            quiet: true,
+            plots: false,
+        };
+        let result = crate::run::execute(&scenario, &out, options);
         let elapsed = t.elapsed().as_secs_f64();
         let _ = std::fs::remove_dir_all(&scratch);
         let (summary, _) = result?;

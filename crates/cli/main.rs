@@ -25,6 +25,11 @@ struct Cli {
 enum Command {
     /// Simulate a scenario (default: the embedded base-capacity fleet) into a run directory.
     Run(run::RunArgs),
+    /// Draw (again) a finished run's charts (plots/*.svg, *.png) and report.html.
+    Plot {
+        /// The run directory.
+        run_dir: PathBuf,
+    },
     /// Check a scenario file and print the resolved configuration.
     Validate {
         /// The scenario (TOML).
@@ -76,10 +81,25 @@ fn validate(config: &std::path::Path, quiet: bool) -> Result<()> {
     Ok(())
 }
 
+fn plot(run_dir: &std::path::Path) -> Result<()> {
+    let files = codexsim_report::render(run_dir).map_err(|e| match e {
+        codexsim_report::ReportError::NotARunDir { .. }
+        | codexsim_report::ReportError::Malformed { .. }
+        | codexsim_report::ReportError::MissingColumn { .. } => {
+            anyhow::Error::from(BadInput::new(e.to_string()))
+        }
+        e => anyhow::Error::from(e),
+    })?;
+    println!("wrote {} files in {}", files.len(), run_dir.display());
+    println!("report: {}", run_dir.join("report.html").display());
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Run(args) => run::run(args),
+        Command::Plot { run_dir } => plot(run_dir),
         Command::Validate { config, quiet } => validate(config, *quiet),
         Command::Bench(BenchCommand::Engine(args)) => bench::run(args),
         Command::Bench(BenchCommand::Fleet(args)) => bench::run_fleet(args),

@@ -40,6 +40,9 @@ pub struct RunArgs {
     /// No progress line.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Do not draw the charts and report.html (`codexsim plot` draws them later).
+    #[arg(long)]
+    pub no_plots: bool,
 }
 
 /// Loads the scenario a command names, or the embedded default.
@@ -221,21 +224,43 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let kinds = parse_kinds(&args.trace_kinds)?;
     let tracing = args.trace || !args.trace_kinds.is_empty();
     let out = args.out.clone().unwrap_or_else(|| default_out(&scenario));
-    let (summary, path) = execute(&scenario, &out, tracing, kinds, args.quiet)?;
+    let options = RunOptions {
+        tracing,
+        kinds,
+        quiet: args.quiet,
+        plots: !args.no_plots,
+    };
+    let (summary, path) = execute(&scenario, &out, options)?;
     print_summary(&summary);
     println!("wrote {}", path.display());
+    let report = path.join("report.html");
+    if report.is_file() {
+        println!("report: {}", report.display());
+    }
     Ok(())
+}
+
+/// How [`execute`] runs a scenario.
+pub struct RunOptions {
+    /// Write trace.jsonl.
+    pub tracing: bool,
+    /// The trace's kinds.
+    pub kinds: Vec<TraceKind>,
+    /// No progress or banner.
+    pub quiet: bool,
+    /// Draw the charts and report.html.
+    pub plots: bool,
 }
 
 /// Runs a scenario into a new run directory `out` (written completely or not
 /// at all); returns the summary and the directory.
-pub fn execute(
-    scenario: &Scenario,
-    out: &Path,
-    tracing: bool,
-    kinds: Vec<TraceKind>,
-    quiet: bool,
-) -> Result<(Summary, PathBuf)> {
+pub fn execute(scenario: &Scenario, out: &Path, options: RunOptions) -> Result<(Summary, PathBuf)> {
+    let RunOptions {
+        tracing,
+        kinds,
+        quiet,
+        plots,
+    } = options;
     let dir = RunDir::create(out)?;
     let open = |name: &str| -> Result<BufWriter<File>> {
         let p = dir.path(name);
@@ -330,6 +355,16 @@ pub fn execute(
         simulated_time_s: summary.end_time_s,
         wall_time_s: wall.elapsed().as_secs_f64(),
     })?;
+    if plots {
+        // The run's data is complete: a chart that cannot be drawn is
+        // reported, not a reason to throw the run away.
+        if let Err(e) = codexsim_report::render(&dir.path("")) {
+            eprintln!(
+                "warning: the charts were not drawn: {e}; redraw them with `codexsim plot {}`",
+                out.display()
+            );
+        }
+    }
     let path = dir.commit()?;
     Ok((summary, path))
 }
