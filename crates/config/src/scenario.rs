@@ -505,6 +505,11 @@ pub struct RawRepair {
     /// `"parallel"` (default): every lost slot of a dataset is repaired at
     /// once; `"serial"`: one at a time per dataset.
     pub concurrency: String,
+    /// Lazy repair: a dataset's freed slots are offered for repair only once
+    /// this many of its slots are freed and unfilled (then all of them).
+    /// Default 1: every freed slot at once (eager). At most
+    /// `workload.tolerance`, since one more freed slot fails the contract.
+    pub lazy_threshold: i64,
 }
 
 impl Default for RawRepair {
@@ -514,6 +519,7 @@ impl Default for RawRepair {
             model: "market".into(),
             mean_duration_s: text("7 days"),
             concurrency: "parallel".into(),
+            lazy_threshold: 1,
         }
     }
 }
@@ -830,6 +836,8 @@ pub struct Repair {
     pub model: RepairModel,
     /// One repair at a time per dataset.
     pub serial: bool,
+    /// Freed and unfilled slots a dataset needs before its repairs start.
+    pub lazy_threshold: u32,
 }
 
 // --------------------------------------------------------------- validation
@@ -1428,6 +1436,18 @@ impl RawScenario {
             &rp.concurrency,
             &[("parallel", false), ("serial", true)],
         );
+        let lazy = c.int_in("repair.lazy_threshold", rp.lazy_threshold, 1, 65_536);
+        if let (Some(l), Some(t)) = (lazy, tolerance) {
+            if l > t {
+                c.errors.push(
+                    "repair.lazy_threshold",
+                    rp.lazy_threshold,
+                    format!(
+                        "must be at most workload.tolerance ({t}): one more freed slot fails the contract"
+                    ),
+                );
+            }
+        }
 
         // [network]
         let nw = &self.network;
@@ -1568,6 +1588,7 @@ impl RawScenario {
                 detection: detection.expect("validated"),
                 model: model.expect("validated"),
                 serial: serial.expect("validated"),
+                lazy_threshold: lazy.expect("validated") as u32,
             },
         })
     }

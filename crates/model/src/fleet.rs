@@ -226,6 +226,8 @@ struct Sale {
     exp_repair: bool,
     /// The fill's or repair's transfer while downloading.
     transfer: Option<u32>,
+    /// When the host lost the slot's data (a zombie since).
+    lost_at: SimTime,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -282,6 +284,8 @@ struct Request {
     alive_indices: u32,
     lost: bool,
     repairs_active: u32,
+    /// Freed slots waiting for the lazy-repair threshold.
+    deferred: Vec<u32>,
     repairs_waiting: VecDeque<u32>,
     ever_started: bool,
 }
@@ -406,6 +410,11 @@ struct Counters {
     proofs_required: u64,
     proofs_missed: u64,
     slashes: u64,
+    /// Slashes of hosts that still held the slot's data.
+    slashes_intact: u64,
+    /// Zombie slots freed, and their time from data loss to being freed.
+    losses_detected: u64,
+    loss_detection_sum_s: f64,
     datasets_lost: u64,
     bytes_lost: u64,
     fill_bytes: u64,
@@ -674,6 +683,10 @@ impl<'s> Model<'s> {
             mean_repair_time_s: (c.repair_time_n > 0)
                 .then(|| c.repair_time_sum_s / c.repair_time_n as f64),
             collateral_slashed: c.collateral_slashed,
+            slashes_of_intact_slots: c.slashes_intact,
+            losses_detected: c.losses_detected,
+            mean_loss_detection_s: (c.losses_detected > 0)
+                .then(|| c.loss_detection_sum_s / c.losses_detected as f64),
             fill_attempts_errored: c.fill_errored,
             network: self.network_summary(),
             canary: self
@@ -942,6 +955,10 @@ impl<'s> Model<'s> {
         self.c.proofs_missed += 1;
         self.c.proofs_required += 1;
         self.c.slashes += 1;
+        if state == SaleState::Filled {
+            // The host still holds the data: offline, or its proof failed.
+            self.c.slashes_intact += 1;
+        }
         let mp = &self.cfg.marketplace;
         let slash = r.collateral_per_slot * mp.slash_percentage as u128 / 100;
         self.c.collateral_slashed += slash;
@@ -1087,6 +1104,7 @@ impl<'s> Model<'s> {
             alive_indices: 0,
             lost: false,
             repairs_active: 0,
+            deferred: Vec::new(),
             repairs_waiting: VecDeque::new(),
             ever_started: false,
         });
@@ -1976,6 +1994,7 @@ impl<'s> Model<'s> {
             miss_regime: None,
             exp_repair,
             transfer: None,
+            lost_at: SimTime::ZERO,
         });
         self.requests[req as usize].sales.push(id);
         id
@@ -2244,6 +2263,9 @@ impl<'s> Model<'s> {
         match self.sales[sale as usize].state {
             SaleState::Filled => self.orphan(s, sale)?,
             SaleState::Zombie => {
+                let lost_at = self.sales[sale as usize].lost_at;
+                self.c.loss_detection_sum_s += now.as_secs_f64() - lost_at.as_secs_f64();
+                self.c.losses_detected += 1;
                 self.close_sale(s, sale, false)?;
             }
             _ => {}
@@ -2259,9 +2281,23 @@ impl<'s> Model<'s> {
         if !r.active() {
             return Ok(());
         }
+        // Lazy repair of a started dataset: wait until enough of its slots
+        // are freed, then repair all of them.
+        let lazy = self.cfg.repair.lazy_threshold;
+        let r = &mut self.requests[req as usize];
+        r.deferred.push(slot);
+        if r.state == ReqState::Started && (r.slots.len() as u32 - r.filled) < lazy {
+            return Ok(());
+        }
+        let slots = std::mem::take(&mut r.deferred);
         match self.cfg.repair.model {
-            RepairModel::Market => self.announce(s, req, &[slot], true),
-            RepairModel::Exponential { .. } => self.start_exp_repair(s, req, slot),
+            RepairModel::Market => self.announce(s, req, &slots, true),
+            RepairModel::Exponential { .. } => {
+                for slot in slots {
+                    self.start_exp_repair(s, req, slot)?;
+                }
+                Ok(())
+            }
         }
     }
 
@@ -2673,6 +2709,7 @@ impl<'s> Model<'s> {
                     // Local bookkeeping is gone with the disk; the bytes return.
                     self.release_reservation(sale, None);
                     self.set_state(sale, SaleState::Zombie);
+                    self.sales[sale as usize].lost_at = s.now();
                     self.refresh_sale(s, sale)?;
                     let x = &self.sales[sale as usize];
                     to_free.push((x.request, x.slot));

@@ -462,6 +462,14 @@ pub struct Summary {
     pub mean_repair_time_s: Option<f64>,
     /// Collateral slashed in all, token units.
     pub collateral_slashed: u128,
+    /// Slashes of hosts that still held the slot's data (offline at the
+    /// proof, or a failed proof): the honest hosts' cost of the proof rules.
+    pub slashes_of_intact_slots: u64,
+    /// Slots whose host lost the data that were then freed (noticed).
+    pub losses_detected: u64,
+    /// Mean time from a host losing a slot's data to the slot being freed,
+    /// seconds: how long the proofs take to notice a loss.
+    pub mean_loss_detection_s: Option<f64>,
     /// Slot fill attempts that lost the race or were aborted.
     pub fill_attempts_errored: u64,
     /// Transfers and traffic.

@@ -251,4 +251,98 @@ proof_probability = 1
     assert_eq!(summary.first_data_loss_s, Some(86_400.0));
     assert_eq!(summary.totals.datasets_lost_total, 1);
     assert_eq!(summary.totals.nodes_gone, 4);
+    // Both lost slots were noticed 241 s after the loss (two missed proofs),
+    // and no host that still held its data was slashed.
+    assert_eq!(summary.losses_detected, 2);
+    assert_eq!(summary.mean_loss_detection_s, Some(241.0));
+    assert_eq!(summary.slashes_of_intact_slots, 0);
+    assert_eq!(summary.totals.slashes_total, 4);
+}
+
+/// Five slots on five of seven hosts; hosts 0 and 1 lose their disks on
+/// days 1 and 2, noticed at once. Eager repair refills each lost slot soon
+/// after its loss; lazy repair with a threshold of 2 waits for the second
+/// loss and then refills both.
+fn lazy_scenario(lazy_threshold: u32) -> String {
+    format!(
+        r#"
+[run]
+duration_s = "3 days"
+series_interval_s = "1 h"
+
+[marketplace]
+proof_period_s = 120
+block_period_s = 0
+
+[[node_groups]]
+name = "n"
+count = 7
+quota_bytes = "1 GiB"
+one_slot_per_request = true
+
+[[scheduled_faults]]
+at_s = "1 day"
+kind = "disk_loss"
+target = "node"
+index = 0
+replace = false
+
+[[scheduled_faults]]
+at_s = "2 days"
+kind = "disk_loss"
+target = "node"
+index = 1
+replace = false
+
+[workload]
+max_datasets = 0
+arrival_times_s = [0]
+dataset_bytes = "10 MiB"
+nodes = 5
+tolerance = 2
+duration_s = "30 days"
+proof_probability = 1
+
+[repair]
+detection = "immediate"
+lazy_threshold = {lazy_threshold}
+"#
+    )
+}
+
+#[test]
+fn lazy_repair_waits_for_its_threshold() {
+    let fills_after = |text: &str| -> Vec<f64> {
+        let (summary, sink) = run_traced(text);
+        assert_eq!(summary.totals.codex_purchases_failed_total, 0);
+        assert_eq!(summary.totals.datasets_lost_total, 0);
+        assert_eq!(summary.losses_detected, 2);
+        assert_eq!(summary.mean_loss_detection_s, Some(0.0));
+        times(&sink, TraceKind::SlotFilled)
+            .into_iter()
+            .filter(|&t| t > 86_400.0)
+            .collect()
+    };
+    let eager = fills_after(&lazy_scenario(1));
+    assert_eq!(eager.len(), 2, "{eager:?}");
+    assert!(
+        eager[0] < 2.0 * 86_400.0 && eager[1] > 2.0 * 86_400.0,
+        "{eager:?}"
+    );
+    let lazy = fills_after(&lazy_scenario(2));
+    assert_eq!(lazy.len(), 2, "{lazy:?}");
+    assert!(lazy.iter().all(|&t| t > 2.0 * 86_400.0), "{lazy:?}");
+    // Both refills start at the second loss and end within minutes.
+    assert!(
+        lazy.iter().all(|&t| t < 2.0 * 86_400.0 + 3_600.0),
+        "{lazy:?}"
+    );
+
+    let bad = parse(&lazy_scenario(3), "lazy.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        bad.contains("repair.lazy_threshold = 3: must be at most workload.tolerance (2)"),
+        "{bad}"
+    );
 }
