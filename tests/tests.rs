@@ -5,7 +5,8 @@
 //! - `rundir`: run directories are complete or absent;
 //! - `run`: `codexsim run` outputs, determinism, bad scenarios;
 //! - `report`: charts and report.html, `codexsim plot`;
-//! - `browser`: report.html in headless Chromium.
+//! - `browser`: report.html in headless Chromium;
+//! - `sweep`: experiments, sweeps, shards and merges.
 
 mod browser;
 mod cli;
@@ -13,3 +14,4 @@ mod common;
 mod report;
 mod run;
 mod rundir;
+mod sweep;

@@ -5,6 +5,7 @@
 mod bench;
 mod run;
 mod rundir;
+mod sweep;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -30,6 +31,16 @@ enum Command {
         /// The run directory.
         run_dir: PathBuf,
     },
+    /// Run an experiment: parameter points x variants x replications, in parallel, resumable.
+    Sweep(sweep::SweepArgs),
+    /// Join sweep shards (directories made with --shard) into one sweep directory.
+    Merge {
+        /// The sweep directory to write (created if missing).
+        out: PathBuf,
+        /// The shard directories.
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+    },
     /// Check a scenario file and print the resolved configuration.
     Validate {
         /// The scenario (TOML).
@@ -51,6 +62,8 @@ enum BenchCommand {
     Fleet(bench::FleetBenchArgs),
     /// Bandwidth sharing alone: time per recomputation with N concurrent flows, incremental against full.
     Flows(bench::FlowsBenchArgs),
+    /// A sweep with one thread and with every core: throughput and its ratio.
+    Sweep(sweep::BenchSweepArgs),
 }
 
 /// An error caused by the user's input (exit code 2).
@@ -100,6 +113,9 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Run(args) => run::run(args),
         Command::Plot { run_dir } => plot(run_dir),
+        Command::Sweep(args) => sweep::run(args),
+        Command::Merge { out, shards } => sweep::merge(out, shards),
+        Command::Bench(BenchCommand::Sweep(args)) => sweep::bench(args),
         Command::Validate { config, quiet } => validate(config, *quiet),
         Command::Bench(BenchCommand::Engine(args)) => bench::run(args),
         Command::Bench(BenchCommand::Fleet(args)) => bench::run_fleet(args),

@@ -24,7 +24,7 @@ const PANEL_H: u32 = 480;
 const BINS: f64 = 150.0;
 
 /// Line colours: Tableau's ten, distinguishable and print-safe.
-const PALETTE: [RGBColor; 10] = [
+pub const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -663,7 +663,7 @@ static FONTS: Once = Once::new();
 
 /// Registers the embedded DejaVu Sans, so text is measured and rasterised
 /// the same on every machine (no system fonts needed).
-fn fonts() {
+pub fn fonts() {
     FONTS.call_once(|| {
         // Both calls only fail on a malformed font file, and these are
         // embedded and well-formed.

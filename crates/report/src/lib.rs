@@ -11,6 +11,7 @@
 pub mod charts;
 pub mod data;
 pub mod html;
+pub mod sweep_charts;
 
 use std::fs;
 use std::path::{Path, PathBuf};
