@@ -280,3 +280,54 @@ fn bad_experiments_exit_2_naming_the_key_and_write_nothing() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("needs 0 <= I < N"), "{err}");
 }
+
+#[test]
+fn the_kubernetes_job_runs_one_shard_per_index() {
+    let text = std::fs::read_to_string(repo_root().join("deploy/k8s/sweep-job.yaml")).unwrap();
+    let value = |key: &str| -> String {
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(key))
+            .unwrap_or_else(|| panic!("no {key}"));
+        line.split_once(':')
+            .unwrap()
+            .1
+            .split('#')
+            .next()
+            .unwrap()
+            .trim()
+            .trim_matches('"')
+            .to_string()
+    };
+    assert_eq!(value("completionMode"), "Indexed");
+    let shards = text
+        .lines()
+        .skip_while(|l| !l.contains("name: SHARDS"))
+        .nth(1)
+        .unwrap();
+    assert_eq!(
+        value("completions"),
+        shards
+            .split_once(':')
+            .unwrap()
+            .1
+            .split('#')
+            .next()
+            .unwrap()
+            .trim()
+            .trim_matches('"'),
+        "completions and SHARDS must agree"
+    );
+    assert!(text.contains("--shard \"${JOB_COMPLETION_INDEX}/${SHARDS}\""));
+    assert!(text.contains("--out \"/results/shard-${JOB_COMPLETION_INDEX}\""));
+    // The experiment it names exists and parses.
+    let path = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("value: experiments/"))
+        .unwrap();
+    let (code, _, err) = run(codexsim()
+        .args(["sweep", "--quiet", "--shard", "0/100000", "--out"])
+        .arg(tempfile::tempdir().unwrap().path().join("o"))
+        .arg(format!("experiments/{path}")));
+    assert_eq!(code, 0, "{err}");
+}
