@@ -1,0 +1,469 @@
+//! `analytic` (exact durability models) and `rare-event` (loss probability
+//! of one dataset by simulation with importance sampling).
+
+use std::time::Instant;
+
+use anyhow::Result;
+use codexsim_durability::dataset::{
+    default_bias, estimate, splitting_until, DatasetModel, Duration, Estimate, RepairTime, YEAR,
+};
+use codexsim_durability::exact::{
+    backblaze_annual_loss, birth_death_mttdl, storj_durability, whitepaper_search_with, Repair,
+    Whitepaper,
+};
+
+use crate::BadInput;
+
+/// The exact models.
+#[derive(Debug, clap::Subcommand)]
+pub enum Analytic {
+    /// Birth-death chain: n pieces, any k recover; MTTDL with serial and parallel repair.
+    BirthDeath {
+        /// Pieces.
+        #[arg(long)]
+        n: u32,
+        /// Pieces needed.
+        #[arg(long)]
+        k: u32,
+        /// Failure rate of a piece, per year.
+        #[arg(long, default_value_t = 0.5)]
+        lambda_per_year: f64,
+        /// Repair rate, per year.
+        #[arg(long, default_value_t = 52.0)]
+        mu_per_year: f64,
+    },
+    /// The Codex whitepaper's lazy-repair chain for one dataset: MTTDL and yearly loss probability.
+    Whitepaper {
+        /// Slots needed to recover.
+        #[arg(long)]
+        k: u32,
+        /// Slots that may be lost.
+        #[arg(long)]
+        m: u32,
+        /// Lazy-repair threshold (noticed losses before a repair).
+        #[arg(long, default_value_t = 1)]
+        l0: u32,
+        /// Host MTTF, years.
+        #[arg(long, default_value_t = 1.0)]
+        mttf_years: f64,
+        /// Mean time to repair, hours.
+        #[arg(long, default_value_t = 24.0)]
+        mttr_hours: f64,
+        /// Mean time between proofs (to notice a loss), hours.
+        #[arg(long, default_value_t = 24.0)]
+        mtbp_hours: f64,
+        /// Repair once more than l0 losses are noticed (instead of l0 or more).
+        #[arg(long)]
+        strict: bool,
+    },
+    /// The whitepaper's Table 1: smallest k + m per expansion and l0 reaching a yearly loss target.
+    WhitepaperTable {
+        /// Yearly loss probability target.
+        #[arg(long, default_value_t = 1e-9)]
+        target: f64,
+        /// Repair once more than l0 losses are noticed.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Backblaze's calculator: annual loss probability of data + parity shards.
+    Backblaze {
+        /// Data shards.
+        #[arg(long)]
+        data: u32,
+        /// Parity shards.
+        #[arg(long)]
+        parity: u32,
+        /// Annual failure rate of a drive, percent.
+        #[arg(long)]
+        afr_percent: f64,
+        /// Replacement window, days.
+        #[arg(long)]
+        window_days: f64,
+    },
+    /// Storj's Poisson model: probability that k of n pieces survive a period with churn p.
+    Storj {
+        /// Pieces needed.
+        #[arg(long)]
+        k: u32,
+        /// Pieces.
+        #[arg(long)]
+        n: u32,
+        /// Churn per piece per period (a fraction).
+        #[arg(long)]
+        churn: f64,
+    },
+}
+
+fn check(ok: bool, what: &str) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(BadInput::new(what.to_string()).into())
+    }
+}
+
+/// `codexsim analytic ...`.
+pub fn analytic(cmd: &Analytic) -> Result<()> {
+    match *cmd {
+        Analytic::BirthDeath {
+            n,
+            k,
+            lambda_per_year,
+            mu_per_year,
+        } => {
+            check(k >= 1 && k <= n, "--k: must be between 1 and --n")?;
+            check(
+                lambda_per_year > 0.0 && mu_per_year > 0.0,
+                "--lambda-per-year, --mu-per-year: must be positive",
+            )?;
+            let s = birth_death_mttdl(n, k, lambda_per_year, mu_per_year, Repair::Serial);
+            let p = birth_death_mttdl(n, k, lambda_per_year, mu_per_year, Repair::Parallel);
+            println!("birth-death n = {n}, k = {k}, lambda = {lambda_per_year}/year, mu = {mu_per_year}/year");
+            println!("MTTDL, serial repair:   {s:.4} years");
+            println!("MTTDL, parallel repair: {p:.4} years");
+        }
+        Analytic::Whitepaper {
+            k,
+            m,
+            l0,
+            mttf_years,
+            mttr_hours,
+            mtbp_hours,
+            strict,
+        } => {
+            check(k >= 1 && m >= 1, "--k, --m: must be at least 1")?;
+            check(l0 >= 1, "--l0: must be at least 1")?;
+            check(
+                mttf_years > 0.0 && mttr_hours > 0.0 && mtbp_hours > 0.0,
+                "--mttf-years, --mttr-hours, --mtbp-hours: must be positive",
+            )?;
+            let w = Whitepaper {
+                k,
+                m,
+                l0,
+                mttf: mttf_years,
+                mttr: mttr_hours / 8760.0,
+                mtbp: mtbp_hours / 8760.0,
+                strict,
+            };
+            println!(
+                "whitepaper chain k = {k}, m = {m}, l0 = {l0}{}",
+                if strict { " (repair when f > l0)" } else { "" }
+            );
+            println!("MTTDL: {:.6e} years", w.mttdl());
+            println!(
+                "loss probability within a year: {:.6e}",
+                w.loss_probability(1.0)
+            );
+        }
+        Analytic::WhitepaperTable { target, strict } => {
+            check(
+                target > 0.0 && target < 1.0,
+                "--target: must be between 0 and 1",
+            )?;
+            println!("expansion,l0,k,m,paper_k,paper_m,yearly_loss");
+            for (e, l0, pk, pm) in TABLE1 {
+                match whitepaper_search_with(e, l0, target, 400, strict) {
+                    Some((k, m)) => {
+                        let w = Whitepaper {
+                            strict,
+                            ..Whitepaper::paper(k, m, l0)
+                        };
+                        println!("{e},{l0},{k},{m},{pk},{pm},{:.3e}", w.loss_probability(1.0));
+                    }
+                    None => println!("{e},{l0},,,{pk},{pm},"),
+                }
+            }
+        }
+        Analytic::Backblaze {
+            data,
+            parity,
+            afr_percent,
+            window_days,
+        } => {
+            check(
+                data >= 1 && parity >= 1,
+                "--data, --parity: must be at least 1",
+            )?;
+            check(
+                afr_percent > 0.0 && afr_percent < 100.0,
+                "--afr-percent: must be between 0 and 100",
+            )?;
+            check(window_days > 0.0, "--window-days: must be positive")?;
+            let p = backblaze_annual_loss(data, parity, afr_percent / 100.0, window_days);
+            println!(
+                "annual loss probability: {p:.6e} (durability {:.4} nines)",
+                -p.log10()
+            );
+        }
+        Analytic::Storj { k, n, churn } => {
+            check(k >= 1 && k <= n, "--k: must be between 1 and --n")?;
+            check(
+                churn > 0.0 && churn < 1.0,
+                "--churn: must be between 0 and 1",
+            )?;
+            println!("P(durable): {:.14}", storj_durability(k, n, churn));
+        }
+    }
+    Ok(())
+}
+
+/// The whitepaper's Table 1 (codex-whitepaper-table1.csv): expansion, l0, k, m.
+pub const TABLE1: [(f64, u32, u32, u32); 6] = [
+    (1.5, 1, 18, 9),
+    (2.0, 1, 7, 7),
+    (2.5, 1, 4, 6),
+    (1.5, 5, 28, 14),
+    (2.0, 5, 13, 13),
+    (2.5, 5, 8, 12),
+];
+
+/// Options of `rare-event`.
+#[derive(Debug, clap::Args)]
+pub struct RareEventArgs {
+    /// Slots needed to recover.
+    #[arg(long)]
+    pub k: u32,
+    /// Slots that may be lost.
+    #[arg(long)]
+    pub m: u32,
+    /// Lazy-repair threshold.
+    #[arg(long, default_value_t = 1)]
+    pub l0: u32,
+    /// Host MTTF, years.
+    #[arg(long, default_value_t = 1.0)]
+    pub mttf_years: f64,
+    /// Mean time to notice a loss, hours (exponential).
+    #[arg(long, default_value_t = 24.0)]
+    pub mtbp_hours: f64,
+    /// Mean time to repair, hours (exponential; ignored with --link-bytes-per-s).
+    #[arg(long, default_value_t = 24.0)]
+    pub mttr_hours: f64,
+    /// Machines the slots are spread over (0: independent hosts).
+    #[arg(long, default_value_t = 0)]
+    pub machines: u32,
+    /// A machine's MTTF, years (all its slots lost at once).
+    #[arg(long, default_value_t = 10.0)]
+    pub machine_mttf_years: f64,
+    /// Repair time from bandwidth: the repairing link, bytes per second.
+    #[arg(long)]
+    pub link_bytes_per_s: Option<f64>,
+    /// The dataset's size, bytes (with --link-bytes-per-s).
+    #[arg(long, default_value_t = 100e9)]
+    pub dataset_bytes: f64,
+    /// Repairs sharing the link (with --link-bytes-per-s).
+    #[arg(long, default_value_t = 1.0)]
+    pub concurrent_repairs: f64,
+    /// Time before a repair's transfer starts, hours (with --link-bytes-per-s).
+    #[arg(long, default_value_t = 0.0)]
+    pub repair_start_hours: f64,
+    /// Estimator: multilevel splitting (robust, the default), importance sampling with failure
+    /// biasing, or plain Monte Carlo.
+    #[arg(long, value_enum, default_value_t = Method::Splitting)]
+    pub method: Method,
+    /// Importance sampling: failure bias (default: chosen from the rates).
+    #[arg(long)]
+    pub bias: Option<f64>,
+    /// Paths of the whole horizon (splitting: plain paths counting degraded spells; the others:
+    /// at most this many).
+    #[arg(long)]
+    pub paths: Option<u64>,
+    /// Splitting: spells restarted per level.
+    #[arg(long, default_value_t = 1000)]
+    pub per_stage: usize,
+    /// Splitting: independent splitting runs per round (rounds repeat until the target).
+    #[arg(long, default_value_t = 16)]
+    pub replications: usize,
+    /// Stop once the relative error (CI half-width over the estimate) is this small.
+    #[arg(long, default_value_t = 0.1)]
+    pub target_relative_error: f64,
+    /// Confidence level of the interval.
+    #[arg(long, default_value_t = 0.95)]
+    pub confidence: f64,
+    /// Horizon, years.
+    #[arg(long, default_value_t = 1.0)]
+    pub years: f64,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+impl RareEventArgs {
+    /// The model the options describe.
+    pub fn model(&self) -> Result<DatasetModel> {
+        check(self.k >= 1 && self.m >= 1, "--k, --m: must be at least 1")?;
+        check(
+            self.l0 >= 1 && self.l0 <= self.m,
+            "--l0: must be between 1 and --m",
+        )?;
+        check(
+            self.mttf_years > 0.0 && self.mtbp_hours > 0.0 && self.mttr_hours > 0.0,
+            "--mttf-years, --mtbp-hours, --mttr-hours: must be positive",
+        )?;
+        check(
+            self.machine_mttf_years > 0.0,
+            "--machine-mttf-years: must be positive",
+        )?;
+        check(
+            self.years > 0.0 && self.years < 500.0,
+            "--years: must be between 0 and 500",
+        )?;
+        check(
+            self.confidence > 0.0 && self.confidence < 1.0,
+            "--confidence: must be between 0 and 1",
+        )?;
+        check(
+            self.bias.is_none_or(|b| b >= 1.0),
+            "--bias: must be at least 1",
+        )?;
+        let repair = match self.link_bytes_per_s {
+            Some(link) => {
+                check(
+                    link > 0.0 && self.dataset_bytes > 0.0,
+                    "--link-bytes-per-s, --dataset-bytes: must be positive",
+                )?;
+                RepairTime::Bandwidth {
+                    dataset_bytes: self.dataset_bytes,
+                    link_bytes_per_s: link,
+                    concurrent_repairs: self.concurrent_repairs,
+                    start_s: self.repair_start_hours * 3600.0,
+                }
+            }
+            None => RepairTime::Drawn(Duration::Exponential(self.mttr_hours * 3600.0)),
+        };
+        Ok(DatasetModel {
+            k: self.k,
+            m: self.m,
+            l0: self.l0,
+            host_mttf_s: self.mttf_years * YEAR,
+            machines: self.machines,
+            machine_mttf_s: if self.machines > 0 {
+                self.machine_mttf_years * YEAR
+            } else {
+                f64::INFINITY
+            },
+            detection: Duration::Exponential(self.mtbp_hours * 3600.0),
+            repair,
+        })
+    }
+}
+
+/// Estimators of `rare-event`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Method {
+    /// Fixed-effort multilevel splitting on the number of lost slots.
+    Splitting,
+    /// Importance sampling with failure biasing.
+    Importance,
+    /// Plain Monte Carlo.
+    Plain,
+}
+
+/// Runs the chosen estimator.
+pub fn run_estimate(model: &DatasetModel, args: &RareEventArgs) -> (Estimate, String) {
+    let horizon = args.years * YEAR;
+    match args.method {
+        Method::Splitting => {
+            let paths = args.paths.unwrap_or(4_000);
+            let e = splitting_until(
+                model,
+                horizon,
+                args.seed,
+                paths,
+                args.per_stage,
+                args.replications,
+                args.confidence,
+                Some((args.target_relative_error, 256)),
+            );
+            (
+                e,
+                format!(
+                    "multilevel splitting, {} per level, {paths} plain paths",
+                    args.per_stage
+                ),
+            )
+        }
+        Method::Importance | Method::Plain => {
+            let bias = match args.method {
+                Method::Plain => 1.0,
+                _ => args.bias.unwrap_or_else(|| default_bias(model)),
+            };
+            let e = estimate(
+                model,
+                bias,
+                horizon,
+                args.seed,
+                args.paths.unwrap_or(100_000_000),
+                args.confidence,
+                Some(args.target_relative_error),
+            );
+            (e, format!("importance sampling, failure bias {bias:.2}"))
+        }
+    }
+}
+
+/// `codexsim rare-event`.
+pub fn rare_event(args: &RareEventArgs) -> Result<()> {
+    let model = args.model()?;
+    check(
+        args.per_stage >= 10 && args.replications >= 2,
+        "--per-stage, --replications: at least 10 and 2",
+    )?;
+    let t = Instant::now();
+    let (e, how) = run_estimate(&model, args);
+    let wall = t.elapsed().as_secs_f64();
+    println!(
+        "P(data loss within {} year(s)) = {:.4e}, {:.0} % CI [{:.4e}, {:.4e}], relative error {:.3}",
+        args.years,
+        e.probability,
+        args.confidence * 100.0,
+        e.ci_low,
+        e.ci_high,
+        e.relative_error
+    );
+    println!(
+        "{how}: {} paths, {} reached loss, {} events, {wall:.1} s",
+        e.paths, e.losses, e.events
+    );
+    let chain = args.machines == 0 && args.link_bytes_per_s.is_none();
+    if chain {
+        let w = Whitepaper {
+            k: args.k,
+            m: args.m,
+            l0: args.l0,
+            mttf: args.mttf_years,
+            mttr: args.mttr_hours / 8760.0,
+            mtbp: args.mtbp_hours / 8760.0,
+            strict: false,
+        };
+        let exact = w.loss_probability(args.years);
+        println!(
+            "exact (whitepaper chain): {exact:.4e}; estimate / exact = {:.3}",
+            e.probability / exact
+        );
+    }
+    Ok(())
+}
+
+/// `codexsim bench rare-event`: a yearly loss probability near 1e-9,
+/// estimated to 30 % relative error at 95 % confidence.
+pub fn bench() -> Result<()> {
+    for (k, m, l0) in [(11, 11, 5), (4, 6, 1), (7, 7, 1)] {
+        let model = DatasetModel::whitepaper(k, m, l0);
+        let exact = Whitepaper::paper(k, m, l0).loss_probability(1.0);
+        let t = Instant::now();
+        let e = splitting_until(&model, YEAR, 1, 4_000, 1_000, 16, 0.95, Some((0.3, 256)));
+        let wall = t.elapsed().as_secs_f64();
+        println!(
+            "k = {k}, m = {m}, l0 = {l0}: exact {exact:.3e}, estimate {:.3e} [{:.3e}, {:.3e}], relative error {:.3} at 95 %, {} paths, {:.1} M events, {wall:.1} s on {} threads",
+            e.probability,
+            e.ci_low,
+            e.ci_high,
+            e.relative_error,
+            e.paths,
+            e.events as f64 / 1e6,
+            rayon::current_num_threads()
+        );
+    }
+    Ok(())
+}
