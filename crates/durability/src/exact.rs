@@ -176,6 +176,37 @@ pub fn birth_death_mttdl(n: u32, k: u32, lambda: f64, mu: f64, repair: Repair) -
     birth_death(n, k, lambda, mu, repair).mean_time_to_absorption()[0]
 }
 
+/// The birth-death chain with lazy repair as codexsim's fleet model does it
+/// (`repair.lazy_threshold`, losses noticed at once, every started repair
+/// independent at rate mu): state (i, r) with i pieces down and r of them
+/// being repaired. A failure takes i to i + 1; if then i + 1 >= l0, every
+/// piece down starts its repair (r = i + 1), else the new one waits. A
+/// repair ends at rate r mu. Data is lost when i exceeds n - k.
+pub fn lazy_birth_death(n: u32, k: u32, lambda: f64, mu: f64, l0: u32) -> Chain {
+    assert!(k >= 1 && k <= n && l0 >= 1);
+    let m = n - k;
+    let index = |i: u32, r: u32| (i * (i + 1) / 2 + r) as usize;
+    let mut c = Chain::new(index(m + 1, 0));
+    for i in 0..=m {
+        for r in 0..=i {
+            let s = index(i, r);
+            let fail = (n - i) as f64 * lambda;
+            let to = if i == m {
+                None
+            } else if i + 1 >= l0 {
+                Some(index(i + 1, i + 1))
+            } else {
+                Some(index(i + 1, r))
+            };
+            c.add(s, to, fail);
+            if r > 0 {
+                c.add(s, Some(index(i - 1, r - 1)), r as f64 * mu);
+            }
+        }
+    }
+    c
+}
+
 /// The Codex whitepaper's lazy-repair chain for one dataset of `k + m`
 /// slots: state (l, f) with l slots lost and f of them noticed; a slot is
 /// lost at (n - l) / mttf, noticed at (l - f) / mtbp; once f >= l0 the
@@ -368,6 +399,19 @@ mod tests {
         // The exact value of (3, 2): 109/3.
         let x = birth_death_mttdl(3, 2, 0.5, 52.0, Repair::Serial);
         assert!((x - 109.0 / 3.0).abs() < 1e-9, "{x}");
+    }
+
+    #[test]
+    fn lazy_birth_death_with_threshold_one_is_the_parallel_chain() {
+        for (n, k) in [(3, 1), (4, 2), (5, 2)] {
+            let lazy = lazy_birth_death(n, k, 0.5, 52.0, 1).mean_time_to_absorption()[0];
+            let parallel = birth_death_mttdl(n, k, 0.5, 52.0, Repair::Parallel);
+            assert!((lazy / parallel - 1.0).abs() < 1e-9, "{lazy} {parallel}");
+        }
+        // Waiting costs durability.
+        let eager = lazy_birth_death(5, 2, 0.5, 52.0, 1).mean_time_to_absorption()[0];
+        let lazy = lazy_birth_death(5, 2, 0.5, 52.0, 3).mean_time_to_absorption()[0];
+        assert!(lazy < eager / 10.0, "{lazy} {eager}");
     }
 
     #[test]
