@@ -6,11 +6,13 @@
 //! - `run`: `codexsim run` outputs, determinism, bad scenarios;
 //! - `report`: charts and report.html, `codexsim plot`;
 //! - `browser`: report.html in headless Chromium;
-//! - `sweep`: experiments, sweeps, shards and merges.
+//! - `sweep`: experiments, sweeps, shards and merges;
+//! - `durability`: exact models and rare-event estimates.
 
 mod browser;
 mod cli;
 mod common;
+mod durability;
 mod report;
 mod run;
 mod rundir;

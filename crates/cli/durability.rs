@@ -397,7 +397,12 @@ pub fn run_estimate(model: &DatasetModel, args: &RareEventArgs) -> (Estimate, St
                 args.confidence,
                 Some(args.target_relative_error),
             );
-            (e, format!("importance sampling, failure bias {bias:.2}"))
+            let how = if bias == 1.0 {
+                "plain Monte Carlo".to_string()
+            } else {
+                format!("importance sampling, failure bias {bias:.2}")
+            };
+            (e, how)
         }
     }
 }
@@ -465,5 +470,192 @@ pub fn bench() -> Result<()> {
             rayon::current_num_threads()
         );
     }
+    Ok(())
+}
+
+/// Options of `rare-event-table`.
+#[derive(Debug, clap::Args)]
+pub struct TableArgs {
+    /// Directory for table.csv, candidates.csv and the chart (created; must not exist).
+    #[arg(long)]
+    pub out: std::path::PathBuf,
+    /// Yearly loss probability target.
+    #[arg(long, default_value_t = 1e-9)]
+    pub target: f64,
+    /// Largest k + m tried.
+    #[arg(long, default_value_t = 60)]
+    pub max_slots: u32,
+    /// The model (k, m and l0 come from the table).
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+/// A dataset model's options without k, m, l0.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ModelArgs {
+    /// Host MTTF, years.
+    #[arg(long, default_value_t = 1.0)]
+    pub mttf_years: f64,
+    /// Mean time to notice a loss, hours (exponential).
+    #[arg(long, default_value_t = 24.0)]
+    pub mtbp_hours: f64,
+    /// Mean time to repair, hours (exponential; ignored with --link-bytes-per-s).
+    #[arg(long, default_value_t = 24.0)]
+    pub mttr_hours: f64,
+    /// Machines the slots are spread over (0: independent hosts).
+    #[arg(long, default_value_t = 0)]
+    pub machines: u32,
+    /// A machine's MTTF, years.
+    #[arg(long, default_value_t = 10.0)]
+    pub machine_mttf_years: f64,
+    /// Repair time from bandwidth: the repairing link, bytes per second.
+    #[arg(long)]
+    pub link_bytes_per_s: Option<f64>,
+    /// The dataset's size, bytes.
+    #[arg(long, default_value_t = 100e9)]
+    pub dataset_bytes: f64,
+    /// Repairs sharing the link.
+    #[arg(long, default_value_t = 1.0)]
+    pub concurrent_repairs: f64,
+    /// Time before a repair's transfer starts, hours.
+    #[arg(long, default_value_t = 0.0)]
+    pub repair_start_hours: f64,
+    /// Stop each estimate at this relative error (95 %).
+    #[arg(long, default_value_t = 0.3)]
+    pub target_relative_error: f64,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+impl ModelArgs {
+    fn rare(&self, k: u32, m: u32, l0: u32) -> RareEventArgs {
+        RareEventArgs {
+            k,
+            m,
+            l0,
+            mttf_years: self.mttf_years,
+            mtbp_hours: self.mtbp_hours,
+            mttr_hours: self.mttr_hours,
+            machines: self.machines,
+            machine_mttf_years: self.machine_mttf_years,
+            link_bytes_per_s: self.link_bytes_per_s,
+            dataset_bytes: self.dataset_bytes,
+            concurrent_repairs: self.concurrent_repairs,
+            repair_start_hours: self.repair_start_hours,
+            method: Method::Splitting,
+            bias: None,
+            paths: None,
+            per_stage: 1000,
+            replications: 16,
+            target_relative_error: self.target_relative_error,
+            confidence: 0.95,
+            years: 1.0,
+            seed: self.seed,
+        }
+    }
+
+    fn is_chain(&self) -> bool {
+        self.machines == 0 && self.link_bytes_per_s.is_none()
+    }
+}
+
+/// `codexsim rare-event-table`: the whitepaper's Table 1 by simulation with
+/// rare-event estimation, for the chain's assumptions or beyond them.
+pub fn table(args: &TableArgs) -> Result<()> {
+    check(
+        args.target > 0.0 && args.target < 1.0,
+        "--target: must be between 0 and 1",
+    )?;
+    if args.out.exists() {
+        return Err(BadInput::new(format!(
+            "{} already exists: choose another --out",
+            args.out.display()
+        ))
+        .into());
+    }
+    // Check the model once before anything runs.
+    args.model.rare(2, 2, 1).model()?;
+    let tmp = args.out.with_extension("tmp");
+    std::fs::create_dir_all(&tmp)?;
+    let mut candidates = String::from("expansion,l0,k,m,estimate,ci_low,ci_high,exact_chain\n");
+    let mut table = String::from("expansion,l0,k,m,estimate,ci_low,ci_high,paper_k,paper_m\n");
+    let mut series = Vec::new();
+    let t = Instant::now();
+    for (e, l0, pk, pm) in TABLE1 {
+        let mut points = Vec::new();
+        let mut chosen = None;
+        for k in 1..=args.max_slots {
+            let total = e * k as f64;
+            if (total - total.round()).abs() > 1e-9 || total.round() as u32 > args.max_slots {
+                continue;
+            }
+            let m = total.round() as u32 - k;
+            if m < l0 {
+                continue; // no repair could ever start
+            }
+            let rare = args.model.rare(k, m, l0);
+            let model = rare.model()?;
+            let (est, _) = run_estimate(&model, &rare);
+            let exact = if args.model.is_chain() {
+                let w = Whitepaper {
+                    k,
+                    m,
+                    l0,
+                    mttf: args.model.mttf_years,
+                    mttr: args.model.mttr_hours / 8760.0,
+                    mtbp: args.model.mtbp_hours / 8760.0,
+                    strict: false,
+                };
+                format!("{:e}", w.loss_probability(1.0))
+            } else {
+                String::new()
+            };
+            candidates.push_str(&format!(
+                "{e},{l0},{k},{m},{:e},{:e},{:e},{exact}\n",
+                est.probability, est.ci_low, est.ci_high
+            ));
+            points.push(((k + m) as f64, est.probability, est.ci_low, est.ci_high));
+            eprintln!(
+                "e = {e}, l0 = {l0}: {k} + {m}: {:.3e} [{:.3e}, {:.3e}]",
+                est.probability, est.ci_low, est.ci_high
+            );
+            if est.probability <= args.target {
+                chosen = Some((k, m, est));
+                break;
+            }
+        }
+        match chosen {
+            Some((k, m, est)) => table.push_str(&format!(
+                "{e},{l0},{k},{m},{:e},{:e},{:e},{pk},{pm}\n",
+                est.probability, est.ci_low, est.ci_high
+            )),
+            None => table.push_str(&format!("{e},{l0},,,,,,{pk},{pm}\n")),
+        }
+        series.push(codexsim_report::sweep_charts::BandSeries {
+            label: format!("e = {e}, l0 = {l0}"),
+            points,
+        });
+    }
+    std::fs::write(tmp.join("candidates.csv"), candidates)?;
+    std::fs::write(tmp.join("table.csv"), &table)?;
+    codexsim_report::sweep_charts::write_log(
+        &codexsim_report::sweep_charts::LogChart {
+            name: "loss-probability".into(),
+            title: "Yearly probability of data loss against k + m".into(),
+            x_label: "k + m (slots per dataset)".into(),
+            y_label: "P(data loss within a year), log scale".into(),
+            series,
+            target: Some((args.target, format!("target {:e}", args.target))),
+        },
+        &tmp,
+    )?;
+    std::fs::rename(&tmp, &args.out)?;
+    print!("{table}");
+    println!(
+        "wrote {} in {:.0} s",
+        args.out.display(),
+        t.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -47,6 +47,8 @@ enum Command {
     Analytic(durability::Analytic),
     /// One dataset's probability of data loss by simulation with importance sampling (down to 1e-9 and below).
     RareEvent(durability::RareEventArgs),
+    /// The whitepaper's Table 1 by simulation with rare-event estimation (chain assumptions or beyond).
+    RareEventTable(durability::TableArgs),
     /// Check a scenario file and print the resolved configuration.
     Validate {
         /// The scenario (TOML).
@@ -124,6 +126,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => sweep::run(args),
         Command::Analytic(cmd) => durability::analytic(cmd),
         Command::RareEvent(args) => durability::rare_event(args),
+        Command::RareEventTable(args) => durability::table(args),
         Command::Bench(BenchCommand::RareEvent) => durability::bench(),
         Command::Merge { out, shards } => sweep::merge(out, shards),
         Command::Bench(BenchCommand::Sweep(args)) => sweep::bench(args),

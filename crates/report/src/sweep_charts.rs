@@ -297,3 +297,140 @@ pub fn write_heatmap(h: &Heatmap, dir: &Path) -> Result<(), ReportError> {
     let result = draw_heat(&BitMapBackend::new(&png, SIZE).into_drawing_area(), h);
     result.map_err(err(&h.name))
 }
+
+/// Estimates with intervals on a logarithmic y axis (probabilities from
+/// 1e-2 to 1e-12, say), one line per series, and an optional target line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogChart {
+    /// File stem.
+    pub name: String,
+    /// Title.
+    pub title: String,
+    /// The x axis' name.
+    pub x_label: String,
+    /// The y axis' name.
+    pub y_label: String,
+    /// Series: `(x, estimate, low, high)`.
+    pub series: Vec<BandSeries>,
+    /// A horizontal line: value and legend.
+    pub target: Option<(f64, String)>,
+}
+
+fn draw_log<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &LogChart) -> Result<(), String> {
+    crate::charts::fonts();
+    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    root.fill(&WHITE).map_err(e)?;
+    let (mut x0, mut x1) = (f64::INFINITY, f64::NEG_INFINITY);
+    let (mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY);
+    for &(x, m, lo, hi) in c.series.iter().flat_map(|s| s.points.iter()) {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        for v in [m, lo, hi] {
+            if v > 0.0 && v.is_finite() {
+                y0 = y0.min(v);
+                y1 = y1.max(v);
+            }
+        }
+    }
+    if let Some((t, _)) = c.target {
+        y0 = y0.min(t);
+        y1 = y1.max(t);
+    }
+    if !x0.is_finite() || !y0.is_finite() {
+        (x0, x1, y0, y1) = (0.0, 1.0, 1e-12, 1.0);
+    }
+    let decade = |v: f64, up: bool| {
+        let l = v.log10();
+        10f64.powf(if up { l.ceil() } else { l.floor() })
+    };
+    let (y0, y1) = (
+        decade(y0, false),
+        decade(y1, true).max(decade(y0, false) * 10.0),
+    );
+    let pad = ((x1 - x0) * 0.05).max(1.0);
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            &c.title,
+            ("sans-serif", 20).into_font().style(FontStyle::Bold),
+        )
+        .margin(12)
+        .x_label_area_size(48)
+        .y_label_area_size(80)
+        .build_cartesian_2d((x0 - pad)..(x1 + pad), (y0..y1).log_scale())
+        .map_err(e)?;
+    chart
+        .configure_mesh()
+        .x_desc(&c.x_label)
+        .y_desc(&c.y_label)
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .light_line_style(BLACK.mix(0.05))
+        .bold_line_style(BLACK.mix(0.15))
+        .axis_desc_style(("sans-serif", 15))
+        .label_style(("sans-serif", 13))
+        .draw()
+        .map_err(e)?;
+    if let Some((t, label)) = &c.target {
+        let t = *t;
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(x0 - pad, t), (x1 + pad, t)],
+                8,
+                5,
+                BLACK.stroke_width(1),
+            ))
+            .map_err(e)?
+            .label(label.as_str())
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 8, y)], BLACK.stroke_width(1)));
+    }
+    for (k, s) in c.series.iter().enumerate() {
+        let color = PALETTE[k % PALETTE.len()];
+        let pts: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .filter(|p| p.1 > 0.0)
+            .map(|&(x, m, _, _)| (x, m))
+            .collect();
+        chart
+            .draw_series(
+                s.points
+                    .iter()
+                    .filter(|p| p.1 > 0.0)
+                    .map(|&(x, _, lo, hi)| {
+                        PathElement::new(
+                            vec![(x, lo.max(y0)), (x, hi.max(y0))],
+                            color.stroke_width(1),
+                        )
+                    }),
+            )
+            .map_err(e)?;
+        chart
+            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+            .map_err(e)?
+            .label(&s.label)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+        chart
+            .draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))
+            .map_err(e)?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .label_font(("sans-serif", 13))
+        .draw()
+        .map_err(e)?;
+    root.present().map_err(e)
+}
+
+/// Draws a log chart as `dir/NAME.svg` and `dir/NAME.png`.
+pub fn write_log(c: &LogChart, dir: &Path) -> Result<(), ReportError> {
+    let svg = dir.join(format!("{}.svg", c.name));
+    draw_log(&SVGBackend::new(&svg, SIZE).into_drawing_area(), c).map_err(err(&c.name))?;
+    let png = dir.join(format!("{}.png", c.name));
+    let result = draw_log(&BitMapBackend::new(&png, SIZE).into_drawing_area(), c);
+    result.map_err(err(&c.name))
+}
