@@ -7,12 +7,14 @@
 //! - `report`: charts and report.html, `codexsim plot`;
 //! - `browser`: report.html in headless Chromium;
 //! - `sweep`: experiments, sweeps, shards and merges;
-//! - `durability`: exact models and rare-event estimates.
+//! - `durability`: exact models and rare-event estimates;
+//! - `prometheus`: a real Prometheus serving a run's export to `compare`.
 
 mod browser;
 mod cli;
 mod common;
 mod durability;
+mod prometheus;
 mod report;
 mod run;
 mod rundir;

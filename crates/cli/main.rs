@@ -4,6 +4,7 @@
 
 mod bench;
 mod durability;
+mod live;
 mod run;
 mod rundir;
 mod sweep;
@@ -49,6 +50,11 @@ enum Command {
     RareEvent(durability::RareEventArgs),
     /// The whitepaper's Table 1 by simulation with rare-event estimation (chain assumptions or beyond).
     RareEventTable(durability::TableArgs),
+    /// Write a run's time series under Codex's metric names (OpenMetrics or CSV).
+    #[command(subcommand)]
+    Export(live::Export),
+    /// Compare a run with live data (a file, or a Prometheus server): errors, overlay charts, thresholds.
+    Compare(live::CompareArgs),
     /// Check a scenario file and print the resolved configuration.
     Validate {
         /// The scenario (TOML).
@@ -119,10 +125,17 @@ fn plot(run_dir: &std::path::Path) -> Result<()> {
 }
 
 fn main() -> ExitCode {
+    // Output piped into `head` ends quietly, as in other command-line tools.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Run(args) => run::run(args),
         Command::Plot { run_dir } => plot(run_dir),
+        Command::Export(cmd) => live::export(cmd),
+        Command::Compare(args) => live::run(args),
         Command::Sweep(args) => sweep::run(args),
         Command::Analytic(cmd) => durability::analytic(cmd),
         Command::RareEvent(args) => durability::rare_event(args),
@@ -138,7 +151,10 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            if e.downcast_ref::<BadInput>().is_some() {
+            if e.downcast_ref::<live::ThresholdExceeded>().is_some() {
+                eprintln!("error: {e}");
+                ExitCode::from(3)
+            } else if e.downcast_ref::<BadInput>().is_some() {
                 eprintln!("error: {e}");
                 ExitCode::from(2)
             } else {

@@ -1,0 +1,306 @@
+//! `export` and `compare`: a run's series as OpenMetrics, and a run against
+//! live data (a file, or a Prometheus server).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use codexsim_live::{compare, import, openmetrics, sim, LiveError, Series};
+use codexsim_report::charts::{self, Chart, Line, Panel, Quantity};
+
+use crate::BadInput;
+
+/// Formats `export` writes.
+#[derive(Debug, clap::Subcommand)]
+pub enum Export {
+    /// OpenMetrics text with timestamps (for `promtool tsdb create-blocks-from openmetrics`).
+    Openmetrics(ExportArgs),
+    /// CSV: time_s, metric, labels, value (what `compare --live` reads).
+    Csv(ExportArgs),
+}
+
+/// Options of `export`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// The run directory.
+    pub run_dir: PathBuf,
+    /// The wall-clock time of simulated time zero, unix seconds.
+    #[arg(long)]
+    pub start_unix: f64,
+    /// The file to write (default: standard output).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+fn bad(e: LiveError) -> anyhow::Error {
+    match e {
+        LiveError::Http { .. } => anyhow::Error::from(e),
+        e => BadInput::new(e.to_string()).into(),
+    }
+}
+
+/// `codexsim export ...`.
+pub fn export(cmd: &Export) -> Result<()> {
+    let (args, om) = match cmd {
+        Export::Openmetrics(a) => (a, true),
+        Export::Csv(a) => (a, false),
+    };
+    let series = sim::series(&args.run_dir, args.start_unix).map_err(bad)?;
+    let text = if om {
+        openmetrics::render(&series)
+    } else {
+        import::to_csv(&series)
+    };
+    match &args.out {
+        Some(p) => {
+            std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))?;
+            eprintln!("wrote {} series to {}", series.len(), p.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+/// Options of `compare`.
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// The run directory.
+    pub run_dir: PathBuf,
+    /// The wall-clock time of the run's simulated time zero, unix seconds.
+    #[arg(long)]
+    pub start_unix: f64,
+    /// Live data: a Prometheus range-query result (.json) or a CSV file (time_s, metric, labels, value).
+    #[arg(long, conflicts_with = "prometheus")]
+    pub live: Option<PathBuf>,
+    /// Live data from a Prometheus server (its base URL, http://host:9090).
+    #[arg(long, requires_all = ["query", "start", "end", "step"])]
+    pub prometheus: Option<String>,
+    /// PromQL range query (with --prometheus).
+    #[arg(long)]
+    pub query: Option<String>,
+    /// Query start, unix seconds.
+    #[arg(long)]
+    pub start: Option<f64>,
+    /// Query end, unix seconds.
+    #[arg(long)]
+    pub end: Option<f64>,
+    /// Query step, seconds.
+    #[arg(long)]
+    pub step: Option<f64>,
+    /// Write compare.csv and an overlay chart per series here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Fail (exit 3) if a series' RMSE exceeds this.
+    #[arg(long)]
+    pub max_rmse: Option<f64>,
+    /// Fail (exit 3) if a series' mean absolute percentage error exceeds this (percent).
+    #[arg(long)]
+    pub max_mape_percent: Option<f64>,
+    /// Fail (exit 3) if a series' largest absolute error exceeds this.
+    #[arg(long)]
+    pub max_abs: Option<f64>,
+    /// Fail (exit 3) if a series' Kolmogorov-Smirnov distance exceeds this.
+    #[arg(long)]
+    pub max_ks: Option<f64>,
+}
+
+/// Past a threshold given on the command line (exit code 3).
+#[derive(Debug)]
+pub struct ThresholdExceeded(pub String);
+
+impl std::fmt::Display for ThresholdExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ThresholdExceeded {}
+
+fn quantity(name: &str) -> Quantity {
+    if name.contains("bytes") {
+        Quantity::Bytes
+    } else if name.ends_with("_seconds") {
+        Quantity::Seconds
+    } else {
+        Quantity::Count
+    }
+}
+
+fn file_stem(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect::<String>()
+        .trim_matches('_')
+        .to_string()
+}
+
+/// `codexsim compare`.
+pub fn run(args: &CompareArgs) -> Result<()> {
+    let simulated = sim::series(&args.run_dir, args.start_unix).map_err(bad)?;
+    let live: Vec<Series> = match (&args.live, &args.prometheus) {
+        (Some(path), None) => {
+            if path.extension().is_some_and(|e| e == "json") {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| BadInput::new(format!("{}: {e}", path.display())))?;
+                import::prometheus_json(&text, &path.display().to_string()).map_err(bad)?
+            } else {
+                import::csv_file(path).map_err(bad)?
+            }
+        }
+        (None, Some(url)) => {
+            let (q, s, e, st) = (
+                args.query.as_deref().expect("required by clap"),
+                args.start.expect("required"),
+                args.end.expect("required"),
+                args.step.expect("required"),
+            );
+            if !(st > 0.0 && e >= s) {
+                return Err(BadInput::new(format!(
+                    "--start {s}, --end {e}, --step {st}: need step > 0 and end >= start"
+                ))
+                .into());
+            }
+            import::query_range(url, q, s, e, st).map_err(bad)?
+        }
+        _ => {
+            return Err(BadInput::new(
+                "give the live data: --live FILE or --prometheus URL --query ...",
+            )
+            .into())
+        }
+    };
+    let (results, unmatched) = compare::compare(&simulated, &live);
+    if results.is_empty() {
+        return Err(BadInput::new(format!(
+            "no live series matches a simulated one ({} live series: {})",
+            live.len(),
+            unmatched
+                .iter()
+                .take(5)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .into());
+    }
+    println!(
+        "{:<60} {:>6} {:>14} {:>10} {:>14} {:>6}",
+        "series", "points", "rmse", "mape %", "max |error|", "ks"
+    );
+    let mut csv = String::from("live,simulated,points,rmse,mape_percent,max_abs,ks\n");
+    let mut failures = Vec::new();
+    for c in &results {
+        let mape = c
+            .mape_percent
+            .map_or("-".to_string(), |m| format!("{m:.3}"));
+        println!(
+            "{:<60} {:>6} {:>14.6e} {:>10} {:>14.6e} {:>6.3}",
+            c.live,
+            c.points.len(),
+            c.rmse,
+            mape,
+            c.max_abs,
+            c.ks
+        );
+        csv.push_str(&format!(
+            "\"{}\",\"{}\",{},{},{},{},{}\n",
+            c.live.replace('"', "\"\""),
+            c.simulated.replace('"', "\"\""),
+            c.points.len(),
+            c.rmse,
+            c.mape_percent.map_or(String::new(), |m| m.to_string()),
+            c.max_abs,
+            c.ks
+        ));
+        let mut check = |what: &str, value: f64, limit: Option<f64>| {
+            if let Some(l) = limit {
+                if value > l {
+                    failures.push(format!("{}: {what} {value:.6} > {l}", c.live));
+                }
+            }
+        };
+        check("rmse", c.rmse, args.max_rmse);
+        check(
+            "mape %",
+            c.mape_percent.unwrap_or(0.0),
+            args.max_mape_percent,
+        );
+        check("max |error|", c.max_abs, args.max_abs);
+        check("ks", c.ks, args.max_ks);
+    }
+    if !unmatched.is_empty() {
+        println!(
+            "{} live series matched no simulated series",
+            unmatched.len()
+        );
+    }
+    if let Some(dir) = &args.out {
+        write_outputs(dir, &results, &csv, args.start_unix)?;
+        println!("wrote {}", dir.display());
+    }
+    if !failures.is_empty() {
+        return Err(ThresholdExceeded(format!(
+            "past the thresholds:\n  {}",
+            failures.join("\n  ")
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+fn write_outputs(
+    dir: &Path,
+    results: &[compare::Comparison],
+    csv: &str,
+    start_unix: f64,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::write(dir.join("compare.csv"), csv)?;
+    for c in results {
+        let name = c.live.split('{').next().unwrap_or("series");
+        let rel = |t: f64| t - start_unix;
+        let chart = Chart {
+            name: "overlay",
+            title: c.live.clone(),
+            caption: String::new(),
+            panels: vec![Panel {
+                title: format!("{}: simulated against live", c.live),
+                y_what: name.to_string(),
+                y: quantity(name),
+                x_dist: None,
+                y_from_zero: true,
+                lines: vec![
+                    Line {
+                        label: "live".into(),
+                        points: c.points.iter().map(|p| (rel(p.0), p.1)).collect(),
+                        dashed: false,
+                        color: 0,
+                    },
+                    Line {
+                        label: "simulated".into(),
+                        points: c.points.iter().map(|p| (rel(p.0), p.2)).collect(),
+                        dashed: true,
+                        color: 3,
+                    },
+                ],
+                legend: charts::Legend::UpperLeft,
+            }],
+            side_by_side: false,
+        };
+        let end = c.points.last().map_or(0.0, |p| rel(p.0));
+        let stem = file_stem(&c.live);
+        let svg = charts::to_svg(&chart, charts::time_scale(end))?;
+        std::fs::write(dir.join(format!("{stem}.svg")), svg)?;
+        charts::to_png(
+            &chart,
+            charts::time_scale(end),
+            &dir.join(format!("{stem}.png")),
+        )?;
+    }
+    Ok(())
+}
