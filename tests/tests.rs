@@ -8,7 +8,8 @@
 //! - `browser`: report.html in headless Chromium;
 //! - `sweep`: experiments, sweeps, shards and merges;
 //! - `durability`: exact models and rare-event estimates;
-//! - `prometheus`: a real Prometheus serving a run's export to `compare`.
+//! - `prometheus`: a real Prometheus serving a run's export to `compare`;
+//! - `trace`: a trace of events driving a run, and compared with it.
 
 mod browser;
 mod cli;
@@ -19,3 +20,4 @@ mod report;
 mod run;
 mod rundir;
 mod sweep;
+mod trace;

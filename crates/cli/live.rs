@@ -65,12 +65,17 @@ pub fn export(cmd: &Export) -> Result<()> {
 pub struct CompareArgs {
     /// The run directory.
     pub run_dir: PathBuf,
-    /// The wall-clock time of the run's simulated time zero, unix seconds.
-    #[arg(long)]
+    /// The wall-clock time of the run's simulated time zero, unix seconds (0: live times are
+    /// seconds from the run's start, as in a trace).
+    #[arg(long, default_value_t = 0.0)]
     pub start_unix: f64,
     /// Live data: a Prometheus range-query result (.json) or a CSV file (time_s, metric, labels, value).
-    #[arg(long, conflicts_with = "prometheus")]
+    #[arg(long, conflicts_with_all = ["prometheus", "trace"])]
     pub live: Option<PathBuf>,
+    /// A trace of what happened (CSV or .jsonl: time_s, event, request, slot, node, bytes):
+    /// its marketplace events are compared, as cumulative counts, with the run's.
+    #[arg(long, conflicts_with = "prometheus")]
+    pub trace: Option<PathBuf>,
     /// Live data from a Prometheus server (its base URL, http://host:9090).
     #[arg(long, requires_all = ["query", "start", "end", "step"])]
     pub prometheus: Option<String>,
@@ -142,38 +147,48 @@ fn file_stem(id: &str) -> String {
 /// `codexsim compare`.
 pub fn run(args: &CompareArgs) -> Result<()> {
     let simulated = sim::series(&args.run_dir, args.start_unix).map_err(bad)?;
-    let live: Vec<Series> = match (&args.live, &args.prometheus) {
-        (Some(path), None) => {
-            if path.extension().is_some_and(|e| e == "json") {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| BadInput::new(format!("{}: {e}", path.display())))?;
-                import::prometheus_json(&text, &path.display().to_string()).map_err(bad)?
-            } else {
-                import::csv_file(path).map_err(bad)?
+    let live: Vec<Series> =
+        match (&args.live, &args.prometheus) {
+            (None, None) if args.trace.is_some() => {
+                let path = args.trace.as_ref().expect("checked");
+                let events = codexsim_live::trace::read(path).map_err(bad)?;
+                // Evaluated at the run's own sample times.
+                let at: Vec<f64> = simulated
+                    .iter()
+                    .find(|s| s.name == "codex_purchases_submitted")
+                    .map(|s| s.points.iter().map(|p| p.0).collect())
+                    .unwrap_or_default();
+                codexsim_live::trace::counters(&events, args.start_unix, &at)
             }
-        }
-        (None, Some(url)) => {
-            let (q, s, e, st) = (
-                args.query.as_deref().expect("required by clap"),
-                args.start.expect("required"),
-                args.end.expect("required"),
-                args.step.expect("required"),
-            );
-            if !(st > 0.0 && e >= s) {
-                return Err(BadInput::new(format!(
-                    "--start {s}, --end {e}, --step {st}: need step > 0 and end >= start"
-                ))
-                .into());
+            (Some(path), None) => {
+                if path.extension().is_some_and(|e| e == "json") {
+                    let text = std::fs::read_to_string(path)
+                        .map_err(|e| BadInput::new(format!("{}: {e}", path.display())))?;
+                    import::prometheus_json(&text, &path.display().to_string()).map_err(bad)?
+                } else {
+                    import::csv_file(path).map_err(bad)?
+                }
             }
-            import::query_range(url, q, s, e, st).map_err(bad)?
-        }
-        _ => {
-            return Err(BadInput::new(
-                "give the live data: --live FILE or --prometheus URL --query ...",
+            (None, Some(url)) => {
+                let (q, s, e, st) = (
+                    args.query.as_deref().expect("required by clap"),
+                    args.start.expect("required"),
+                    args.end.expect("required"),
+                    args.step.expect("required"),
+                );
+                if !(st > 0.0 && e >= s) {
+                    return Err(BadInput::new(format!(
+                        "--start {s}, --end {e}, --step {st}: need step > 0 and end >= start"
+                    ))
+                    .into());
+                }
+                import::query_range(url, q, s, e, st).map_err(bad)?
+            }
+            _ => return Err(BadInput::new(
+                "give the live data: --live FILE, --trace FILE, or --prometheus URL --query ...",
             )
-            .into())
-        }
-    };
+            .into()),
+        };
     let (results, unmatched) = compare::compare(&simulated, &live);
     if results.is_empty() {
         return Err(BadInput::new(format!(
@@ -302,5 +317,54 @@ fn write_outputs(
             &dir.join(format!("{stem}.png")),
         )?;
     }
+    Ok(())
+}
+
+/// `trace` commands.
+#[derive(Debug, clap::Subcommand)]
+pub enum Trace {
+    /// Write a scenario driven by a trace: its requests as arrivals, its node outages as faults.
+    Scenario {
+        /// The trace (CSV or .jsonl: time_s, event, request, slot, node, bytes).
+        trace: PathBuf,
+        /// The scenario the fleet comes from (default: the embedded base-capacity fleet).
+        #[arg(long)]
+        base: Option<PathBuf>,
+        /// The scenario file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// `codexsim trace ...`.
+pub fn trace(cmd: &Trace) -> Result<()> {
+    let Trace::Scenario { trace, base, out } = cmd;
+    let events = codexsim_live::trace::read(trace).map_err(bad)?;
+    let (base_text, origin) = match base {
+        Some(p) => (
+            std::fs::read_to_string(p)
+                .map_err(|e| BadInput::new(format!("{}: {e}", p.display())))?,
+            p.display().to_string(),
+        ),
+        None => (
+            crate::run::DEFAULT_SCENARIO.to_string(),
+            crate::run::DEFAULT_ORIGIN.to_string(),
+        ),
+    };
+    let text = codexsim_live::trace::scenario(&base_text, &events, &origin).map_err(bad)?;
+    // The result must be a valid scenario before it is written.
+    codexsim_config::parse(&text, &out.display().to_string())
+        .map_err(|e| BadInput::new(format!("the trace makes an invalid scenario: {e}")))?;
+    let header = format!(
+        "# Driven by {} ({} events): requests as fixed arrivals, node outages as scheduled faults;\n# the fleet from {origin}.\n",
+        trace.display(),
+        events.len()
+    );
+    std::fs::write(out, header + &text).with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "wrote {}; run it with: codexsim run {}",
+        out.display(),
+        out.display()
+    );
     Ok(())
 }

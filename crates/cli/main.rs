@@ -55,6 +55,9 @@ enum Command {
     Export(live::Export),
     /// Compare a run with live data (a file, or a Prometheus server): errors, overlay charts, thresholds.
     Compare(live::CompareArgs),
+    /// Traces of what happened (on-chain events, node outages) for post-mortems.
+    #[command(subcommand)]
+    Trace(live::Trace),
     /// Check a scenario file and print the resolved configuration.
     Validate {
         /// The scenario (TOML).
@@ -136,6 +139,7 @@ fn main() -> ExitCode {
         Command::Plot { run_dir } => plot(run_dir),
         Command::Export(cmd) => live::export(cmd),
         Command::Compare(args) => live::run(args),
+        Command::Trace(cmd) => live::trace(cmd),
         Command::Sweep(args) => sweep::run(args),
         Command::Analytic(cmd) => durability::analytic(cmd),
         Command::RareEvent(args) => durability::rare_event(args),

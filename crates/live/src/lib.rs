@@ -9,12 +9,15 @@
 //!   server), or from CSV;
 //! - [`compare`]: simulated against live, aligned in time, with RMSE, mean
 //!   absolute percentage error, maximum absolute error and the
-//!   Kolmogorov-Smirnov distance of their value distributions.
+//!   Kolmogorov-Smirnov distance of their value distributions;
+//! - [`trace`]: a trace of on-chain events and node outages as a scenario,
+//!   and as counters to compare the run's predictions with.
 
 pub mod compare;
 pub mod import;
 pub mod openmetrics;
 pub mod sim;
+pub mod trace;
 
 use std::collections::BTreeMap;
 
