@@ -9,12 +9,14 @@
 //! - `sweep`: experiments, sweeps, shards and merges;
 //! - `durability`: exact models and rare-event estimates;
 //! - `prometheus`: a real Prometheus serving a run's export to `compare`;
-//! - `trace`: a trace of events driving a run, and compared with it.
+//! - `trace`: a trace of events driving a run, and compared with it;
+//! - `notebooks`: the Jupyter notebooks, executed.
 
 mod browser;
 mod cli;
 mod common;
 mod durability;
+mod notebooks;
 mod prometheus;
 mod report;
 mod run;
