@@ -118,3 +118,46 @@ fn the_table_by_simulation_finds_the_boundary_and_writes_its_files() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("already exists"), "{err}");
 }
+
+#[test]
+fn estimates_do_not_depend_on_the_number_of_threads() {
+    let go = |threads: &str| {
+        let (code, out, err) = run(codexsim().env("RAYON_NUM_THREADS", threads).args([
+            "rare-event",
+            "--k",
+            "4",
+            "--m",
+            "4",
+            "--l0",
+            "2",
+            "--target-relative-error",
+            "0.3",
+        ]));
+        assert_eq!(code, 0, "{err}");
+        // Everything but the wall time.
+        out.lines()
+            .map(|l| l.rsplit_once(", ").map_or(l, |(a, _)| a).to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(go("1"), go("2"));
+    let (code, a, _) = run(codexsim().env("RAYON_NUM_THREADS", "1").args([
+        "rare-event",
+        "--k",
+        "3",
+        "--m",
+        "2",
+        "--method",
+        "importance",
+    ]));
+    let (_, b, _) = run(codexsim().env("RAYON_NUM_THREADS", "2").args([
+        "rare-event",
+        "--k",
+        "3",
+        "--m",
+        "2",
+        "--method",
+        "importance",
+    ]));
+    assert_eq!(code, 0);
+    assert_eq!(a.lines().next(), b.lines().next());
+}

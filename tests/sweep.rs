@@ -276,6 +276,9 @@ fn bad_experiments_exit_2_naming_the_key_and_write_nothing() {
     let (code, _, err) = run(codexsim().arg("sweep").arg(&other).arg("--out").arg(&out));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("holds a sweep of another experiment"), "{err}");
+    let (code, _, err) = run(codexsim().args(["sweep", "no-such-experiment.toml"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cannot read the experiment file"), "{err}");
     let (code, _, err) = run(codexsim().args(["sweep", "--shard", "2/2"]).arg(&exp));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("needs 0 <= I < N"), "{err}");

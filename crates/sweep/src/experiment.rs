@@ -182,10 +182,8 @@ fn pairs(t: &toml::Table) -> Vec<(String, toml::Value)> {
 impl Experiment {
     /// Reads and checks an experiment file (and its base scenario).
     pub fn load(path: &Path) -> Result<Experiment, SweepError> {
-        let text = std::fs::read_to_string(path).map_err(|e| SweepError::Io {
-            path: path.display().to_string(),
-            source: e,
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| bad(path, format!("cannot read the experiment file: {e}")))?;
         Self::parse(&text, path)
     }
 
