@@ -524,9 +524,21 @@ pub fn build(data: &RunData) -> Result<Vec<Chart>, ReportError> {
             line("canary", rate(t, f.col("net_canary_bytes_total")?, 1.0), 2),
         ],
     )];
-    if !data.links.is_empty() {
-        let lines = data
-            .links
+    // The links of the outermost level (racks rather than the machines in
+    // them): one line per link and direction stays readable.
+    let prefix = format!("{}-", data.domain_kind);
+    let outer: Vec<&crate::data::LinkSeries> = data
+        .links
+        .iter()
+        .filter(|l| l.link.starts_with(&prefix))
+        .collect();
+    let shown: Vec<&crate::data::LinkSeries> = if outer.is_empty() {
+        data.links.iter().collect()
+    } else {
+        outer
+    };
+    if !shown.is_empty() {
+        let lines = shown
             .iter()
             .enumerate()
             .map(|(k, l)| Line {
@@ -539,7 +551,14 @@ pub fn build(data: &RunData) -> Result<Vec<Chart>, ReportError> {
             })
             .collect();
         traffic.push(panel(
-            "Shared links (down solid, up dashed)",
+            &format!(
+                "Shared links of each {} (down solid, up dashed)",
+                if shown.len() < data.links.len() {
+                    data.domain_kind.as_str()
+                } else {
+                    "domain"
+                }
+            ),
             "Average rate",
             Quantity::ByteRate,
             lines,
@@ -549,7 +568,8 @@ pub fn build(data: &RunData) -> Result<Vec<Chart>, ReportError> {
         name: "traffic",
         title: "Repair and fill traffic".into(),
         caption: "Bytes moved over the network per second, averaged over each bin: fleet-wide \
-                  by purpose, and over each shared link of a failure domain."
+                  by purpose, and over each shared link of the outermost failure-domain level \
+                  (links.csv has every level)."
             .into(),
         panels: traffic,
         side_by_side: false,
