@@ -9,7 +9,7 @@ use codexsim_durability::dataset::{
 };
 use codexsim_durability::exact::{
     backblaze_annual_loss, birth_death_mttdl, storj_durability, whitepaper_search_with, Repair,
-    Whitepaper,
+    Whitepaper, WHITEPAPER_TABLE1,
 };
 
 use crate::BadInput;
@@ -162,7 +162,7 @@ pub fn analytic(cmd: &Analytic) -> Result<()> {
                 "--target: must be between 0 and 1",
             )?;
             println!("expansion,l0,k,m,paper_k,paper_m,yearly_loss");
-            for (e, l0, pk, pm) in TABLE1 {
+            for (e, l0, pk, pm) in WHITEPAPER_TABLE1 {
                 match whitepaper_search_with(e, l0, target, 400, strict) {
                     Some((k, m)) => {
                         let w = Whitepaper {
@@ -208,16 +208,6 @@ pub fn analytic(cmd: &Analytic) -> Result<()> {
     Ok(())
 }
 
-/// The whitepaper's Table 1 (codex-whitepaper-table1.csv): expansion, l0, k, m.
-pub const TABLE1: [(f64, u32, u32, u32); 6] = [
-    (1.5, 1, 18, 9),
-    (2.0, 1, 7, 7),
-    (2.5, 1, 4, 6),
-    (1.5, 5, 28, 14),
-    (2.0, 5, 13, 13),
-    (2.5, 5, 8, 12),
-];
-
 /// Options of `rare-event`.
 #[derive(Debug, clap::Args)]
 pub struct RareEventArgs {
@@ -230,33 +220,9 @@ pub struct RareEventArgs {
     /// Lazy-repair threshold.
     #[arg(long, default_value_t = 1)]
     pub l0: u32,
-    /// Host MTTF, years.
-    #[arg(long, default_value_t = 1.0)]
-    pub mttf_years: f64,
-    /// Mean time to notice a loss, hours (exponential).
-    #[arg(long, default_value_t = 24.0)]
-    pub mtbp_hours: f64,
-    /// Mean time to repair, hours (exponential; ignored with --link-bytes-per-s).
-    #[arg(long, default_value_t = 24.0)]
-    pub mttr_hours: f64,
-    /// Machines the slots are spread over (0: independent hosts).
-    #[arg(long, default_value_t = 0)]
-    pub machines: u32,
-    /// A machine's MTTF, years (all its slots lost at once).
-    #[arg(long, default_value_t = 10.0)]
-    pub machine_mttf_years: f64,
-    /// Repair time from bandwidth: the repairing link, bytes per second.
-    #[arg(long)]
-    pub link_bytes_per_s: Option<f64>,
-    /// The dataset's size, bytes (with --link-bytes-per-s).
-    #[arg(long, default_value_t = 100e9)]
-    pub dataset_bytes: f64,
-    /// Repairs sharing the link (with --link-bytes-per-s).
-    #[arg(long, default_value_t = 1.0)]
-    pub concurrent_repairs: f64,
-    /// Time before a repair's transfer starts, hours (with --link-bytes-per-s).
-    #[arg(long, default_value_t = 0.0)]
-    pub repair_start_hours: f64,
+    /// The dataset's hosts, machines, detection and repair.
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Estimator: multilevel splitting (robust, the default), importance sampling with failure
     /// biasing, or plain Monte Carlo.
     #[arg(long, value_enum, default_value_t = Method::Splitting)]
@@ -283,9 +249,6 @@ pub struct RareEventArgs {
     /// Horizon, years.
     #[arg(long, default_value_t = 1.0)]
     pub years: f64,
-    /// Seed.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
 }
 
 impl RareEventArgs {
@@ -297,11 +260,13 @@ impl RareEventArgs {
             "--l0: must be between 1 and --m",
         )?;
         check(
-            self.mttf_years > 0.0 && self.mtbp_hours > 0.0 && self.mttr_hours > 0.0,
+            self.model.mttf_years > 0.0
+                && self.model.mtbp_hours > 0.0
+                && self.model.mttr_hours > 0.0,
             "--mttf-years, --mtbp-hours, --mttr-hours: must be positive",
         )?;
         check(
-            self.machine_mttf_years > 0.0,
+            self.model.machine_mttf_years > 0.0,
             "--machine-mttf-years: must be positive",
         )?;
         check(
@@ -316,33 +281,33 @@ impl RareEventArgs {
             self.bias.is_none_or(|b| b >= 1.0),
             "--bias: must be at least 1",
         )?;
-        let repair = match self.link_bytes_per_s {
+        let repair = match self.model.link_bytes_per_s {
             Some(link) => {
                 check(
-                    link > 0.0 && self.dataset_bytes > 0.0,
+                    link > 0.0 && self.model.dataset_bytes > 0.0,
                     "--link-bytes-per-s, --dataset-bytes: must be positive",
                 )?;
                 RepairTime::Bandwidth {
-                    dataset_bytes: self.dataset_bytes,
+                    dataset_bytes: self.model.dataset_bytes,
                     link_bytes_per_s: link,
-                    concurrent_repairs: self.concurrent_repairs,
-                    start_s: self.repair_start_hours * 3600.0,
+                    concurrent_repairs: self.model.concurrent_repairs,
+                    start_s: self.model.repair_start_hours * 3600.0,
                 }
             }
-            None => RepairTime::Drawn(Duration::Exponential(self.mttr_hours * 3600.0)),
+            None => RepairTime::Drawn(Duration::Exponential(self.model.mttr_hours * 3600.0)),
         };
         Ok(DatasetModel {
             k: self.k,
             m: self.m,
             l0: self.l0,
-            host_mttf_s: self.mttf_years * YEAR,
-            machines: self.machines,
-            machine_mttf_s: if self.machines > 0 {
-                self.machine_mttf_years * YEAR
+            host_mttf_s: self.model.mttf_years * YEAR,
+            machines: self.model.machines,
+            machine_mttf_s: if self.model.machines > 0 {
+                self.model.machine_mttf_years * YEAR
             } else {
                 f64::INFINITY
             },
-            detection: Duration::Exponential(self.mtbp_hours * 3600.0),
+            detection: Duration::Exponential(self.model.mtbp_hours * 3600.0),
             repair,
         })
     }
@@ -368,7 +333,7 @@ pub fn run_estimate(model: &DatasetModel, args: &RareEventArgs) -> (Estimate, St
             let e = splitting_until(
                 model,
                 horizon,
-                args.seed,
+                args.model.seed,
                 paths,
                 args.per_stage,
                 args.replications,
@@ -392,7 +357,7 @@ pub fn run_estimate(model: &DatasetModel, args: &RareEventArgs) -> (Estimate, St
                 model,
                 bias,
                 horizon,
-                args.seed,
+                args.model.seed,
                 args.paths.unwrap_or(100_000_000),
                 args.confidence,
                 Some(args.target_relative_error),
@@ -430,18 +395,11 @@ pub fn rare_event(args: &RareEventArgs) -> Result<()> {
         "{how}: {} paths, {} reached loss, {} events, {wall:.1} s",
         e.paths, e.losses, e.events
     );
-    let chain = args.machines == 0 && args.link_bytes_per_s.is_none();
-    if chain {
-        let w = Whitepaper {
-            k: args.k,
-            m: args.m,
-            l0: args.l0,
-            mttf: args.mttf_years,
-            mttr: args.mttr_hours / 8760.0,
-            mtbp: args.mtbp_hours / 8760.0,
-            strict: false,
-        };
-        let exact = w.loss_probability(args.years);
+    if args.model.is_chain() {
+        let exact = args
+            .model
+            .whitepaper(args.k, args.m, args.l0)
+            .loss_probability(args.years);
         println!(
             "exact (whitepaper chain): {exact:.4e}; estimate / exact = {:.3}",
             e.probability / exact
@@ -485,6 +443,9 @@ pub struct TableArgs {
     /// Largest k + m tried.
     #[arg(long, default_value_t = 60)]
     pub max_slots: u32,
+    /// Stop each estimate at this relative error (95 %).
+    #[arg(long, default_value_t = 0.3)]
+    pub target_relative_error: f64,
     /// The model (k, m and l0 come from the table).
     #[command(flatten)]
     pub model: ModelArgs,
@@ -505,7 +466,7 @@ pub struct ModelArgs {
     /// Machines the slots are spread over (0: independent hosts).
     #[arg(long, default_value_t = 0)]
     pub machines: u32,
-    /// A machine's MTTF, years.
+    /// A machine's MTTF, years (all its slots lost at once).
     #[arg(long, default_value_t = 10.0)]
     pub machine_mttf_years: f64,
     /// Repair time from bandwidth: the repairing link, bytes per second.
@@ -520,43 +481,47 @@ pub struct ModelArgs {
     /// Time before a repair's transfer starts, hours.
     #[arg(long, default_value_t = 0.0)]
     pub repair_start_hours: f64,
-    /// Stop each estimate at this relative error (95 %).
-    #[arg(long, default_value_t = 0.3)]
-    pub target_relative_error: f64,
     /// Seed.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 }
 
 impl ModelArgs {
-    fn rare(&self, k: u32, m: u32, l0: u32) -> RareEventArgs {
+    /// `rare-event`'s defaults for (k, m, l0) of this model.
+    fn rare(&self, k: u32, m: u32, l0: u32, target_relative_error: f64) -> RareEventArgs {
         RareEventArgs {
             k,
             m,
             l0,
-            mttf_years: self.mttf_years,
-            mtbp_hours: self.mtbp_hours,
-            mttr_hours: self.mttr_hours,
-            machines: self.machines,
-            machine_mttf_years: self.machine_mttf_years,
-            link_bytes_per_s: self.link_bytes_per_s,
-            dataset_bytes: self.dataset_bytes,
-            concurrent_repairs: self.concurrent_repairs,
-            repair_start_hours: self.repair_start_hours,
+            model: self.clone(),
             method: Method::Splitting,
             bias: None,
             paths: None,
             per_stage: 1000,
             replications: 16,
-            target_relative_error: self.target_relative_error,
+            target_relative_error,
             confidence: 0.95,
             years: 1.0,
-            seed: self.seed,
         }
     }
 
+    /// Whether the model is the whitepaper chain (independent hosts,
+    /// exponential repair).
     fn is_chain(&self) -> bool {
         self.machines == 0 && self.link_bytes_per_s.is_none()
+    }
+
+    /// The whitepaper chain with this model's times.
+    fn whitepaper(&self, k: u32, m: u32, l0: u32) -> Whitepaper {
+        Whitepaper {
+            k,
+            m,
+            l0,
+            mttf: self.mttf_years,
+            mttr: self.mttr_hours / 8760.0,
+            mtbp: self.mtbp_hours / 8760.0,
+            strict: false,
+        }
     }
 }
 
@@ -575,14 +540,16 @@ pub fn table(args: &TableArgs) -> Result<()> {
         .into());
     }
     // Check the model once before anything runs.
-    args.model.rare(2, 2, 1).model()?;
+    args.model
+        .rare(2, 2, 1, args.target_relative_error)
+        .model()?;
     let tmp = args.out.with_extension("tmp");
     std::fs::create_dir_all(&tmp)?;
     let mut candidates = String::from("expansion,l0,k,m,estimate,ci_low,ci_high,exact_chain\n");
     let mut table = String::from("expansion,l0,k,m,estimate,ci_low,ci_high,paper_k,paper_m\n");
     let mut series = Vec::new();
     let t = Instant::now();
-    for (e, l0, pk, pm) in TABLE1 {
+    for (e, l0, pk, pm) in WHITEPAPER_TABLE1 {
         let mut points = Vec::new();
         let mut chosen = None;
         for k in 1..=args.max_slots {
@@ -594,20 +561,14 @@ pub fn table(args: &TableArgs) -> Result<()> {
             if m < l0 {
                 continue; // no repair could ever start
             }
-            let rare = args.model.rare(k, m, l0);
+            let rare = args.model.rare(k, m, l0, args.target_relative_error);
             let model = rare.model()?;
             let (est, _) = run_estimate(&model, &rare);
             let exact = if args.model.is_chain() {
-                let w = Whitepaper {
-                    k,
-                    m,
-                    l0,
-                    mttf: args.model.mttf_years,
-                    mttr: args.model.mttr_hours / 8760.0,
-                    mtbp: args.model.mtbp_hours / 8760.0,
-                    strict: false,
-                };
-                format!("{:e}", w.loss_probability(1.0))
+                format!(
+                    "{:e}",
+                    args.model.whitepaper(k, m, l0).loss_probability(1.0)
+                )
             } else {
                 String::new()
             };

@@ -173,8 +173,7 @@ struct Path {
     notice_at: Vec<Option<SimTime>>,
     /// When the running repair ends.
     repair_at: Option<SimTime>,
-    /// Degraded spells begun (l going from 0 to 1 or more), and when.
-    spells: u64,
+    /// When degraded spells began (l going from 0 to 1 or more), seconds.
     spell_starts: Vec<f64>,
     /// Spell mode (splitting): stop once l reaches this level, or when the
     /// spell ends with a repair.
@@ -182,6 +181,32 @@ struct Path {
 }
 
 impl Path {
+    /// A path with every slot present at time zero.
+    fn new(model: &DatasetModel, bias: f64, rng: RandomStream, stop_level: Option<u32>) -> Path {
+        let n = model.n() as usize;
+        Path {
+            model: *model,
+            bias,
+            rng,
+            lost: vec![false; n],
+            noticed: vec![false; n],
+            l: 0,
+            f: 0,
+            epoch: 0,
+            repairing: false,
+            failure: None,
+            rate_per_s: 0.0,
+            biased: false,
+            since: SimTime::ZERO,
+            log_weight: 0.0,
+            data_lost: false,
+            notice_at: vec![None; n],
+            repair_at: None,
+            spell_starts: Vec::new(),
+            stop_level,
+        }
+    }
+
     /// Total failure rate now (per second): live slots' hosts and machines
     /// holding a live slot.
     fn failure_rate(&self) -> f64 {
@@ -368,7 +393,6 @@ impl Handler<Ev> for Path {
                     return Err(PathStop::Lost);
                 }
                 if was == 0 && self.l > 0 {
-                    self.spells += 1;
                     self.spell_starts.push(s.now().as_secs_f64());
                 }
                 if self.stop_level.is_some_and(|level| self.l >= level) {
@@ -432,29 +456,12 @@ fn run_path(
     seed: u64,
     path: u64,
 ) -> (PathResult, Vec<f64>) {
-    let n = model.n() as usize;
-    let mut p = Path {
-        model: *model,
-        bias: bias.max(1.0),
-        rng: RandomStream::new(seed, StreamId::new("dataset-path", path)),
-        lost: vec![false; n],
-        noticed: vec![false; n],
-        l: 0,
-        f: 0,
-        epoch: 0,
-        repairing: false,
-        failure: None,
-        rate_per_s: 0.0,
-        biased: false,
-        since: SimTime::ZERO,
-        log_weight: 0.0,
-        data_lost: false,
-        notice_at: vec![None; n],
-        repair_at: None,
-        spells: 0,
-        spell_starts: Vec::new(),
-        stop_level: None,
-    };
+    let mut p = Path::new(
+        model,
+        bias.max(1.0),
+        RandomStream::new(seed, StreamId::new("dataset-path", path)),
+        None,
+    );
     let mut sim: Simulation<Ev> = Simulation::new();
     p.reschedule_failure(sim.scheduler())
         .expect("scheduling at time zero");
@@ -470,7 +477,7 @@ fn run_path(
             lost: p.data_lost,
             weight: p.log_weight.exp(),
             events: sim.events_processed(),
-            spells: p.spells,
+            spells: p.spell_starts.len() as u64,
         },
         p.spell_starts,
     )
@@ -507,29 +514,7 @@ fn run_spell(
     level: u32,
     rng: RandomStream,
 ) -> (SpellEnd, u64) {
-    let n = model.n() as usize;
-    let mut p = Path {
-        model: *model,
-        bias: 1.0,
-        rng,
-        lost: vec![false; n],
-        noticed: vec![false; n],
-        l: 0,
-        f: 0,
-        epoch: 0,
-        repairing: false,
-        failure: None,
-        rate_per_s: 0.0,
-        biased: false,
-        since: SimTime::ZERO,
-        log_weight: 0.0,
-        data_lost: false,
-        notice_at: vec![None; n],
-        repair_at: None,
-        spells: 0,
-        spell_starts: Vec::new(),
-        stop_level: Some(level),
-    };
+    let mut p = Path::new(model, 1.0, rng, Some(level));
     let mut sim: Simulation<Ev> = Simulation::new();
     let s = sim.scheduler();
     if let Some(st) = from {
@@ -584,27 +569,36 @@ pub struct Estimate {
     pub events: u64,
 }
 
-/// The normal quantile for a two-sided interval of `confidence`.
-pub fn z_for(confidence: f64) -> f64 {
-    // Acklam's approximation is plenty for these levels; the common ones
-    // exactly.
-    match (confidence * 1000.0).round() as u32 {
-        900 => 1.644_853_627,
-        950 => 1.959_963_985,
-        990 => 2.575_829_304,
-        _ => {
-            let p = 0.5 + confidence / 2.0;
-            // Beasley-Springer-Moro central region.
-            let y = p - 0.5;
-            let r = y * y;
-            y * (2.506_628_238_84
-                + r * (-18.615_000_625_29 + r * (41.391_197_735_34 + r * -25.441_060_496_37)))
-                / (1.0
-                    + r * (-8.473_510_930_90
-                        + r * (23.083_367_431_76
-                            + r * (-21.062_241_018_26 + r * 3.130_829_098_33))))
+impl Estimate {
+    /// An estimate with a normal interval of half-width `z` standard errors.
+    fn normal(
+        probability: f64,
+        std_error: f64,
+        z: f64,
+        paths: u64,
+        losses: u64,
+        events: u64,
+    ) -> Estimate {
+        Estimate {
+            paths,
+            losses,
+            probability,
+            std_error,
+            relative_error: if probability > 0.0 {
+                z * std_error / probability
+            } else {
+                f64::INFINITY
+            },
+            ci_low: (probability - z * std_error).max(0.0),
+            ci_high: probability + z * std_error,
+            events,
         }
     }
+}
+
+/// The normal quantile for a two-sided interval of `confidence`.
+pub fn z_for(confidence: f64) -> f64 {
+    codexsim_engine::dist::normal_quantile(0.5 + confidence / 2.0)
 }
 
 /// Paths per block: blocks run in parallel and are summed in order.
@@ -662,21 +656,7 @@ pub fn estimate(
         } else {
             0.0
         };
-        let se = (var / nf).sqrt();
-        Estimate {
-            paths: t.paths,
-            losses: t.losses,
-            probability: mean,
-            std_error: se,
-            relative_error: if mean > 0.0 {
-                z * se / mean
-            } else {
-                f64::INFINITY
-            },
-            ci_low: (mean - z * se).max(0.0),
-            ci_high: mean + z * se,
-            events: t.events,
-        }
+        Estimate::normal(mean, (var / nf).sqrt(), z, t.paths, t.losses, t.events)
     };
     let mut total = Sums::default();
     let mut next = 0u64;
@@ -710,26 +690,12 @@ pub fn estimate(
     summarize(&total)
 }
 
-/// The probability that a degraded spell ends in data loss, by fixed-effort
-/// multilevel splitting on the number of lost slots: stage i restarts
-/// `per_stage` spells from the states in which earlier stages first reached
-/// i lost slots (taken in turn) and keeps those that reach i + 1 before
-/// being repaired; the estimate is the product of the stages' success
-/// fractions. Returns the mean over `replications` independent runs of the
-/// whole procedure, its standard error, and the events simulated.
-pub fn spell_loss_probability(
-    model: &DatasetModel,
-    seed: u64,
-    per_stage: usize,
-    replications: usize,
-) -> (f64, f64, u64) {
-    let runs = split_runs(model, seed, per_stage, replications);
-    let n = runs.len() as f64;
-    let mean = runs.iter().map(|r| r.gamma).sum::<f64>() / n;
-    let var = runs.iter().map(|r| (r.gamma - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    (mean, (var / n).sqrt(), runs.iter().map(|r| r.events).sum())
-}
-
+/// Fixed-effort multilevel splitting on the number of lost slots: stage i
+/// restarts `per_stage` spells from the states in which earlier stages first
+/// reached i lost slots (taken in turn) and keeps those that reach i + 1
+/// before being repaired; the product of the stages' success fractions
+/// estimates the probability that a spell ends in loss. One run per
+/// replication, each from its own streams.
 /// One replication of the splitting procedure.
 struct SplitRun {
     /// Its estimate of the spell's loss probability.
@@ -805,7 +771,7 @@ fn split_runs(
 /// when it begins: P(loss by T) = E[sum over spells begun at s_j of
 /// G(T - s_j)], with G(t) the probability that a spell loses the data
 /// within t of its start. Plain simulation of `paths` paths gives the spell
-/// start times; splitting ([`spell_loss_probability`]) gives G as its
+/// start times; multilevel splitting gives G as its
 /// estimate of the spell's loss probability times the distribution of the
 /// spell ages at which its final particles lost the data. Exact to first
 /// order in the (small) loss probability. The interval combines the
@@ -914,21 +880,16 @@ fn combine(
     let var_c =
         counts.iter().map(|c| (c - mean_c).powi(2)).sum::<f64>() / (paths as f64 - 1.0).max(1.0);
     let rse_paths = (var_c / paths as f64).sqrt() / mean_c.max(f64::MIN_POSITIVE);
-    let rse = if p > 0.0 {
-        ((var_rep / n) / (p * p) + rse_paths * rse_paths).sqrt()
-    } else {
-        f64::INFINITY
-    };
-    Estimate {
-        paths: paths + (per_stage * replications * (model.m as usize + 1)) as u64,
-        losses: runs.iter().map(|r| r.loss_ages_s.len() as u64).sum(),
-        probability: p,
-        std_error: p * rse,
-        relative_error: z * rse,
-        ci_low: (p * (1.0 - z * rse)).max(0.0),
-        ci_high: p * (1.0 + z * rse),
-        events: plain.iter().map(|p| p.1).sum::<u64>() + runs.iter().map(|r| r.events).sum::<u64>(),
-    }
+    // Relative variances add for a product of independent estimates.
+    let se = p * ((var_rep / n) / (p * p) + rse_paths * rse_paths).sqrt();
+    Estimate::normal(
+        p,
+        if p > 0.0 { se } else { f64::INFINITY },
+        z,
+        paths + (per_stage * replications * (model.m as usize + 1)) as u64,
+        runs.iter().map(|r| r.loss_ages_s.len() as u64).sum(),
+        plain.iter().map(|p| p.1).sum::<u64>() + runs.iter().map(|r| r.events).sum::<u64>(),
+    )
 }
 
 /// A failure bias for `model`: 1 + (1 / 2) r / R, with R the total failure

@@ -373,23 +373,37 @@ fn binomial(n: u32, k: u32) -> f64 {
     r
 }
 
+/// The rows of `shared/reference-data/birth-death-mttdl.csv` (Ellison 1993
+/// for the serial column; both re-derived exactly), copied so that tests run
+/// without the file: (n, k, MTTDL in years with serial repair, with
+/// parallel repair) at lambda = 0.5 and mu = 52 a year.
+pub const BIRTH_DEATH_REFERENCE: [(u32, u32, f64, f64); 6] = [
+    (2, 1, 107.00, 107.00),
+    (3, 2, 36.33, 36.33),
+    (3, 1, 3747.67, 7457.00),
+    (4, 3, 18.50, 18.50),
+    (4, 2, 955.50, 1891.50),
+    (4, 1, 98405.50, 586269.50),
+];
+
+/// The Codex whitepaper's Table 1 (`shared/reference-data/
+/// codex-whitepaper-table1.csv`): (expansion, l0, k, m).
+pub const WHITEPAPER_TABLE1: [(f64, u32, u32, u32); 6] = [
+    (1.5, 1, 18, 9),
+    (2.0, 1, 7, 7),
+    (2.5, 1, 4, 6),
+    (1.5, 5, 28, 14),
+    (2.0, 5, 13, 13),
+    (2.5, 5, 8, 12),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// `shared/reference-data/birth-death-mttdl.csv`.
-    const BIRTH_DEATH: [(u32, u32, f64, f64); 6] = [
-        (2, 1, 107.00, 107.00),
-        (3, 2, 36.33, 36.33),
-        (3, 1, 3747.67, 7457.00),
-        (4, 3, 18.50, 18.50),
-        (4, 2, 955.50, 1891.50),
-        (4, 1, 98405.50, 586269.50),
-    ];
-
     #[test]
     fn birth_death_reproduces_every_reference_row() {
-        for (n, k, serial, parallel) in BIRTH_DEATH {
+        for (n, k, serial, parallel) in BIRTH_DEATH_REFERENCE {
             let s = birth_death_mttdl(n, k, 0.5, 52.0, Repair::Serial);
             let p = birth_death_mttdl(n, k, 0.5, 52.0, Repair::Parallel);
             // The file rounds to two decimals.
@@ -492,21 +506,10 @@ mod tests {
         }
     }
 
-    /// `shared/reference-data/codex-whitepaper-table1.csv`: (expansion, l0,
-    /// k, m).
-    pub const TABLE1: [(f64, u32, u32, u32); 6] = [
-        (1.5, 1, 18, 9),
-        (2.0, 1, 7, 7),
-        (2.5, 1, 4, 6),
-        (1.5, 5, 28, 14),
-        (2.0, 5, 13, 13),
-        (2.5, 5, 8, 12),
-    ];
-
     #[test]
     fn whitepaper_table_five_rows_of_six() {
         let mut matched = Vec::new();
-        for (e, l0, k, m) in TABLE1 {
+        for (e, l0, k, m) in WHITEPAPER_TABLE1 {
             let found = whitepaper_search(e, l0, 1e-9, 200).unwrap();
             if found == (k, m) {
                 matched.push((e, l0));
@@ -517,7 +520,7 @@ mod tests {
         }
         assert_eq!(matched.len(), 5, "{matched:?}");
         // The stricter rule fixes that row and breaks others.
-        let strict: Vec<_> = TABLE1
+        let strict: Vec<_> = WHITEPAPER_TABLE1
             .iter()
             .map(|&(e, l0, k, m)| {
                 (

@@ -311,25 +311,32 @@ impl<E> EventQueue<E> {
     #[inline]
     pub fn pop(&mut self) -> Option<(EventId, E)> {
         let (_, in_late) = self.skip_cancelled()?;
-        let entry = self.take_head(in_late);
-        self.last_popped = Some((entry.time, entry.seq));
-        Some((
-            EventId {
-                time: SimTime::from_nanos(entry.time),
-                seq: entry.seq,
-            },
-            entry.event,
-        ))
+        Some(self.deliver(in_late))
     }
 
     /// Takes out the earliest pending event if it is due at or before `until`.
     #[inline]
     pub fn pop_until(&mut self, until: SimTime) -> Option<(EventId, E)> {
-        let ((time, _), _) = self.skip_cancelled()?;
+        let ((time, _), in_late) = self.skip_cancelled()?;
         if time > until.as_nanos() {
             return None;
         }
-        self.pop()
+        Some(self.deliver(in_late))
+    }
+
+    /// Takes out the live head (found by `skip_cancelled`) as the last event
+    /// delivered.
+    #[inline]
+    fn deliver(&mut self, in_late: bool) -> (EventId, E) {
+        let entry = self.take_head(in_late);
+        self.last_popped = Some((entry.time, entry.seq));
+        (
+            EventId {
+                time: SimTime::from_nanos(entry.time),
+                seq: entry.seq,
+            },
+            entry.event,
+        )
     }
 }
 

@@ -2285,15 +2285,26 @@ impl<'s> Model<'s> {
         // are freed, then repair all of them.
         let lazy = self.cfg.repair.lazy_threshold;
         let r = &mut self.requests[req as usize];
-        r.deferred.push(slot);
         if r.state == ReqState::Started && (r.slots.len() as u32 - r.filled) < lazy {
+            r.deferred.push(slot);
             return Ok(());
         }
-        let slots = std::mem::take(&mut r.deferred);
+        if r.deferred.is_empty() {
+            // Eager repair, or nothing waiting: no list to build.
+            return self.repair_slots(s, req, &[slot]);
+        }
+        let mut slots = std::mem::take(&mut r.deferred);
+        slots.push(slot);
+        self.repair_slots(s, req, &slots)
+    }
+
+    /// Offers freed slots for repair: to the slot queues, or to the
+    /// exponential repair model.
+    fn repair_slots(&mut self, s: &mut Scheduler<Ev>, req: u32, slots: &[u32]) -> Result<(), Stop> {
         match self.cfg.repair.model {
-            RepairModel::Market => self.announce(s, req, &slots, true),
+            RepairModel::Market => self.announce(s, req, slots, true),
             RepairModel::Exponential { .. } => {
-                for slot in slots {
+                for &slot in slots {
                     self.start_exp_repair(s, req, slot)?;
                 }
                 Ok(())
@@ -2424,10 +2435,7 @@ impl<'s> Model<'s> {
         if !r.active() || r.slots[slot as usize].host_sale.is_some() || r.lost {
             return Ok(());
         }
-        match self.cfg.repair.model {
-            RepairModel::Market => self.announce(s, req, &[slot], true),
-            RepairModel::Exponential { .. } => self.start_exp_repair(s, req, slot),
-        }
+        self.repair_slots(s, req, &[slot])
     }
 
     // ------------------------------------------------------------ exponential repair

@@ -18,8 +18,13 @@
 //! mean ± 2.576 s / sqrt(R) of the replications (normal approximation; the
 //! loss time is close to exponential, so R >= 30 keeps it honest). Set
 //! CODEXSIM_SLOW_TESTS=1 for ten times more replications.
+//!
+//! The same set-up with lazy repair (`repair.lazy_threshold = l0`, every
+//! started repair independent) against the exact lazy birth-death chain
+//! (`codexsim_durability::exact::lazy_birth_death`) for several (n, k, l0).
 
 use codexsim_config::parse;
+use codexsim_durability::exact::{lazy_birth_death, BIRTH_DEATH_REFERENCE as ROWS};
 use codexsim_model::{Model, NullSink};
 
 const YEAR_S: f64 = 31_536_000.0;
@@ -27,17 +32,9 @@ const YEAR_S: f64 = 31_536_000.0;
 /// then on the run is the chain, started in its all-present state.
 const START_S: f64 = 3600.0;
 
-/// The rows of birth-death-mttdl.csv (Ellison 1993 for the serial column;
-/// both re-derived exactly), copied so the test runs without the file; the
-/// file, when present beside the checkout, must agree.
-const ROWS: [(u32, u32, f64, f64); 6] = [
-    (2, 1, 107.00, 107.00),
-    (3, 2, 36.33, 36.33),
-    (3, 1, 3747.67, 7457.00),
-    (4, 3, 18.50, 18.50),
-    (4, 2, 955.50, 1891.50),
-    (4, 1, 98405.50, 586269.50),
-];
+// ROWS: the rows of birth-death-mttdl.csv, copied into the durability
+// crate so the test runs without the file; the file, when present beside
+// the checkout, must agree.
 
 #[test]
 fn the_copied_rows_match_the_reference_file() {
@@ -62,7 +59,7 @@ fn the_copied_rows_match_the_reference_file() {
     }
 }
 
-fn scenario(n: u32, k: u32, serial: bool, scale: f64, seed: u64) -> String {
+fn scenario(n: u32, k: u32, serial: bool, l0: u32, scale: f64, seed: u64) -> String {
     let fail_mean_s = YEAR_S / (0.5 * scale);
     let repair_mean_s = YEAR_S / (52.0 * scale);
     format!(
@@ -107,6 +104,7 @@ detection = "immediate"
 model = "exponential"
 mean_duration_s = {repair_mean_s}
 concurrency = "{conc}"
+lazy_threshold = {l0}
 "#,
         m = n - k,
         conc = if serial { "serial" } else { "parallel" },
@@ -116,12 +114,22 @@ concurrency = "{conc}"
 fn check(n: u32, k: u32, serial: bool) {
     let &(_, _, s, p) = ROWS.iter().find(|r| r.0 == n && r.1 == k).unwrap();
     let exact = if serial { s } else { p };
+    check_against(n, k, serial, 1, exact);
+}
+
+fn check_lazy(n: u32, k: u32, l0: u32) {
+    let exact = lazy_birth_death(n, k, 0.5, 52.0, l0).mean_time_to_absorption()[0];
+    check_against(n, k, false, l0, exact);
+}
+
+/// The simulated MTTDL's 99 % interval must hold `exact`.
+fn check_against(n: u32, k: u32, serial: bool, l0: u32, exact: f64) {
     let scale = exact / 10.0;
     let slow = std::env::var_os("CODEXSIM_SLOW_TESTS").is_some();
     let reps: u64 = if slow { 400 } else { 40 };
     let mut xs = Vec::new();
     for seed in 1..=reps {
-        let cfg = parse(&scenario(n, k, serial, scale, seed), "chain.toml").unwrap();
+        let cfg = parse(&scenario(n, k, serial, l0, scale, seed), "chain.toml").unwrap();
         let summary = Model::new(&cfg, &mut NullSink)
             .check_every_event(true)
             .run(&mut |_| {})
@@ -138,7 +146,7 @@ fn check(n: u32, k: u32, serial: bool) {
     let half = 2.576 * sd / r.sqrt();
     assert!(
         (mean - exact).abs() <= half,
-        "n = {n}, k = {k}, {}: simulated MTTDL {mean:.2} +- {half:.2} years (99 %, {reps} runs), exact {exact}",
+        "n = {n}, k = {k}, l0 = {l0}, {}: simulated MTTDL {mean:.2} +- {half:.2} years (99 %, {reps} runs), exact {exact:.2}",
         if serial { "serial" } else { "parallel" }
     );
 }
@@ -178,4 +186,24 @@ fn n4_k1_serial() {
 #[test]
 fn n4_k1_parallel() {
     check(4, 1, false);
+}
+
+#[test]
+fn lazy_n4_k2_l0_2() {
+    check_lazy(4, 2, 2);
+}
+
+#[test]
+fn lazy_n5_k2_l0_2() {
+    check_lazy(5, 2, 2);
+}
+
+#[test]
+fn lazy_n5_k2_l0_3() {
+    check_lazy(5, 2, 3);
+}
+
+#[test]
+fn lazy_n6_k3_l0_2() {
+    check_lazy(6, 3, 2);
 }

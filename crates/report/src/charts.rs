@@ -954,7 +954,6 @@ mod tests {
             cols.push((name, vec![0.0, 1e12, 2e12]));
         }
         RunData {
-            dir: "tiny".into(),
             name: "tiny".into(),
             description: None,
             fleet: crate::data::Table::from_columns("fleet.csv", cols),

@@ -140,8 +140,6 @@ pub struct CanaryRound {
 /// Everything a report shows, read from a run directory.
 #[derive(Clone, Debug)]
 pub struct RunData {
-    /// The directory read.
-    pub dir: PathBuf,
     /// The scenario's name.
     pub name: String,
     /// Its description.
@@ -261,7 +259,6 @@ impl RunData {
             None
         };
         Ok(RunData {
-            dir: dir.to_path_buf(),
             name: scenario.name.clone().unwrap_or_else(|| "scenario".into()),
             description: scenario.source.description.clone(),
             fleet,

@@ -132,7 +132,7 @@ pub fn run_one(exp: &Experiment, spec: &RunSpec) -> Result<RunRecord, SweepError
             detail: e.to_string(),
         })?;
     Ok(RunRecord {
-        experiment_hash: exp.hash(),
+        experiment_hash: exp.hash().to_string(),
         key,
         index: spec.index,
         point: spec.point,
@@ -358,10 +358,13 @@ pub fn sweep(
     for r in results {
         r?;
     }
-    let complete = dir.all_runs(exp).is_ok();
-    if complete {
-        crate::stats::write_aggregates(&dir, exp)?;
-    }
+    let complete = match dir.all_runs(exp) {
+        Ok(runs) => {
+            crate::stats::write_aggregates(&dir, exp, &runs)?;
+            true
+        }
+        Err(_) => false,
+    };
     Ok(SweepOutcome {
         planned: plan.len(),
         skipped,
@@ -401,8 +404,8 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<usize, SweepError> {
         }
     }
     match dir.all_runs(&exp) {
-        Ok(_) => {
-            crate::stats::write_aggregates(&dir, &exp)?;
+        Ok(runs) => {
+            crate::stats::write_aggregates(&dir, &exp, &runs)?;
             Ok(0)
         }
         Err(missing) => Ok(missing),

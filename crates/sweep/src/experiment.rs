@@ -166,6 +166,8 @@ pub struct Experiment {
     pub variants: Vec<Variant>,
     /// The metrics charted.
     pub metrics: Vec<String>,
+    /// SHA-256 of the experiment's text and its base ([`Experiment::hash`]).
+    fingerprint: String,
 }
 
 fn bad(path: &Path, detail: impl Into<String>) -> SweepError {
@@ -351,7 +353,6 @@ impl Experiment {
             path: path.to_path_buf(),
             text: text.to_string(),
             base_path,
-            base_text,
             seed: raw.seed,
             replications: raw.replications,
             confidence: raw.confidence,
@@ -361,6 +362,14 @@ impl Experiment {
             grid_keys: grid.iter().map(|(k, _)| k.clone()).collect(),
             variants,
             metrics: raw.metrics,
+            fingerprint: {
+                let mut h = Sha256::new();
+                h.update(text.as_bytes());
+                h.update([0]);
+                h.update(base_text.as_bytes());
+                h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+            },
+            base_text,
         };
         // Every (point, variant) must make a valid scenario before anything
         // runs.
@@ -374,12 +383,8 @@ impl Experiment {
 
     /// A fingerprint of the experiment and its base: run files of another
     /// experiment are never mixed in.
-    pub fn hash(&self) -> String {
-        let mut h = Sha256::new();
-        h.update(self.text.as_bytes());
-        h.update([0]);
-        h.update(self.base_text.as_bytes());
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    pub fn hash(&self) -> &str {
+        &self.fingerprint
     }
 
     /// Every run, in plan order: point, then replication, then variant (so

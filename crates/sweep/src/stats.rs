@@ -238,12 +238,14 @@ fn params(exp: &Experiment, point: usize) -> Vec<String> {
 }
 
 /// Writes `runs.csv`, `aggregate.csv`, `comparison.csv`, `report.md` and
-/// the sweep charts of a complete sweep directory.
-pub fn write_aggregates(dir: &SweepDir, exp: &Experiment) -> Result<(), SweepError> {
-    let runs = dir
-        .all_runs(exp)
-        .map_err(|missing| SweepError::Shard(format!("{missing} runs are missing")))?;
-    let (agg, cmp) = analyse(exp, &runs);
+/// the sweep charts of a complete sweep directory, from its runs (every run
+/// of the plan, in plan order: [`SweepDir::all_runs`]).
+pub fn write_aggregates(
+    dir: &SweepDir,
+    exp: &Experiment,
+    runs: &[RunRecord],
+) -> Result<(), SweepError> {
+    let (agg, cmp) = analyse(exp, runs);
 
     let mut header: Vec<String> = ["key", "point", "variant", "replication", "seed"]
         .iter()
@@ -392,6 +394,50 @@ pub fn human(q: Quantity, v: f64) -> String {
     }
 }
 
+/// One Markdown table: a row per point and variant, a column per metric,
+/// each cell an estimate with its interval (`-` when `find` has none).
+fn md_table(
+    out: &mut String,
+    exp: &Experiment,
+    variants: &[crate::experiment::Variant],
+    metrics: &[(&str, Quantity)],
+    find: impl Fn(usize, &str, &str) -> Option<Estimate>,
+) {
+    out.push_str("| point | variant |");
+    for (m, _) in metrics {
+        out.push_str(&format!(" {m} |"));
+    }
+    out.push_str("\n|---|---|");
+    out.push_str(&"---|".repeat(metrics.len()));
+    out.push('\n');
+    for p in 0..exp.points.len() {
+        let label = exp.describe_point(p);
+        let label = if label.is_empty() {
+            "all runs"
+        } else {
+            label.trim_start_matches(": ")
+        };
+        for v in variants {
+            out.push_str(&format!("| {label} | {} |", v.name));
+            for &(m, q) in metrics {
+                let cell = find(p, &v.name, m).map_or_else(
+                    || "-".to_string(),
+                    |e| {
+                        format!(
+                            "{} [{}, {}]",
+                            human(q, e.mean),
+                            human(q, e.lo),
+                            human(q, e.hi)
+                        )
+                    },
+                );
+                out.push_str(&format!(" {cell} |"));
+            }
+            out.push('\n');
+        }
+    }
+}
+
 fn report_md(exp: &Experiment, agg: &[AggregateRow], cmp: &[ComparisonRow]) -> String {
     let mut out = format!("# Sweep: {}\n\n", exp.name);
     if let Some(q) = &exp.question {
@@ -405,87 +451,27 @@ fn report_md(exp: &Experiment, agg: &[AggregateRow], cmp: &[ComparisonRow]) -> S
         exp.replications,
         exp.confidence * 100.0
     ));
-    let label = |p: usize| -> String {
-        let s = exp.describe_point(p);
-        if s.is_empty() {
-            "all runs".into()
-        } else {
-            s.trim_start_matches(": ").to_string()
-        }
-    };
-    out.push_str("## Means\n\n| point | variant |");
-    for (m, _) in REPORTED {
-        out.push_str(&format!(" {m} |"));
-    }
-    out.push_str("\n|---|---|");
-    for _ in REPORTED {
-        out.push_str("---|");
-    }
-    out.push('\n');
-    for p in 0..exp.points.len() {
-        for v in &exp.variants {
-            out.push_str(&format!("| {} | {} |", label(p), v.name));
-            for (m, q) in REPORTED {
-                let cell = agg
-                    .iter()
-                    .find(|a| a.point == p && a.variant == v.name && a.metric == m)
-                    .map(|a| {
-                        let e = a.estimate;
-                        format!(
-                            "{} [{}, {}]",
-                            human(q, e.mean),
-                            human(q, e.lo),
-                            human(q, e.hi)
-                        )
-                    })
-                    .unwrap_or_else(|| "-".into());
-                out.push_str(&format!(" {cell} |"));
-            }
-            out.push('\n');
-        }
-    }
+    out.push_str("## Means\n\n");
+    md_table(&mut out, exp, &exp.variants, &REPORTED, |p, v, m| {
+        agg.iter()
+            .find(|a| a.point == p && a.variant == v && a.metric == m)
+            .map(|a| a.estimate)
+    });
     if exp.variants.len() > 1 {
         out.push_str(&format!(
-            "\n## Paired differences from `{}` (variant minus baseline, same seeds)\n\n| point | variant |",
+            "\n## Paired differences from `{}` (variant minus baseline, same seeds)\n\n",
             exp.variants[0].name
         ));
-        for (m, _) in REPORTED {
-            if m != "loss_probability" {
-                out.push_str(&format!(" {m} |"));
-            }
-        }
-        out.push_str("\n|---|---|");
-        for (m, _) in REPORTED {
-            if m != "loss_probability" {
-                out.push_str("---|");
-            }
-        }
-        out.push('\n');
-        for p in 0..exp.points.len() {
-            for v in &exp.variants[1..] {
-                out.push_str(&format!("| {} | {} |", label(p), v.name));
-                for (m, q) in REPORTED {
-                    if m == "loss_probability" {
-                        continue;
-                    }
-                    let cell = cmp
-                        .iter()
-                        .find(|c| c.point == p && c.variant == v.name && c.metric == m)
-                        .map(|c| {
-                            let e = c.estimate;
-                            format!(
-                                "{} [{}, {}]",
-                                human(q, e.mean),
-                                human(q, e.lo),
-                                human(q, e.hi)
-                            )
-                        })
-                        .unwrap_or_else(|| "-".into());
-                    out.push_str(&format!(" {cell} |"));
-                }
-                out.push('\n');
-            }
-        }
+        let metrics: Vec<(&str, Quantity)> = REPORTED
+            .iter()
+            .copied()
+            .filter(|(m, _)| *m != "loss_probability")
+            .collect();
+        md_table(&mut out, exp, &exp.variants[1..], &metrics, |p, v, m| {
+            cmp.iter()
+                .find(|c| c.point == p && c.variant == v && c.metric == m)
+                .map(|c| c.estimate)
+        });
     }
     out
 }
