@@ -122,6 +122,12 @@ pub enum Ev {
         /// Its generation.
         generation: u32,
     },
+    /// Max-min sharing: the network's next flow end is due (see
+    /// `FlowNet::next_finish`).
+    NetNext,
+    /// Max-min sharing: rates are recomputed after the changes of this
+    /// instant (see `FlowNet::flush`).
+    NetFlush,
     /// Every part of a transfer arrived (after its latency).
     TransferDone {
         /// The transfer.
@@ -1603,9 +1609,14 @@ impl<'s> Model<'s> {
         Some((Endpoint::Host(host), index))
     }
 
-    /// Reschedules the finish events of flows whose rate changed.
+    /// Reschedules the finish events of flows whose rate changed (with
+    /// max-min sharing, the network keeps them: the one next-end event is
+    /// set again).
     fn apply_rates(&mut self, s: &mut Scheduler<Ev>, changes: Vec<RateChange>) -> Result<(), Stop> {
         let now = s.now();
+        if self.cfg.network.max_min_sharing {
+            return self.net_sync(s);
+        }
         for ch in changes {
             let (t, p) = self.net.flow_part[ch.flow.index as usize];
             let unshared_fill = !self.cfg.network.max_min_sharing
@@ -1636,6 +1647,59 @@ impl<'s> Model<'s> {
             }
         }
         Ok(())
+    }
+
+    /// Max-min sharing: after a change, a NetFlush for this instant when
+    /// changes are deferred, else the next-end event at the network's next
+    /// flow end.
+    fn net_sync(&mut self, s: &mut Scheduler<Ev>) -> Result<(), Stop> {
+        if self.net.draining {
+            return Ok(());
+        }
+        if self.net.flows.has_pending() {
+            if !self.net.flush_scheduled {
+                s.schedule_at(s.now(), Ev::NetFlush)?;
+                self.net.flush_scheduled = true;
+            }
+            return Ok(());
+        }
+        let next = self.net.flows.next_finish().map(|(f, _)| f);
+        if self.net.next_event.map(|(_, f)| f) == next {
+            return Ok(());
+        }
+        if let Some((e, _)) = self.net.next_event.take() {
+            s.cancel(e);
+        }
+        if let Some(f) = next {
+            let at = SimTime::from_nanos(f).max(s.now());
+            self.net.next_event = Some((s.schedule_at(at, Ev::NetNext)?, f));
+        }
+        Ok(())
+    }
+
+    /// Max-min sharing: every flow whose end is due now ends, in the order
+    /// of `FlowNet::next_finish`.
+    fn on_net_next(&mut self, s: &mut Scheduler<Ev>) -> Result<(), Stop> {
+        self.net.next_event = None;
+        let now = s.now().as_nanos();
+        self.net.draining = true;
+        while let Some((f, flow)) = self.net.flows.next_finish() {
+            if f > now {
+                break;
+            }
+            if let Err(e) = self.on_flow_done(s, flow) {
+                self.net.draining = false;
+                return Err(e);
+            }
+        }
+        self.net.draining = false;
+        self.net_sync(s)
+    }
+
+    fn on_net_flush(&mut self, s: &mut Scheduler<Ev>) -> Result<(), Stop> {
+        self.net.flush_scheduled = false;
+        let changes = self.net.flows.flush(s.now().as_nanos());
+        self.apply_rates(s, changes)
     }
 
     fn on_flow_done(&mut self, s: &mut Scheduler<Ev>, flow: FlowId) -> Result<(), Stop> {
@@ -3159,6 +3223,8 @@ impl Handler<Ev> for Model<'_> {
             Ev::PeriodTick => self.on_period_tick(s)?,
             Ev::RepairDone { sale } => self.on_repair_done(s, sale)?,
             Ev::RepairRetry { request, slot } => self.on_repair_retry(s, request, slot)?,
+            Ev::NetNext => self.on_net_next(s)?,
+            Ev::NetFlush => self.on_net_flush(s)?,
             Ev::FlowDone { flow, generation } => self.on_flow_done(
                 s,
                 FlowId {

@@ -105,6 +105,13 @@ pub(crate) struct NetState {
     /// Completed transfer durations, seconds, by kind (fill, repair).
     pub fill_durations_s: Vec<f64>,
     pub repair_durations_s: Vec<f64>,
+    /// Max-min sharing: the one event waiting for the network's next flow
+    /// end, and its time (ns).
+    pub next_event: Option<(EventId, u64)>,
+    /// Max-min sharing: a NetFlush is scheduled for the deferred changes.
+    pub flush_scheduled: bool,
+    /// Flow ends are being delivered (the next-end event is set after).
+    pub draining: bool,
 }
 
 fn capacity(link: &Link) -> LinkCapacity {
@@ -149,7 +156,16 @@ impl NetState {
         let topo = Topology::build(&levels, &hosts, capacity(&cfg.network.client), &mut flows)
             .expect("the configuration checks that levels nest");
         let client_uploads = flows.add_resource(f64::INFINITY);
+        if cfg.network.max_min_sharing {
+            // One event for the next flow end instead of one per rate
+            // change, and one recomputation per instant.
+            flows.track_finishes();
+            flows.defer_changes();
+        }
         NetState {
+            next_event: None,
+            flush_scheduled: false,
+            draining: false,
             client_uploads,
             flows,
             topo,

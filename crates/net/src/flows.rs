@@ -167,6 +167,104 @@ pub struct FlowNet {
     /// The last recomputation held more than half of the active flows (of
     /// at least 1,024).
     last_comp_big: bool,
+    /// Finish times kept by the network (see [`FlowNet::track_finishes`]).
+    finishes: Finishes,
+    /// Changes wait for [`FlowNet::flush`] (see [`FlowNet::defer_changes`]).
+    defer: bool,
+    /// Seeds of the changes since the last flush.
+    pending: Vec<u32>,
+    dirty: bool,
+}
+
+/// The active flows' finish times, for [`FlowNet::next_finish`]: a dense
+/// list of keys (finish time, then the order in which the times were set,
+/// so that flows ending at the same nanosecond come out in the order their
+/// times were set) and the smallest key, cached until the flow it names
+/// ends or is slowed.
+#[derive(Clone, Debug, Default)]
+struct Finishes {
+    on: bool,
+    /// Keys: finish ns in the high half, the setting's sequence number in
+    /// the low half.
+    keys: Vec<u128>,
+    /// The flow of each key.
+    owner: Vec<u32>,
+    /// Per flow slot: its key's position in `keys`, or `NONE`.
+    at: Vec<u32>,
+    sequence: u64,
+    /// The smallest key and its flow, when known.
+    least: Option<(u128, u32)>,
+    least_known: bool,
+}
+
+const NONE: u32 = u32::MAX;
+
+impl Finishes {
+    /// Sets flow `i`'s finish time (`u64::MAX`: none).
+    fn set(&mut self, i: u32, finish_ns: u64) {
+        if !self.on {
+            return;
+        }
+        self.sequence += 1;
+        let key = ((finish_ns as u128) << 64) | self.sequence as u128;
+        let i_us = i as usize;
+        if self.at.len() <= i_us {
+            self.at.resize(i_us + 1, NONE);
+        }
+        if self.at[i_us] == NONE {
+            self.at[i_us] = self.keys.len() as u32;
+            self.keys.push(key);
+            self.owner.push(i);
+        } else {
+            self.keys[self.at[i_us] as usize] = key;
+        }
+        if self.least_known {
+            match self.least {
+                Some((k, j)) if j == i => {
+                    if key > k {
+                        self.least_known = false;
+                    } else {
+                        self.least = Some((key, i));
+                    }
+                }
+                Some((k, _)) if k < key => {}
+                _ => self.least = Some((key, i)),
+            }
+        }
+    }
+
+    /// Flow `i` ended.
+    fn remove(&mut self, i: u32) {
+        let i_us = i as usize;
+        if !self.on || i_us >= self.at.len() || self.at[i_us] == NONE {
+            return;
+        }
+        let pos = self.at[i_us] as usize;
+        self.keys.swap_remove(pos);
+        self.owner.swap_remove(pos);
+        if pos < self.owner.len() {
+            self.at[self.owner[pos] as usize] = pos as u32;
+        }
+        self.at[i_us] = NONE;
+        if self.least.is_some_and(|(_, j)| j == i) {
+            self.least_known = false;
+        }
+    }
+
+    fn least(&mut self) -> Option<(u64, u32)> {
+        if !self.least_known {
+            self.least = self
+                .keys
+                .iter()
+                .enumerate()
+                .min_by_key(|&(_, &k)| k)
+                .map(|(pos, &k)| (k, self.owner[pos]));
+            self.least_known = true;
+        }
+        self.least
+            .map(|(k, i)| ((k >> 64) as u64, i))
+            .filter(|&(f, _)| f != u64::MAX)
+    }
 }
 
 impl Default for FlowNet {
@@ -196,6 +294,13 @@ impl FlowNet {
             boundary: Vec::new(),
             caps: Vec::new(),
             last_comp_big: false,
+            finishes: Finishes {
+                least_known: true,
+                ..Finishes::default()
+            },
+            defer: false,
+            pending: Vec::new(),
+            dirty: false,
         }
     }
 
@@ -240,6 +345,58 @@ impl FlowNet {
     /// shortcuts included), and flows whose rate was computed in all.
     pub fn recompute_stats(&self) -> (u64, u64) {
         (self.recomputations, self.recomputed_flows)
+    }
+
+    /// From now on the network keeps every active flow's finish time at its
+    /// current rate, so that a caller can wait for [`FlowNet::next_finish`]
+    /// instead of scheduling an event for every rate change.
+    pub fn track_finishes(&mut self) {
+        self.finishes.on = true;
+    }
+
+    /// The next flow to finish at the current rates, and when (ns): the
+    /// earliest finish time; among equal times, the flow whose time was set
+    /// first. `None` when no flow is moving (or finishes are not tracked).
+    /// Before a [`FlowNet::flush`] the times are those of the rates before
+    /// the pending changes, which hold up to the changes' time.
+    pub fn next_finish(&mut self) -> Option<(u64, FlowId)> {
+        self.finishes.least().map(|(finish_ns, index)| {
+            (
+                finish_ns,
+                FlowId {
+                    index,
+                    generation: self.flows[index as usize].generation,
+                },
+            )
+        })
+    }
+
+    /// From now on starts, ends and capacity changes that need a
+    /// recomputation only record it; [`FlowNet::flush`] recomputes once for
+    /// all of them. Changes at the same instant then cost one recomputation
+    /// (rates between them lasted no time). Until the flush, new flows have
+    /// no rate and the others keep their old ones.
+    pub fn defer_changes(&mut self) {
+        self.defer = true;
+    }
+
+    /// Whether deferred changes wait for [`FlowNet::flush`].
+    pub fn has_pending(&self) -> bool {
+        self.dirty
+    }
+
+    /// Recomputes the rates after the deferred changes, at `now_ns` (the
+    /// time of the changes), and returns those that changed.
+    pub fn flush(&mut self, now_ns: u64) -> Vec<RateChange> {
+        if !self.dirty {
+            return Vec::new();
+        }
+        self.dirty = false;
+        let seeds = std::mem::take(&mut self.pending);
+        let changes = self.recompute(now_ns, &seeds, None);
+        self.pending = seeds;
+        self.pending.clear();
+        changes
     }
 
     /// Whether `flow` is active (started, neither finished nor aborted).
@@ -299,14 +456,21 @@ impl FlowNet {
                     self.settle(id, now_ns, false);
                     let f = &mut self.flows[i as usize];
                     f.rate = rate;
+                    let finish_ns = Self::finish_time(now_ns, f.remaining, rate);
+                    self.finishes.set(i, finish_ns.unwrap_or(u64::MAX));
                     changes.push(RateChange {
                         flow: id,
                         rate_bytes_per_s: rate,
-                        finish_ns: Self::finish_time(now_ns, f.remaining, rate),
+                        finish_ns,
                     });
                 }
             }
             return changes;
+        }
+        if self.defer {
+            self.pending.extend_from_slice(&seeds);
+            self.dirty = !self.pending.is_empty() || self.dirty;
+            return Vec::new();
         }
         self.recompute(now_ns, &seeds, None)
     }
@@ -376,7 +540,7 @@ impl FlowNet {
         // plus this flow at its limit.
         let fixed = match self.mode {
             Recompute::Unshared => Some(self.alone_rate(index)),
-            Recompute::Incremental if self.fits_at_cap(index) => {
+            Recompute::Incremental if !self.dirty && self.fits_at_cap(index) => {
                 let rate = self.flows[index as usize].cap;
                 for k in 0..self.flows[index as usize].resources.len() {
                     let r = self.flows[index as usize].resources[k] as usize;
@@ -387,12 +551,18 @@ impl FlowNet {
             _ => None,
         };
         let Some(rate) = fixed else {
+            if self.defer {
+                self.pending.push(index);
+                self.dirty = true;
+                return (id, Vec::new());
+            }
             return (id, self.recompute(now_ns, &[index], None));
         };
         self.recomputations += 1;
         self.recomputed_flows += 1;
         self.flows[index as usize].rate = rate;
         let finish_ns = Self::finish_time(now_ns, size_bytes as f64, rate);
+        self.finishes.set(index, finish_ns.unwrap_or(u64::MAX));
         (
             id,
             vec![RateChange {
@@ -442,9 +612,10 @@ impl FlowNet {
                 seeds.extend_from_slice(&res.flows);
             }
         }
-        if self.mode == Recompute::Full {
+        if self.mode == Recompute::Full || self.dirty {
             affects_others = true;
         }
+        self.finishes.remove(index);
         let f = &mut self.flows[index as usize];
         f.active = false;
         f.resources = resources; // keep the allocation
@@ -453,6 +624,11 @@ impl FlowNet {
         self.active -= 1;
         if !affects_others || self.mode == Recompute::Unshared {
             self.recomputations += 1;
+            return Vec::new();
+        }
+        if self.defer {
+            self.pending.extend_from_slice(&seeds);
+            self.dirty = true;
             return Vec::new();
         }
         self.recompute(now_ns, &seeds, Some(index))
@@ -722,7 +898,11 @@ impl FlowNet {
             // seeds.
             Recompute::Incremental | Recompute::Unshared => {
                 for &s in seeds {
-                    if Some(s) != removed && self.flows[s as usize].mark != epoch {
+                    // (Deferred seeds may have ended since.)
+                    if Some(s) != removed
+                        && self.flows[s as usize].active
+                        && self.flows[s as usize].mark != epoch
+                    {
                         self.flows[s as usize].mark = epoch;
                         self.comp_flows.push(s);
                     }
@@ -805,6 +985,7 @@ impl FlowNet {
             f.updated_ns = now_ns;
             f.rate = rate;
             let finish_ns = Self::finish_time(now_ns, f.remaining, rate);
+            self.finishes.set(i, finish_ns.unwrap_or(u64::MAX));
             changes.push(RateChange {
                 flow: FlowId {
                     index: i,
@@ -1019,5 +1200,94 @@ mod tests {
         let (_, inc_flows) = inc.recompute_stats();
         let (_, full_flows) = full.recompute_stats();
         assert!(inc_flows < full_flows, "{inc_flows} vs {full_flows}");
+    }
+
+    /// Deferred changes, several at an instant and one flush, give the rates
+    /// that the full method computes change by change; the tracked next
+    /// finish is the earliest of the live flows' ends.
+    #[test]
+    fn deferred_changes_match_full_and_the_next_finish_is_the_earliest() {
+        use codexsim_engine::rng::{RandomStream, StreamId};
+        let mut rng = RandomStream::new(9, StreamId::new("flows-test", 1));
+        let mut def = FlowNet::new(Recompute::Incremental);
+        def.defer_changes();
+        def.track_finishes();
+        let mut full = FlowNet::new(Recompute::Full);
+        for k in 0..30 {
+            let cap = if k % 7 == 0 {
+                f64::INFINITY
+            } else {
+                (10 + rng.below(200)) as f64
+            };
+            def.add_resource(cap);
+            full.add_resource(cap);
+        }
+        let mut live: Vec<(FlowId, FlowId)> = Vec::new();
+        let mut t = 0u64;
+        let (mut ends, mut batches) = (0, 0);
+        for step in 0..3_000 {
+            let next = def.next_finish();
+            if step % 3 == 0 && next.is_some() {
+                // The next end, when due.
+                let (f, a) = next.unwrap();
+                t = t.max(f);
+                let at = live.iter().position(|&(x, _)| x == a).expect("live");
+                let (a, b) = live.swap_remove(at);
+                def.finish(t, a);
+                full.finish(t, b);
+                ends += 1;
+            } else {
+                t += rng.below(S);
+            }
+            // One to four more changes at the same instant.
+            let changes = 1 + rng.below(4);
+            batches += (changes > 1) as u32;
+            for _ in 0..changes {
+                if live.is_empty() || rng.below(3) > 0 {
+                    let k = 1 + rng.below(4) as usize;
+                    let res: Vec<u32> = (0..k).map(|_| rng.below(30) as u32).collect();
+                    let cap = if rng.chance(1, 4) {
+                        (5 + rng.below(50)) as f64
+                    } else {
+                        f64::INFINITY
+                    };
+                    let size = 1 + rng.below(100_000);
+                    let (a, _) = def.start(t, &res, cap, size, Purpose::Fill);
+                    let (b, _) = full.start(t, &res, cap, size, Purpose::Fill);
+                    live.push((a, b));
+                } else {
+                    let (a, b) = live.swap_remove(rng.below(live.len() as u64) as usize);
+                    def.abort(t, a);
+                    full.abort(t, b);
+                }
+            }
+            def.flush(t);
+            assert!(!def.has_pending());
+            let mut earliest = f64::INFINITY;
+            for &(a, b) in &live {
+                let (ra, rb) = (def.rate(a), full.rate(b));
+                assert!(
+                    ra == rb || (ra - rb).abs() <= 1e-9 * ra.abs().max(1.0),
+                    "{ra} != {rb}"
+                );
+                if ra > 0.0 {
+                    let end = t as f64 + def.remaining_bytes(a, t) / ra * 1e9;
+                    earliest = earliest.min(end);
+                }
+            }
+            match def.next_finish() {
+                Some((f, a)) => {
+                    assert!(live.iter().any(|&(x, _)| x == a));
+                    // (A flow that nothing limits ended when it started.)
+                    let due = f.max(t) as f64;
+                    assert!((due - earliest).abs() <= 2.0, "{f} vs {earliest}");
+                }
+                None => assert!(earliest.is_infinite()),
+            }
+        }
+        assert!(
+            ends > 500 && batches > 1_000,
+            "{ends} ends, {batches} batches"
+        );
     }
 }
