@@ -163,7 +163,7 @@ pub struct FlowNet {
     /// Per resource: the epoch in which all its flows joined the component.
     bmark_done: Vec<u64>,
     boundary: Vec<u32>,
-    caps: Vec<u128>,
+    caps: CapGroups,
     /// The last recomputation held more than half of the active flows (of
     /// at least 1,024).
     last_comp_big: bool,
@@ -198,6 +198,65 @@ struct Finishes {
 }
 
 const NONE: u32 = u32::MAX;
+
+/// Flows grouped by their own finite limit: the distinct limits (as bits of
+/// non-negative `f64`s, which order like the values) in increasing order;
+/// group `k`'s flows are `order[start[k]..start[k + 1]]`, in the order given.
+#[derive(Clone, Debug, Default)]
+struct CapGroups {
+    values: Vec<u64>,
+    start: Vec<u32>,
+    order: Vec<u32>,
+}
+
+impl CapGroups {
+    fn group(&mut self, flows: &[u32], cap: impl Fn(u32) -> f64) {
+        self.values.clear();
+        for &i in flows {
+            let c = cap(i);
+            // Linear search while the values are few.
+            if c.is_finite() && (self.values.len() > 16 || !self.values.contains(&c.to_bits())) {
+                self.values.push(c.to_bits());
+            }
+        }
+        self.values.sort_unstable();
+        self.values.dedup();
+        let n = self.values.len();
+        self.start.clear();
+        self.start.resize(n + 1, 0);
+        let group = |values: &[u64], c: f64| -> usize {
+            if values.len() <= 16 {
+                values
+                    .iter()
+                    .position(|&v| v == c.to_bits())
+                    .expect("grouped")
+            } else {
+                values.binary_search(&c.to_bits()).expect("grouped")
+            }
+        };
+        for &i in flows {
+            let c = cap(i);
+            if c.is_finite() {
+                self.start[group(&self.values, c) + 1] += 1;
+            }
+        }
+        for k in 0..n {
+            self.start[k + 1] += self.start[k];
+        }
+        self.order.clear();
+        self.order.resize(self.start[n] as usize, 0);
+        // A cursor per group: its next free place.
+        let mut next: Vec<u32> = self.start[..n].to_vec();
+        for &i in flows {
+            let c = cap(i);
+            if c.is_finite() {
+                let g = group(&self.values, c);
+                self.order[next[g] as usize] = i;
+                next[g] += 1;
+            }
+        }
+    }
+}
 
 impl Finishes {
     /// Sets flow `i`'s finish time (`u64::MAX`: none).
@@ -292,7 +351,7 @@ impl FlowNet {
             version: Vec::new(),
             bmark_done: Vec::new(),
             boundary: Vec::new(),
-            caps: Vec::new(),
+            caps: CapGroups::default(),
             last_comp_big: false,
             finishes: Finishes {
                 least_known: true,
@@ -704,34 +763,37 @@ impl FlowNet {
                 heap.push(Reverse(heap_key(share, false, r, self.version[r as usize])));
             }
         }
-        // Flows' own limits, in order (many are equal).
+        // Flows' own limits: the distinct values in order, each with its
+        // flows (there are few: transfers share their software's limit).
         let mut caps = std::mem::take(&mut self.caps);
-        caps.clear();
-        for &i in &self.comp_flows {
-            let cap = self.flows[i as usize].cap;
-            if cap.is_finite() {
-                caps.push(heap_key(cap, true, i, 0));
-            }
-        }
-        caps.sort_unstable();
+        caps.group(&self.comp_flows, |i| self.flows[i as usize].cap);
         let mut next_cap = 0;
         let mut level = 0.0f64;
         loop {
-            // The smaller of the heap's top and the next limit.
-            let key = match (heap.peek(), caps.get(next_cap)) {
+            // The smaller of the heap's top and the next limit (a resource
+            // first at the same level).
+            let cap_key = caps
+                .values
+                .get(next_cap)
+                .map(|&c| heap_key(f64::from_bits(c), true, 0, 0));
+            let key = match (heap.peek(), cap_key) {
                 (None, None) => break,
-                (Some(&Reverse(h)), Some(&c)) if c < h => {
-                    next_cap += 1;
-                    c
-                }
-                (None, Some(&c)) => {
-                    next_cap += 1;
-                    c
-                }
+                (Some(&Reverse(h)), Some(c)) if c < h => c,
+                (None, Some(c)) => c,
                 _ => heap.pop().expect("peeked").0,
             };
             let (l, is_cap, id, version) = heap_parts(key);
-            if !is_cap {
+            if is_cap {
+                level = level.max(l);
+                let (from, to) = (caps.start[next_cap], caps.start[next_cap + 1]);
+                for k in from..to {
+                    let f = caps.order[k as usize];
+                    if self.flows[f as usize].new_rate.is_nan() {
+                        self.freeze(f, level, epoch);
+                    }
+                }
+                next_cap += 1;
+            } else {
                 let r = id as usize;
                 if self.count[r] == 0 {
                     continue;
@@ -751,9 +813,6 @@ impl FlowNet {
                     }
                 }
                 self.resources[r].flows = members;
-            } else if self.flows[id as usize].new_rate.is_nan() {
-                level = level.max(l);
-                self.freeze(id, level, epoch);
             }
         }
         self.caps = caps;
