@@ -164,6 +164,7 @@ pub struct FlowNet {
     bmark_done: Vec<u64>,
     boundary: Vec<u32>,
     caps: CapGroups,
+    heap: BinaryHeap<Reverse<u128>>,
     /// The last recomputation held more than half of the active flows (of
     /// at least 1,024).
     last_comp_big: bool,
@@ -352,6 +353,7 @@ impl FlowNet {
             bmark_done: Vec::new(),
             boundary: Vec::new(),
             caps: CapGroups::default(),
+            heap: BinaryHeap::new(),
             last_comp_big: false,
             finishes: Finishes {
                 least_known: true,
@@ -755,7 +757,8 @@ impl FlowNet {
         for &i in &self.comp_flows {
             self.flows[i as usize].new_rate = f64::NAN;
         }
-        let mut heap: BinaryHeap<Reverse<u128>> = BinaryHeap::new();
+        let mut heap = std::mem::take(&mut self.heap);
+        heap.clear();
         for &r in &self.comp_res {
             let n = self.count[r as usize];
             if n > 0 {
@@ -816,6 +819,7 @@ impl FlowNet {
             }
         }
         self.caps = caps;
+        self.heap = heap;
         // Flows that nothing limits.
         for &i in &self.comp_flows {
             if self.flows[i as usize].new_rate.is_nan() {
@@ -1008,11 +1012,6 @@ impl FlowNet {
         self.recomputed_flows += self.comp_flows.len() as u64;
         // (Only worth it for large networks: small components are cheap.)
         self.last_comp_big = self.active >= 1024 && self.comp_flows.len() * 2 > self.active;
-        let new_rate: Vec<f64> = self
-            .comp_flows
-            .iter()
-            .map(|&i| self.flows[i as usize].new_rate)
-            .collect();
         // Loads: the component's new rates and the others' old ones.
         for &r in &self.comp_res {
             let mut used = 0.0;
@@ -1027,8 +1026,8 @@ impl FlowNet {
         }
         let mut changes = Vec::new();
         let comp = std::mem::take(&mut self.comp_flows);
-        for (k, &i) in comp.iter().enumerate() {
-            let rate = new_rate[k];
+        for &i in &comp {
+            let rate = self.flows[i as usize].new_rate;
             if self.flows[i as usize].rate == rate {
                 continue; // its progress keeps its old reference time
             }
