@@ -17,9 +17,12 @@
 //! Time is in integer nanoseconds, rates in bytes per second (`f64`). Every
 //! change returns the flows whose rate changed with their new finish times;
 //! the caller schedules those and ignores finish events of a flow whose
-//! [`FlowId`] generation or finish time is stale. Bytes moved are accounted
-//! per resource and purpose as integers; a finished flow accounts exactly its
-//! size.
+//! [`FlowId`] generation or finish time is stale. Alternatively the network
+//! keeps the finish times ([`FlowNet::track_finishes`]) and the caller waits
+//! for [`FlowNet::next_finish`] only; and with [`FlowNet::defer_changes`] the
+//! changes of an instant are recomputed once, at [`FlowNet::flush`]. Bytes
+//! moved are accounted per resource and purpose as integers; a finished flow
+//! accounts exactly its size.
 //!
 //! Determinism: flows and resources are visited in index order and the
 //! arithmetic does not depend on hashing or addresses, so the same calls give

@@ -9,7 +9,9 @@
 //!   over a set of resources (link directions, disk reads and writes, and its
 //!   own rate limit); rates are max-min fair (progressive filling) and are
 //!   recomputed when a flow starts or ends or a capacity changes, over the
-//!   flows that the change can reach only.
+//!   flows that the change can reach only (or once for all the changes of an
+//!   instant); the network can keep every flow's finish time and name the
+//!   next one.
 //! - [`bench`]: a deterministic workload (a fleet's resources, N concurrent
 //!   flows, a steady churn) to time the sharing, incremental against full.
 //!
