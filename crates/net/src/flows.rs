@@ -1287,10 +1287,9 @@ mod tests {
         let mut t = 0u64;
         let (mut ends, mut batches) = (0, 0);
         for step in 0..3_000 {
-            let next = def.next_finish();
-            if step % 3 == 0 && next.is_some() {
+            let next = def.next_finish().filter(|_| step % 3 == 0);
+            if let Some((f, a)) = next {
                 // The next end, when due.
-                let (f, a) = next.unwrap();
                 t = t.max(f);
                 let at = live.iter().position(|&(x, _)| x == a).expect("live");
                 let (a, b) = live.swap_remove(at);
