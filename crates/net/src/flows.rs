@@ -394,8 +394,9 @@ impl FlowNet {
         self.resources[r as usize].capacity
     }
 
-    /// Bytes moved across a resource so far, by purpose (up to the last
-    /// change or [`FlowNet::advance_all`]).
+    /// Bytes moved across a resource so far, by purpose (by flows that
+    /// ended, and by the others up to their abort or the last
+    /// [`FlowNet::advance_all`]).
     pub fn resource_bytes(&self, r: ResourceId) -> [u64; PURPOSES] {
         self.resources[r as usize].bytes
     }
@@ -517,7 +518,7 @@ impl FlowNet {
                     generation: self.flows[i as usize].generation,
                 };
                 if rate != self.flows[i as usize].rate {
-                    self.settle(id, now_ns, false);
+                    self.progress(id, now_ns, false);
                     let f = &mut self.flows[i as usize];
                     f.rate = rate;
                     let finish_ns = Self::finish_time(now_ns, f.remaining, rate);
@@ -891,17 +892,9 @@ impl FlowNet {
     /// Brings a flow's progress and accounting up to `now_ns`; `complete`
     /// accounts the rest of its size.
     fn settle(&mut self, flow: FlowId, now_ns: u64, complete: bool) {
+        self.progress(flow, now_ns, complete);
         let i = flow.index as usize;
-        assert!(self.is_active(flow), "flow {flow:?} is not active");
         let f = &mut self.flows[i];
-        let dt = now_ns.saturating_sub(f.updated_ns) as f64 / 1e9;
-        if f.rate.is_finite() && f.rate > 0.0 {
-            f.remaining = (f.remaining - f.rate * dt).max(0.0);
-        }
-        if complete {
-            f.remaining = 0.0;
-        }
-        f.updated_ns = now_ns.max(f.updated_ns);
         let done = if complete {
             f.size
         } else {
@@ -915,6 +908,22 @@ impl FlowNet {
                 self.resources[r as usize].bytes[p] += delta;
             }
         }
+    }
+
+    /// Brings a flow's progress (not its accounting) up to `now_ns`, before
+    /// a rate change. Accounting can wait: what a flow has moved follows
+    /// from its progress alone, so accounting it later gives the same bytes.
+    fn progress(&mut self, flow: FlowId, now_ns: u64, complete: bool) {
+        assert!(self.is_active(flow), "flow {flow:?} is not active");
+        let f = &mut self.flows[flow.index as usize];
+        let dt = now_ns.saturating_sub(f.updated_ns) as f64 / 1e9;
+        if f.rate.is_finite() && f.rate > 0.0 {
+            f.remaining = (f.remaining - f.rate * dt).max(0.0);
+        }
+        if complete {
+            f.remaining = 0.0;
+        }
+        f.updated_ns = now_ns.max(f.updated_ns);
     }
 
     /// Brings every active flow's accounting up to `now_ns` (for samples).
@@ -1040,7 +1049,7 @@ impl FlowNet {
                     index: i,
                     generation: self.flows[i as usize].generation,
                 };
-                self.settle(id, now_ns, false);
+                self.progress(id, now_ns, false);
             }
             let f = &mut self.flows[i as usize];
             f.updated_ns = now_ns;
