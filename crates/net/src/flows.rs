@@ -177,7 +177,11 @@ pub struct FlowNet {
     defer: bool,
     /// Seeds of the changes since the last flush.
     pending: Vec<u32>,
+    /// The smallest `min_rate` among the pending changes.
+    pending_min_rate: f64,
     dirty: bool,
+    /// The current recomputation's: flows slower than this keep their rates.
+    min_rate: f64,
 }
 
 /// The active flows' finish times, for [`FlowNet::next_finish`]: a dense
@@ -364,7 +368,9 @@ impl FlowNet {
             },
             defer: false,
             pending: Vec::new(),
+            pending_min_rate: f64::INFINITY,
             dirty: false,
+            min_rate: 0.0,
         }
     }
 
@@ -458,7 +464,8 @@ impl FlowNet {
         }
         self.dirty = false;
         let seeds = std::mem::take(&mut self.pending);
-        let changes = self.recompute(now_ns, &seeds, None);
+        let min_rate = std::mem::replace(&mut self.pending_min_rate, f64::INFINITY);
+        let changes = self.recompute(now_ns, &seeds, None, min_rate);
         self.pending = seeds;
         self.pending.clear();
         changes
@@ -534,10 +541,11 @@ impl FlowNet {
         }
         if self.defer {
             self.pending.extend_from_slice(&seeds);
+            self.pending_min_rate = 0.0;
             self.dirty = !self.pending.is_empty() || self.dirty;
             return Vec::new();
         }
-        self.recompute(now_ns, &seeds, None)
+        self.recompute(now_ns, &seeds, None, 0.0)
     }
 
     /// Starts a flow of `size_bytes` across `resources`, limited to
@@ -618,10 +626,11 @@ impl FlowNet {
         let Some(rate) = fixed else {
             if self.defer {
                 self.pending.push(index);
+                self.pending_min_rate = 0.0;
                 self.dirty = true;
                 return (id, Vec::new());
             }
-            return (id, self.recompute(now_ns, &[index], None));
+            return (id, self.recompute(now_ns, &[index], None, 0.0));
         };
         self.recomputations += 1;
         self.recomputed_flows += 1;
@@ -691,12 +700,22 @@ impl FlowNet {
             self.recomputations += 1;
             return Vec::new();
         }
+        // Flows slower than the one that ended keep their rates: in the
+        // progressive filling, everything below its rate happens as before
+        // (its resources fill only at or above its rate, with it or
+        // without). Only flows at least as fast are recomputed.
+        let min_rate = if rate.is_finite() && rate > 0.0 {
+            rate * (1.0 - 1e-9)
+        } else {
+            0.0
+        };
         if self.defer {
             self.pending.extend_from_slice(&seeds);
+            self.pending_min_rate = self.pending_min_rate.min(min_rate);
             self.dirty = true;
             return Vec::new();
         }
-        self.recompute(now_ns, &seeds, Some(index))
+        self.recompute(now_ns, &seeds, Some(index), min_rate)
     }
 
     /// Adds to the component (flows marked `epoch`, from `head` on) every
@@ -721,7 +740,7 @@ impl FlowNet {
                 if full {
                     self.bmark_done[r] = epoch;
                     for &g in &self.resources[r].flows {
-                        if self.flows[g as usize].mark != epoch {
+                        if self.flows[g as usize].mark != epoch && self.may_change(g) {
                             self.flows[g as usize].mark = epoch;
                             self.comp_flows.push(g);
                         }
@@ -849,6 +868,12 @@ impl FlowNet {
         }
     }
 
+    /// Whether flow `g` can change rate in this recomputation: not slower
+    /// than its `min_rate` (new flows have no rate yet and always can).
+    fn may_change(&self, g: u32) -> bool {
+        !(self.flows[g as usize].rate < self.min_rate)
+    }
+
     /// A flow's rate alone: its own limit and its path's smallest capacity.
     fn alone_rate(&self, index: u32) -> f64 {
         let f = &self.flows[index as usize];
@@ -941,7 +966,16 @@ impl FlowNet {
 
     /// Recomputes the rates of the flows reachable from `seeds` (or of every
     /// flow in full mode) and returns those that changed.
-    fn recompute(&mut self, now_ns: u64, seeds: &[u32], removed: Option<u32>) -> Vec<RateChange> {
+    /// Flows slower than `min_rate` stay out of the component (their rates
+    /// cannot change: see `remove`).
+    fn recompute(
+        &mut self,
+        now_ns: u64,
+        seeds: &[u32],
+        removed: Option<u32>,
+        min_rate: f64,
+    ) -> Vec<RateChange> {
+        self.min_rate = min_rate;
         self.epoch += 1;
         let epoch = self.epoch;
         self.comp_flows.clear();
@@ -977,6 +1011,7 @@ impl FlowNet {
                     if Some(s) != removed
                         && self.flows[s as usize].active
                         && self.flows[s as usize].mark != epoch
+                        && self.may_change(s)
                     {
                         self.flows[s as usize].mark = epoch;
                         self.comp_flows.push(s);
@@ -1007,7 +1042,7 @@ impl FlowNet {
                         // Now full: its flows join.
                         self.bmark_done[r] = epoch;
                         for &g in &self.resources[r].flows {
-                            if self.flows[g as usize].mark != epoch {
+                            if self.flows[g as usize].mark != epoch && self.may_change(g) {
                                 self.flows[g as usize].mark = epoch;
                                 self.comp_flows.push(g);
                                 grew = true;
