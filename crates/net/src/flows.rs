@@ -871,7 +871,8 @@ impl FlowNet {
     /// Whether flow `g` can change rate in this recomputation: not slower
     /// than its `min_rate` (new flows have no rate yet and always can).
     fn may_change(&self, g: u32) -> bool {
-        !(self.flows[g as usize].rate < self.min_rate)
+        let rate = self.flows[g as usize].rate;
+        rate.is_nan() || rate >= self.min_rate
     }
 
     /// A flow's rate alone: its own limit and its path's smallest capacity.
