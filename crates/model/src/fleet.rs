@@ -114,8 +114,8 @@ pub enum Ev {
         /// The slot.
         slot: u32,
     },
-    /// A flow moved its last byte (stale unless it is the flow's current
-    /// finish).
+    /// Unshared sharing: a flow moved its last byte (stale unless it is the
+    /// flow's current finish). Max-min sharing uses `NetNext` instead.
     FlowDone {
         /// The flow's slot.
         flow: u32,

@@ -47,7 +47,7 @@ pub(crate) struct Part {
     /// Bytes still to move (before the current flow).
     pub left: u64,
     pub flow: Option<FlowId>,
-    /// The pending FlowDone event.
+    /// The pending FlowDone event (unshared sharing only).
     pub event: Option<EventId>,
     pub latency_ns: u64,
     pub done: bool,
