@@ -238,6 +238,7 @@ pub fn run_fleet(args: &FleetBenchArgs) -> Result<()> {
     let mut engine = Vec::new();
     let mut events = 0u64;
     let mut total_events = 0u64;
+    let mut sharing = codexsim_model::Sharing::default();
     for i in 0..=args.repeat {
         let out = scratch.join(format!("run{i}"));
         let t = Instant::now();
@@ -255,6 +256,7 @@ pub fn run_fleet(args: &FleetBenchArgs) -> Result<()> {
             bail!("runs of one scenario processed different event counts");
         }
         events = summary.events_processed;
+        sharing = summary.network.sharing;
         let h = hold_engine(1_000, events.max(1), scenario.run.seed);
         if i == 0 {
             continue; // warm-up
@@ -287,9 +289,17 @@ pub fn run_fleet(args: &FleetBenchArgs) -> Result<()> {
         eng / 1e6,
         eng / model_rate
     );
+    println!(
+        "transfers: {} rate updates, {} max-min recomputations of {:.1} parts and {:.1} resources on average, {} rate changes",
+        sharing.updates,
+        sharing.recomputations,
+        sharing.mean_flows_per_recomputation,
+        sharing.mean_resources_per_recomputation,
+        sharing.rate_changes
+    );
     if let Some(dir) = run_dir {
         let csv = format!(
-            "scenario,events,median_wall_s,model_events_per_s,engine_events_per_s,cost_over_engine,goal_s,goal_met\n{},{},{:.4},{:.0},{:.0},{:.3},{},{}\n",
+            "scenario,events,median_wall_s,model_events_per_s,engine_events_per_s,cost_over_engine,goal_s,goal_met,rate_updates,recomputations,mean_flows_per_recomputation,rate_changes\n{},{},{:.4},{:.0},{:.0},{:.3},{},{},{},{},{:.2},{}\n",
             scenario.name.as_deref().unwrap_or("scenario"),
             events,
             s,
@@ -297,7 +307,11 @@ pub fn run_fleet(args: &FleetBenchArgs) -> Result<()> {
             eng,
             eng / model_rate,
             args.goal_s,
-            met
+            met,
+            sharing.updates,
+            sharing.recomputations,
+            sharing.mean_flows_per_recomputation,
+            sharing.rate_changes
         );
         let config = scenario.to_toml();
         write_results(

@@ -13,7 +13,8 @@ use codexsim_engine::{
 use crate::network::{NetState, Part, TransferKind};
 use crate::output::{
     CanaryNodeStats, CanaryOutcome, CanaryRecord, FleetSample, LinkSample, LinkTotals,
-    NetworkSummary, NodeSample, Sink, Summary, TraceEvent, TraceKind, Traffic, TransferStats,
+    NetworkSummary, NodeSample, Sharing, Sink, Summary, TraceEvent, TraceKind, Traffic,
+    TransferStats,
 };
 use crate::proofs::{geometric, ProofRequirement};
 use crate::slotqueue::{Keys, QueueItem, SlotKey, SlotQueues};
@@ -2946,6 +2947,23 @@ impl<'s> Model<'s> {
                     down_bytes: self.net.flows.resource_bytes(l.down),
                 })
                 .collect(),
+            sharing: {
+                let st = self.net.flows.stats();
+                let per = |x: u64| {
+                    if st.recomputations == 0 {
+                        0.0
+                    } else {
+                        x as f64 / st.recomputations as f64
+                    }
+                };
+                Sharing {
+                    updates: st.updates,
+                    recomputations: st.recomputations,
+                    mean_flows_per_recomputation: per(st.flows_recomputed),
+                    mean_resources_per_recomputation: per(st.resources_recomputed),
+                    rate_changes: st.rate_changes,
+                }
+            },
         }
     }
 

@@ -20,7 +20,8 @@ pub mod slotqueue;
 pub use fleet::{Ev, Model, ModelError};
 pub use output::{
     CanaryNodeStats, CanaryOutcome, CanaryRecord, FleetSample, LinkSample, MemorySink,
-    NetworkSummary, NodeSample, NullSink, Sink, Summary, TraceEvent, TraceKind, TransferStats,
+    NetworkSummary, NodeSample, NullSink, Sharing, Sink, Summary, TraceEvent, TraceKind,
+    TransferStats,
 };
 
 /// Runs a scenario to its end with no progress report.

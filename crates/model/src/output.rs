@@ -370,6 +370,25 @@ pub struct NetworkSummary {
     pub traffic: Traffic,
     /// Every failure domain's shared link.
     pub links: Vec<LinkTotals>,
+    /// What the bandwidth sharing cost (max-min recomputations).
+    pub sharing: Sharing,
+}
+
+/// How often transfer rates were recomputed, and over how many transfers:
+/// a measure of how congested the run was (and of where its time went).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Sharing {
+    /// Starts and ends of transfer parts (and capacity changes).
+    pub updates: u64,
+    /// Max-min recomputations (updates that no shortcut settled; changes
+    /// at one instant count once).
+    pub recomputations: u64,
+    /// Mean transfer parts per recomputation.
+    pub mean_flows_per_recomputation: f64,
+    /// Mean finite resources (link directions, disks) per recomputation.
+    pub mean_resources_per_recomputation: f64,
+    /// Rate changes in all.
+    pub rate_changes: u64,
 }
 
 /// Where the model's outputs go.

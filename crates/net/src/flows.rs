@@ -104,6 +104,23 @@ pub struct RateChange {
     pub finish_ns: Option<u64>,
 }
 
+/// The cost of sharing so far: how often rates were recomputed and over how
+/// many flows (for benchmarks and for judging how congested a run was).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SharingStats {
+    /// Starts, ends and capacity changes (shortcuts included).
+    pub updates: u64,
+    /// Progressive fillings: updates (or instants, when changes are
+    /// deferred) that no shortcut settled.
+    pub recomputations: u64,
+    /// Flows in their components, summed over the recomputations.
+    pub flows_recomputed: u64,
+    /// Finite resources in their components, summed likewise.
+    pub resources_recomputed: u64,
+    /// Flows whose rate changed, summed likewise.
+    pub rate_changes: u64,
+}
+
 /// Which flows a change recomputes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Recompute {
@@ -157,6 +174,7 @@ pub struct FlowNet {
     active: usize,
     recomputations: u64,
     recomputed_flows: u64,
+    stats: SharingStats,
     // Scratch space, kept to avoid allocation.
     comp_flows: Vec<u32>,
     comp_res: Vec<u32>,
@@ -352,6 +370,7 @@ impl FlowNet {
             active: 0,
             recomputations: 0,
             recomputed_flows: 0,
+            stats: SharingStats::default(),
             comp_flows: Vec::new(),
             comp_res: Vec::new(),
             rem: Vec::new(),
@@ -416,6 +435,14 @@ impl FlowNet {
     /// shortcuts included), and flows whose rate was computed in all.
     pub fn recompute_stats(&self) -> (u64, u64) {
         (self.recomputations, self.recomputed_flows)
+    }
+
+    /// What the sharing has cost so far.
+    pub fn stats(&self) -> SharingStats {
+        SharingStats {
+            updates: self.recomputations,
+            ..self.stats
+        }
     }
 
     /// From now on the network keeps every active flow's finish time at its
@@ -1058,6 +1085,9 @@ impl FlowNet {
         }
         self.recomputations += 1;
         self.recomputed_flows += self.comp_flows.len() as u64;
+        self.stats.recomputations += 1;
+        self.stats.flows_recomputed += self.comp_flows.len() as u64;
+        self.stats.resources_recomputed += self.comp_res.len() as u64;
         // (Only worth it for large networks: small components are cheap.)
         self.last_comp_big = self.active >= 1024 && self.comp_flows.len() * 2 > self.active;
         // Loads: the component's new rates and the others' old ones.
@@ -1092,6 +1122,7 @@ impl FlowNet {
             f.rate = rate;
             let finish_ns = Self::finish_time(now_ns, f.remaining, rate);
             self.finishes.set(i, finish_ns.unwrap_or(u64::MAX));
+            self.stats.rate_changes += 1;
             changes.push(RateChange {
                 flow: FlowId {
                     index: i,
@@ -1151,6 +1182,31 @@ mod tests {
             n.finish(20 * S, b);
             assert_eq!(n.resource_bytes(l), [1_000, 1_000, 0]);
         }
+    }
+
+    #[test]
+    fn stats_count_recomputations_components_and_changes() {
+        let mut n = FlowNet::default();
+        let l = n.add_resource(100.0);
+        let (a, _) = n.start(0, &[l], f64::INFINITY, 1_000, Purpose::Fill);
+        let (b, _) = n.start(2 * S, &[l], f64::INFINITY, 1_000, Purpose::Fill);
+        n.finish(18 * S, a);
+        n.finish(20 * S, b);
+        // a alone (1 flow, 1 change); a and b (2 flows, 2 changes); b after
+        // a (1 flow, 1 change); nothing left after b (an empty component).
+        assert_eq!(
+            n.stats(),
+            SharingStats {
+                updates: 4,
+                recomputations: 4,
+                flows_recomputed: 4,
+                resources_recomputed: 3,
+                rate_changes: 4,
+            }
+        );
+        // A flow that fits at its own limit is a shortcut.
+        n.start(20 * S, &[l], 10.0, 1_000, Purpose::Fill);
+        assert_eq!((n.stats().updates, n.stats().recomputations), (5, 4));
     }
 
     /// The parking lot: links L0..L3 of capacity 100 in a row; one long flow

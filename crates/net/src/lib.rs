@@ -21,5 +21,5 @@ pub mod bench;
 pub mod flows;
 pub mod topology;
 
-pub use flows::{FlowId, FlowNet, Purpose, RateChange, ResourceId, PURPOSES};
+pub use flows::{FlowId, FlowNet, Purpose, RateChange, ResourceId, SharingStats, PURPOSES};
 pub use topology::{Endpoint, LinkCapacity, Topology, TopologyError};
