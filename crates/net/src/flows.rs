@@ -172,7 +172,7 @@ pub struct FlowNet {
     mode: Recompute,
     epoch: u64,
     active: usize,
-    recomputations: u64,
+    /// Flows whose rate was computed, shortcuts included (one each).
     recomputed_flows: u64,
     stats: SharingStats,
     // Scratch space, kept to avoid allocation.
@@ -368,7 +368,6 @@ impl FlowNet {
             mode,
             epoch: 0,
             active: 0,
-            recomputations: 0,
             recomputed_flows: 0,
             stats: SharingStats::default(),
             comp_flows: Vec::new(),
@@ -432,17 +431,15 @@ impl FlowNet {
     }
 
     /// Rate updates so far (one per start, end or capacity change, the
-    /// shortcuts included), and flows whose rate was computed in all.
+    /// shortcuts included), and flows whose rate was computed in all (one
+    /// per shortcut).
     pub fn recompute_stats(&self) -> (u64, u64) {
-        (self.recomputations, self.recomputed_flows)
+        (self.stats.updates, self.recomputed_flows)
     }
 
     /// What the sharing has cost so far.
     pub fn stats(&self) -> SharingStats {
-        SharingStats {
-            updates: self.recomputations,
-            ..self.stats
-        }
+        self.stats
     }
 
     /// From now on the network keeps every active flow's finish time at its
@@ -487,6 +484,7 @@ impl FlowNet {
     /// time of the changes), and returns those that changed.
     pub fn flush(&mut self, now_ns: u64) -> Vec<RateChange> {
         if !self.dirty {
+            self.pending_min_rate = f64::INFINITY;
             return Vec::new();
         }
         self.dirty = false;
@@ -529,6 +527,7 @@ impl FlowNet {
         capacity_bytes_per_s: f64,
     ) -> Vec<RateChange> {
         assert!(capacity_bytes_per_s >= 0.0);
+        self.stats.updates += 1;
         assert_eq!(
             capacity_bytes_per_s.is_finite(),
             self.resources[r as usize].capacity.is_finite(),
@@ -567,9 +566,11 @@ impl FlowNet {
             return changes;
         }
         if self.defer {
-            self.pending.extend_from_slice(&seeds);
-            self.pending_min_rate = 0.0;
-            self.dirty = !self.pending.is_empty() || self.dirty;
+            if !seeds.is_empty() {
+                self.pending.extend_from_slice(&seeds);
+                self.pending_min_rate = 0.0;
+                self.dirty = true;
+            }
             return Vec::new();
         }
         self.recompute(now_ns, &seeds, None, 0.0)
@@ -577,7 +578,8 @@ impl FlowNet {
 
     /// Starts a flow of `size_bytes` across `resources`, limited to
     /// `cap_bytes_per_s` on its own (`f64::INFINITY` for none). Returns it
-    /// and the rate changes, its own included.
+    /// and the rate changes, its own included (none when changes are
+    /// deferred and it needs a recomputation: see [`FlowNet::flush`]).
     pub fn start(
         &mut self,
         now_ns: u64,
@@ -587,6 +589,7 @@ impl FlowNet {
         purpose: Purpose,
     ) -> (FlowId, Vec<RateChange>) {
         assert!(cap_bytes_per_s >= 0.0);
+        self.stats.updates += 1;
         let index = match self.free.pop() {
             Some(i) => i,
             None => {
@@ -659,7 +662,6 @@ impl FlowNet {
             }
             return (id, self.recompute(now_ns, &[index], None, 0.0));
         };
-        self.recomputations += 1;
         self.recomputed_flows += 1;
         self.flows[index as usize].rate = rate;
         let finish_ns = Self::finish_time(now_ns, size_bytes as f64, rate);
@@ -690,6 +692,7 @@ impl FlowNet {
     }
 
     fn remove(&mut self, now_ns: u64, flow: FlowId) -> Vec<RateChange> {
+        self.stats.updates += 1;
         let index = flow.index;
         assert!(self.is_active(flow), "flow {flow:?} is not active");
         let resources = std::mem::take(&mut self.flows[index as usize].resources);
@@ -724,7 +727,6 @@ impl FlowNet {
         self.free.push(index);
         self.active -= 1;
         if !affects_others || self.mode == Recompute::Unshared {
-            self.recomputations += 1;
             return Vec::new();
         }
         // Flows slower than the one that ended keep their rates: in the
@@ -1083,7 +1085,6 @@ impl FlowNet {
                 break;
             }
         }
-        self.recomputations += 1;
         self.recomputed_flows += self.comp_flows.len() as u64;
         self.stats.recomputations += 1;
         self.stats.flows_recomputed += self.comp_flows.len() as u64;
@@ -1207,6 +1208,17 @@ mod tests {
         // A flow that fits at its own limit is a shortcut.
         n.start(20 * S, &[l], 10.0, 1_000, Purpose::Fill);
         assert_eq!((n.stats().updates, n.stats().recomputations), (5, 4));
+        // Deferred: every change is an update, an instant one recomputation.
+        let mut d = FlowNet::default();
+        d.defer_changes();
+        let l = d.add_resource(100.0);
+        for _ in 0..3 {
+            d.start(0, &[l], f64::INFINITY, 1_000, Purpose::Fill);
+        }
+        d.set_capacity(0, l, 90.0);
+        d.flush(0);
+        let st = d.stats();
+        assert_eq!((st.updates, st.recomputations, st.rate_changes), (4, 1, 3));
     }
 
     /// The parking lot: links L0..L3 of capacity 100 in a row; one long flow
