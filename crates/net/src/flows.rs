@@ -809,19 +809,31 @@ impl FlowNet {
         for &i in &self.comp_flows {
             self.flows[i as usize].new_rate = f64::NAN;
         }
+        // Flows' own limits: the distinct values in order, each with its
+        // flows (there are few: transfers share their software's limit).
+        let mut caps = std::mem::take(&mut self.caps);
+        caps.group(&self.comp_flows, |i| self.flows[i as usize].cap);
+        // When every flow has a limit, a resource whose share is above the
+        // highest never holds one back (shares only grow): every flow on it
+        // stops at its own limit first. Such resources stay off the heap.
+        let highest_cap = if caps.order.len() == self.comp_flows.len() {
+            caps.values
+                .last()
+                .map_or(f64::INFINITY, |&c| f64::from_bits(c))
+        } else {
+            f64::INFINITY
+        };
         let mut heap = std::mem::take(&mut self.heap);
         heap.clear();
         for &r in &self.comp_res {
             let n = self.count[r as usize];
             if n > 0 {
                 let share = self.rem[r as usize].max(0.0) / n as f64;
-                heap.push(Reverse(heap_key(share, false, r, self.version[r as usize])));
+                if share <= highest_cap {
+                    heap.push(Reverse(heap_key(share, false, r, self.version[r as usize])));
+                }
             }
         }
-        // Flows' own limits: the distinct values in order, each with its
-        // flows (there are few: transfers share their software's limit).
-        let mut caps = std::mem::take(&mut self.caps);
-        caps.group(&self.comp_flows, |i| self.flows[i as usize].cap);
         let mut next_cap = 0;
         let mut level = 0.0f64;
         loop {
@@ -856,7 +868,9 @@ impl FlowNet {
                 if version != self.version[r] & VERSION_MASK {
                     // Its share grew since: put it back at its share now.
                     let share = self.rem[r].max(0.0) / self.count[r] as f64;
-                    heap.push(Reverse(heap_key(share, false, id, self.version[r])));
+                    if share <= highest_cap {
+                        heap.push(Reverse(heap_key(share, false, id, self.version[r])));
+                    }
                     continue;
                 }
                 level = level.max(l);
