@@ -38,3 +38,14 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 /// The smallest fleet, appended to scenarios that are about other sections.
 pub const FLEET: &str = "\n[[node_groups]]\nname = \"n\"\ncount = 5\nquota_bytes = \"1 TB\"\n";
+
+/// A test that needs an outside tool found it missing: it passes with a
+/// note, unless `require_var` is set (as `.ci/run` does), where the tool must
+/// be there.
+pub fn skip_unless_required(require_var: &str, missing: &str, how_to_get_it: &str) {
+    assert!(
+        std::env::var_os(require_var).is_none(),
+        "{require_var} is set but {missing}"
+    );
+    eprintln!("skipped: {how_to_get_it}");
+}

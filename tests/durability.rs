@@ -121,43 +121,33 @@ fn the_table_by_simulation_finds_the_boundary_and_writes_its_files() {
 
 #[test]
 fn estimates_do_not_depend_on_the_number_of_threads() {
-    let go = |threads: &str| {
-        let (code, out, err) = run(codexsim().env("RAYON_NUM_THREADS", threads).args([
-            "rare-event",
-            "--k",
-            "4",
-            "--m",
-            "4",
-            "--l0",
-            "2",
-            "--target-relative-error",
-            "0.3",
-        ]));
+    let rare_event = |threads: &str, args: &[&str]| {
+        let (code, out, err) = run(codexsim()
+            .env("RAYON_NUM_THREADS", threads)
+            .arg("rare-event")
+            .args(args));
         assert_eq!(code, 0, "{err}");
-        // Everything but the wall time.
-        out.lines()
+        out
+    };
+    let splitting = [
+        "--k",
+        "4",
+        "--m",
+        "4",
+        "--l0",
+        "2",
+        "--target-relative-error",
+        "0.3",
+    ];
+    // Everything but the wall time.
+    let go = |threads: &str| {
+        rare_event(threads, &splitting)
+            .lines()
             .map(|l| l.rsplit_once(", ").map_or(l, |(a, _)| a).to_string())
             .collect::<Vec<_>>()
     };
     assert_eq!(go("1"), go("2"));
-    let (code, a, _) = run(codexsim().env("RAYON_NUM_THREADS", "1").args([
-        "rare-event",
-        "--k",
-        "3",
-        "--m",
-        "2",
-        "--method",
-        "importance",
-    ]));
-    let (_, b, _) = run(codexsim().env("RAYON_NUM_THREADS", "2").args([
-        "rare-event",
-        "--k",
-        "3",
-        "--m",
-        "2",
-        "--method",
-        "importance",
-    ]));
-    assert_eq!(code, 0);
+    let importance = ["--k", "3", "--m", "2", "--method", "importance"];
+    let (a, b) = (rare_event("1", &importance), rare_event("2", &importance));
     assert_eq!(a.lines().next(), b.lines().next());
 }

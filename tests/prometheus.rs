@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{codexsim, run};
+use crate::common::{codexsim, run, skip_unless_required};
 use crate::report::small_run;
 
 const T0: u64 = 1_764_000_000;
@@ -82,11 +82,11 @@ fn column(out: &str, series: &str, col: usize) -> Vec<String> {
 #[test]
 fn compare_reads_a_backfilled_prometheus() {
     let (Some(prometheus), Some(promtool)) = (on_path("prometheus"), on_path("promtool")) else {
-        assert!(
-            std::env::var_os("CODEXSIM_REQUIRE_PROMETHEUS").is_none(),
-            "CODEXSIM_REQUIRE_PROMETHEUS is set but prometheus or promtool is missing"
+        skip_unless_required(
+            "CODEXSIM_REQUIRE_PROMETHEUS",
+            "prometheus or promtool is missing",
+            "no prometheus and promtool on the PATH (Debian package `prometheus`)",
         );
-        eprintln!("skipped: no prometheus and promtool on the PATH (Debian package `prometheus`)");
         return;
     };
     let dir = tempfile::tempdir().unwrap();

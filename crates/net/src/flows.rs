@@ -1155,6 +1155,7 @@ impl FlowNet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use codexsim_engine::rng::{RandomStream, StreamId};
 
     const S: u64 = 1_000_000_000;
 
@@ -1163,6 +1164,57 @@ mod tests {
             .iter()
             .find(|c| c.flow == f)
             .map(|c| c.rate_bytes_per_s)
+    }
+
+    /// `n` random resources (every seventh unlimited), the same in both
+    /// networks.
+    fn twin_resources(rng: &mut RandomStream, n: u32, a: &mut FlowNet, b: &mut FlowNet) {
+        for k in 0..n {
+            let cap = if k % 7 == 0 {
+                f64::INFINITY
+            } else {
+                (10 + rng.below(200)) as f64
+            };
+            a.add_resource(cap);
+            b.add_resource(cap);
+        }
+    }
+
+    /// One random change in both networks at `t`: a new flow over one to
+    /// four of the first `resources` (two times in three, or when none is
+    /// live), else the abort of a live one.
+    fn twin_change(
+        rng: &mut RandomStream,
+        t: u64,
+        resources: u64,
+        max_size: u64,
+        nets: (&mut FlowNet, &mut FlowNet),
+        live: &mut Vec<(FlowId, FlowId)>,
+    ) {
+        if live.is_empty() || rng.below(3) > 0 {
+            let k = 1 + rng.below(4) as usize;
+            let res: Vec<u32> = (0..k).map(|_| rng.below(resources) as u32).collect();
+            let cap = if rng.chance(1, 4) {
+                (5 + rng.below(50)) as f64
+            } else {
+                f64::INFINITY
+            };
+            let size = 1 + rng.below(max_size);
+            let (a, _) = nets.0.start(t, &res, cap, size, Purpose::Fill);
+            let (b, _) = nets.1.start(t, &res, cap, size, Purpose::Fill);
+            live.push((a, b));
+        } else {
+            let (a, b) = live.swap_remove(rng.below(live.len() as u64) as usize);
+            nets.0.abort(t, a);
+            nets.1.abort(t, b);
+        }
+    }
+
+    fn assert_same_rate(ra: f64, rb: f64) {
+        assert!(
+            ra == rb || (ra - rb).abs() <= 1e-9 * ra.abs().max(1.0),
+            "{ra} != {rb}"
+        );
     }
 
     #[test]
@@ -1343,46 +1395,17 @@ mod tests {
     /// Incremental and full recomputation agree on random workloads.
     #[test]
     fn incremental_matches_full() {
-        use codexsim_engine::rng::{RandomStream, StreamId};
         let mut rng = RandomStream::new(5, StreamId::new("flows-test", 0));
         let mut inc = FlowNet::new(Recompute::Incremental);
         let mut full = FlowNet::new(Recompute::Full);
-        for k in 0..40 {
-            let cap = if k % 7 == 0 {
-                f64::INFINITY
-            } else {
-                (10 + rng.below(200)) as f64
-            };
-            inc.add_resource(cap);
-            full.add_resource(cap);
-        }
+        twin_resources(&mut rng, 40, &mut inc, &mut full);
         let mut live: Vec<(FlowId, FlowId)> = Vec::new();
         let mut t = 0u64;
         for _ in 0..3_000 {
             t += rng.below(S);
-            if live.is_empty() || rng.below(3) > 0 {
-                let k = 1 + rng.below(4) as usize;
-                let res: Vec<u32> = (0..k).map(|_| rng.below(40) as u32).collect();
-                let cap = if rng.chance(1, 4) {
-                    (5 + rng.below(50)) as f64
-                } else {
-                    f64::INFINITY
-                };
-                let size = 1 + rng.below(10_000);
-                let (a, _) = inc.start(t, &res, cap, size, Purpose::Fill);
-                let (b, _) = full.start(t, &res, cap, size, Purpose::Fill);
-                live.push((a, b));
-            } else {
-                let (a, b) = live.swap_remove(rng.below(live.len() as u64) as usize);
-                inc.abort(t, a);
-                full.abort(t, b);
-            }
+            twin_change(&mut rng, t, 40, 10_000, (&mut inc, &mut full), &mut live);
             for &(a, b) in &live {
-                let (ra, rb) = (inc.rate(a), full.rate(b));
-                assert!(
-                    ra == rb || (ra - rb).abs() <= 1e-9 * ra.abs().max(1.0),
-                    "{ra} != {rb}"
-                );
+                assert_same_rate(inc.rate(a), full.rate(b));
             }
         }
         let (_, inc_flows) = inc.recompute_stats();
@@ -1395,21 +1418,12 @@ mod tests {
     /// finish is the earliest of the live flows' ends.
     #[test]
     fn deferred_changes_match_full_and_the_next_finish_is_the_earliest() {
-        use codexsim_engine::rng::{RandomStream, StreamId};
         let mut rng = RandomStream::new(9, StreamId::new("flows-test", 1));
         let mut def = FlowNet::new(Recompute::Incremental);
         def.defer_changes();
         def.track_finishes();
         let mut full = FlowNet::new(Recompute::Full);
-        for k in 0..30 {
-            let cap = if k % 7 == 0 {
-                f64::INFINITY
-            } else {
-                (10 + rng.below(200)) as f64
-            };
-            def.add_resource(cap);
-            full.add_resource(cap);
-        }
+        twin_resources(&mut rng, 30, &mut def, &mut full);
         let mut live: Vec<(FlowId, FlowId)> = Vec::new();
         let mut t = 0u64;
         let (mut ends, mut batches) = (0, 0);
@@ -1430,33 +1444,14 @@ mod tests {
             let changes = 1 + rng.below(4);
             batches += (changes > 1) as u32;
             for _ in 0..changes {
-                if live.is_empty() || rng.below(3) > 0 {
-                    let k = 1 + rng.below(4) as usize;
-                    let res: Vec<u32> = (0..k).map(|_| rng.below(30) as u32).collect();
-                    let cap = if rng.chance(1, 4) {
-                        (5 + rng.below(50)) as f64
-                    } else {
-                        f64::INFINITY
-                    };
-                    let size = 1 + rng.below(100_000);
-                    let (a, _) = def.start(t, &res, cap, size, Purpose::Fill);
-                    let (b, _) = full.start(t, &res, cap, size, Purpose::Fill);
-                    live.push((a, b));
-                } else {
-                    let (a, b) = live.swap_remove(rng.below(live.len() as u64) as usize);
-                    def.abort(t, a);
-                    full.abort(t, b);
-                }
+                twin_change(&mut rng, t, 30, 100_000, (&mut def, &mut full), &mut live);
             }
             def.flush(t);
             assert!(!def.has_pending());
             let mut earliest = f64::INFINITY;
             for &(a, b) in &live {
-                let (ra, rb) = (def.rate(a), full.rate(b));
-                assert!(
-                    ra == rb || (ra - rb).abs() <= 1e-9 * ra.abs().max(1.0),
-                    "{ra} != {rb}"
-                );
+                let ra = def.rate(a);
+                assert_same_rate(ra, full.rate(b));
                 if ra > 0.0 {
                     let end = t as f64 + def.remaining_bytes(a, t) / ra * 1e9;
                     earliest = earliest.min(end);
