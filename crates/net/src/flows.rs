@@ -233,6 +233,8 @@ struct CapGroups {
     values: Vec<u64>,
     start: Vec<u32>,
     order: Vec<u32>,
+    /// Scratch: each group's next free place while grouping.
+    next: Vec<u32>,
 }
 
 impl CapGroups {
@@ -271,14 +273,14 @@ impl CapGroups {
         }
         self.order.clear();
         self.order.resize(self.start[n] as usize, 0);
-        // A cursor per group: its next free place.
-        let mut next: Vec<u32> = self.start[..n].to_vec();
+        self.next.clear();
+        self.next.extend_from_slice(&self.start[..n]);
         for &i in flows {
             let c = cap(i);
             if c.is_finite() {
                 let g = group(&self.values, c);
-                self.order[next[g] as usize] = i;
-                next[g] += 1;
+                self.order[self.next[g] as usize] = i;
+                self.next[g] += 1;
             }
         }
     }
@@ -444,7 +446,8 @@ impl FlowNet {
 
     /// From now on the network keeps every active flow's finish time at its
     /// current rate, so that a caller can wait for [`FlowNet::next_finish`]
-    /// instead of scheduling an event for every rate change.
+    /// instead of scheduling an event for every rate change; changes return
+    /// no lists of rate changes then.
     pub fn track_finishes(&mut self) {
         self.finishes.on = true;
     }
@@ -555,12 +558,7 @@ impl FlowNet {
                     let f = &mut self.flows[i as usize];
                     f.rate = rate;
                     let finish_ns = Self::finish_time(now_ns, f.remaining, rate);
-                    self.finishes.set(i, finish_ns.unwrap_or(u64::MAX));
-                    changes.push(RateChange {
-                        flow: id,
-                        rate_bytes_per_s: rate,
-                        finish_ns,
-                    });
+                    self.rate_changed(&mut changes, i, rate, finish_ns);
                 }
             }
             return changes;
@@ -665,15 +663,33 @@ impl FlowNet {
         self.recomputed_flows += 1;
         self.flows[index as usize].rate = rate;
         let finish_ns = Self::finish_time(now_ns, size_bytes as f64, rate);
-        self.finishes.set(index, finish_ns.unwrap_or(u64::MAX));
-        (
-            id,
-            vec![RateChange {
-                flow: id,
+        let mut changes = Vec::new();
+        self.rate_changed(&mut changes, index, rate, finish_ns);
+        (id, changes)
+    }
+
+    /// Flow `i` has a new rate and finish time: the network keeps the time
+    /// when it tracks finishes (and builds no list the caller would drop),
+    /// else it goes to the caller in `changes`.
+    fn rate_changed(
+        &mut self,
+        changes: &mut Vec<RateChange>,
+        i: u32,
+        rate: f64,
+        finish_ns: Option<u64>,
+    ) {
+        if self.finishes.on {
+            self.finishes.set(i, finish_ns.unwrap_or(u64::MAX));
+        } else {
+            changes.push(RateChange {
+                flow: FlowId {
+                    index: i,
+                    generation: self.flows[i as usize].generation,
+                },
                 rate_bytes_per_s: rate,
                 finish_ns,
-            }],
-        )
+            });
+        }
     }
 
     /// The flow moved its last byte at `now_ns` (its finish time): it is
@@ -1136,16 +1152,8 @@ impl FlowNet {
             f.updated_ns = now_ns;
             f.rate = rate;
             let finish_ns = Self::finish_time(now_ns, f.remaining, rate);
-            self.finishes.set(i, finish_ns.unwrap_or(u64::MAX));
             self.stats.rate_changes += 1;
-            changes.push(RateChange {
-                flow: FlowId {
-                    index: i,
-                    generation: f.generation,
-                },
-                rate_bytes_per_s: rate,
-                finish_ns,
-            });
+            self.rate_changed(&mut changes, i, rate, finish_ns);
         }
         self.comp_flows = comp;
         changes
