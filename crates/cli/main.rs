@@ -16,6 +16,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// codexsim: a deterministic discrete-event simulator of a Codex storage testnet.
 #[derive(Debug, Parser)]
 #[command(name = "codexsim", version, about, long_about = None)]

@@ -235,6 +235,9 @@ struct Sale {
     transfer: Option<u32>,
     /// When the host lost the slot's data (a zombie since).
     lost_at: SimTime,
+    /// Its request's proof probability as a float (kept here: outages
+    /// refresh every sale of a node, and this saves a look-up each).
+    proof_p: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -849,7 +852,7 @@ impl<'s> Model<'s> {
         let can = on_contract && node.up() && sl.stored_bytes > 0 && sl.state == SaleState::Filled;
         // Proofs required and submitted: those that fail while up count as
         // missed, when the validator marks them.
-        let p = self.requests[sl.request as usize].proof.p() * (1.0 - node.proof_failure);
+        let p = sl.proof_p * (1.0 - node.proof_failure);
         if can != sl.provable {
             self.accumulate_provable(now);
             let sign = if can { 1.0 } else { -1.0 };
@@ -905,7 +908,7 @@ impl<'s> Model<'s> {
 
     fn miss_probability(&self, sale: u32) -> f64 {
         let sl = &self.sales[sale as usize];
-        let p = self.requests[sl.request as usize].proof.p();
+        let p = sl.proof_p;
         if sl.provable {
             p * self.nodes[sl.node as usize].proof_failure
         } else {
@@ -2060,6 +2063,7 @@ impl<'s> Model<'s> {
             exp_repair,
             transfer: None,
             lost_at: SimTime::ZERO,
+            proof_p: self.requests[req as usize].proof.p(),
         });
         self.requests[req as usize].sales.push(id);
         id
