@@ -10,6 +10,7 @@ use codexsim_engine::{
     SimTime, Simulation, StopReason, StreamId,
 };
 
+use crate::chunked::Chunked;
 use crate::network::{NetState, Part, TransferKind};
 use crate::output::{
     CanaryNodeStats, CanaryOutcome, CanaryRecord, FleetSample, LinkSample, LinkTotals,
@@ -446,11 +447,11 @@ pub struct Model<'s> {
     nodes: Vec<Node>,
     /// Per level, per domain: member nodes.
     domains: Vec<Vec<Vec<u32>>>,
-    requests: Vec<Request>,
+    requests: Chunked<Request>,
     queue_keys: QueueKeys,
     /// Every host's slot queue.
     queues: SlotQueues,
-    sales: Vec<Sale>,
+    sales: Chunked<Sale>,
     fault_streams: Vec<Vec<RandomStream>>,
     workload_rng: RandomStream,
     repair_rng: RandomStream,
@@ -586,10 +587,10 @@ impl<'s> Model<'s> {
             sink,
             nodes,
             domains,
-            requests: Vec::new(),
+            requests: Chunked::new(),
             queue_keys: QueueKeys::default(),
             queues: SlotQueues::new(&queue_sizes, seed),
-            sales: Vec::new(),
+            sales: Chunked::new(),
             fault_streams,
             workload_rng: RandomStream::new(seed, StreamId::new("workload", 0)),
             repair_rng: RandomStream::new(seed, StreamId::new("repair", 0)),

@@ -11,6 +11,7 @@
 
 #![warn(missing_docs)]
 
+mod chunked;
 mod fleet;
 mod network;
 pub mod output;
