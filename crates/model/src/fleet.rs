@@ -1469,14 +1469,15 @@ impl<'s> Model<'s> {
                 tr.cap_bytes_per_s,
             );
             let purpose = tr.kind.purpose();
-            let (mut path, latency_ns) = self.net.topo.path(src, dst);
-            if matches!(tr.kind, TransferKind::Fill { .. }) {
-                path.push(self.net.client_uploads);
+            let is_fill = matches!(tr.kind, TransferKind::Fill { .. });
+            let net = &mut self.net;
+            let latency_ns = net.topo.path_into(src, dst, &mut net.path);
+            if is_fill {
+                net.path.push(net.client_uploads);
             }
-            let (flow, changes) = self
-                .net
+            let (flow, changes) = net
                 .flows
-                .start(now.as_nanos(), &path, cap, left, purpose);
+                .start(now.as_nanos(), &net.path, cap, left, purpose);
             let slot = flow.index as usize;
             if self.net.flow_part.len() <= slot {
                 self.net.flow_part.resize(slot + 1, (0, 0));

@@ -112,6 +112,8 @@ pub(crate) struct NetState {
     pub flush_scheduled: bool,
     /// Flow ends are being delivered (the next-end event is set after).
     pub draining: bool,
+    /// Scratch: the path of the part being started.
+    pub path: Vec<ResourceId>,
 }
 
 fn capacity(link: &Link) -> LinkCapacity {
@@ -166,6 +168,7 @@ impl NetState {
             next_event: None,
             flush_scheduled: false,
             draining: false,
+            path: Vec::with_capacity(8),
             client_uploads,
             flows,
             topo,

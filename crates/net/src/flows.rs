@@ -608,13 +608,14 @@ impl FlowNet {
                 (self.flows.len() - 1) as u32
             }
         };
-        let mut res = resources.to_vec();
-        res.sort_unstable();
-        res.dedup();
         let f = &mut self.flows[index as usize];
+        // (The slot's list keeps its allocation from flow to flow.)
+        f.resources.clear();
+        f.resources.extend_from_slice(resources);
+        f.resources.sort_unstable();
+        f.resources.dedup();
         f.generation = f.generation.wrapping_add(1);
         f.active = true;
-        f.resources = res;
         f.cap = cap_bytes_per_s;
         f.size = size_bytes;
         f.remaining = size_bytes as f64;

@@ -337,30 +337,48 @@ impl Topology {
     /// latency in nanoseconds.
     pub fn path(&self, src: Endpoint, dst: Endpoint) -> (Vec<ResourceId>, u64) {
         let mut res = Vec::with_capacity(8);
+        let latency = self.path_into(src, dst, &mut res);
+        (res, latency)
+    }
+
+    /// [`Topology::path`] into `out` (cleared first), for callers that keep
+    /// one buffer for every transfer. Returns the latency in nanoseconds.
+    pub fn path_into(&self, src: Endpoint, dst: Endpoint, out: &mut Vec<ResourceId>) -> u64 {
+        out.clear();
         let mut latency = 0u64;
         if let Endpoint::Host(h) = src {
-            res.push(self.disks[h as usize].0);
+            out.push(self.disks[h as usize].0);
         }
         let (mut a, mut b) = (self.vertex_of(src), self.vertex_of(dst));
-        let mut down = Vec::with_capacity(4);
+        // The down links come from the destination upwards: they go at the
+        // end, reversed.
+        let mut down = [0 as ResourceId; 16];
+        let mut n_down = 0;
+        let mut more_down = Vec::new();
         while a != b {
             if self.depth[a.index()] >= self.depth[b.index()] {
                 let (p, e) = self.parent[a.index()].expect("not the root");
-                res.push(self.graph[e].up);
+                out.push(self.graph[e].up);
                 latency += self.graph[e].latency_ns;
                 a = p;
             } else {
                 let (p, e) = self.parent[b.index()].expect("not the root");
-                down.push(self.graph[e].down);
+                if n_down < down.len() {
+                    down[n_down] = self.graph[e].down;
+                    n_down += 1;
+                } else {
+                    more_down.push(self.graph[e].down);
+                }
                 latency += self.graph[e].latency_ns;
                 b = p;
             }
         }
-        res.extend(down.iter().rev());
+        out.extend(more_down.iter().rev());
+        out.extend(down[..n_down].iter().rev());
         if let Endpoint::Host(h) = dst {
-            res.push(self.disks[h as usize].1);
+            out.push(self.disks[h as usize].1);
         }
-        (res, latency)
+        latency
     }
 
     /// A description of a vertex (for messages).
