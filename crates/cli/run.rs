@@ -65,6 +65,8 @@ struct NodeRows<W: Write> {
     line: Vec<u8>,
     /// The header has been written.
     started: bool,
+    /// The last time written and its text (a sample's rows share it).
+    time: Option<(u64, Vec<u8>)>,
 }
 
 impl<W: Write> NodeRows<W> {
@@ -73,6 +75,7 @@ impl<W: Write> NodeRows<W> {
             out,
             line: Vec::with_capacity(256),
             started: false,
+            time: None,
         }
     }
 
@@ -95,7 +98,12 @@ impl<W: Write> NodeRows<W> {
         }
         let line = &mut self.line;
         line.clear();
-        line.extend_from_slice(ryu::Buffer::new().format(r.time_s).as_bytes());
+        let bits = r.time_s.to_bits();
+        if self.time.as_ref().is_none_or(|(b, _)| *b != bits) {
+            let text = ryu::Buffer::new().format(r.time_s).as_bytes().to_vec();
+            self.time = Some((bits, text));
+        }
+        line.extend_from_slice(&self.time.as_ref().expect("set").1);
         line.push(b',');
         line.extend_from_slice(itoa::Buffer::new().format(r.node).as_bytes());
         line.push(b',');
@@ -455,8 +463,9 @@ mod tests {
         let groups = ["storage", "a,b", "say \"hi\"", "", "line\nbreak", "plain-2"];
         let times = [0.0, 3600.0, 0.1, 1e21, 86_400.5, 123_456_789.125];
         let mut rows = Vec::new();
-        for (k, group) in groups.iter().enumerate() {
-            for (j, &time_s) in times.iter().enumerate() {
+        // Time-major, as samples are: consecutive rows share their time.
+        for (j, &time_s) in times.iter().enumerate() {
+            for (k, group) in groups.iter().enumerate() {
                 let x = (k * 7 + j) as u64;
                 rows.push(NodeSample {
                     time_s,

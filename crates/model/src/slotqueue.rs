@@ -333,20 +333,27 @@ impl SlotQueues {
                 let q = &mut self.nodes[n];
                 q.len += n_slots;
                 q.paused = false;
+                let mut bound = None;
                 while self.nodes[n].len > self.nodes[n].capacity {
-                    self.drop_worst(n);
+                    bound = Some(self.drop_worst(n, bound));
                 }
             }
         }
     }
 
     /// Drops `node`'s lowest-priority item: its last seen item if it has
-    /// seen any, else its last.
-    fn drop_worst(&mut self, node: usize) {
+    /// seen any, else its last. Returns what the next drop may start from:
+    /// pass it back for the same node while nothing else changed the list.
+    /// No item past the position found was eligible; a drop removes only at
+    /// or before it, so under the same rule none is after it still.
+    fn drop_worst(&mut self, node: usize, from: Option<(usize, bool)>) -> (usize, bool) {
         let seen_only = self.nodes[node].seen > 0;
         let eligible = |s: &Self, e: &Entry| s.has(e, node) && (!seen_only || s.has_seen(e, node));
-        let last = self
-            .items
+        let end = match from {
+            Some((bound, rule)) if rule == seen_only => (bound + 1).min(self.items.len()),
+            _ => self.items.len(),
+        };
+        let last = self.items[..end]
             .iter()
             .rposition(|e| eligible(self, e))
             .expect("a node over capacity holds items");
@@ -366,6 +373,7 @@ impl SlotQueues {
             }
         }
         self.take(node as u32, Pos(worst));
+        (last, seen_only)
     }
 
     /// The range of entries whose key equals that of `request`'s slots
