@@ -1999,10 +1999,22 @@ impl<'s> Model<'s> {
 
     fn online_source_indices(&self, req: u32) -> u32 {
         let r = &self.requests[req as usize];
+        let online = |sx: &Sale| sx.stored_bytes > 0 && self.nodes[sx.node as usize].up();
+        if r.slots.len() <= 64 {
+            // (The usual case, without allocating.)
+            let mut seen = 0u64;
+            for &x in &r.sales {
+                let sx = &self.sales[x as usize];
+                if online(sx) {
+                    seen |= 1 << sx.slot;
+                }
+            }
+            return seen.count_ones();
+        }
         let mut seen = vec![false; r.slots.len()];
         for &x in &r.sales {
             let sx = &self.sales[x as usize];
-            if sx.stored_bytes > 0 && self.nodes[sx.node as usize].up() {
+            if online(sx) {
                 seen[sx.slot as usize] = true;
             }
         }
