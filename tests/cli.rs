@@ -121,7 +121,35 @@ fn bench_fleet_times_whole_runs() {
         .starts_with("scenario,events,median_wall_s"));
     let row: Vec<&str> = lines.next().unwrap().split(',').collect();
     assert!(row[1].parse::<u64>().unwrap() > 0, "{csv}");
+    assert_eq!(row.last(), Some(&"max_min"), "{csv}");
     assert!(out.join("manifest.json").exists());
+}
+
+#[test]
+fn bench_fleet_can_switch_the_sharing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("bench");
+    let (code, stdout, err) = run(codexsim().args([
+        "bench",
+        "fleet",
+        "configs/testnet-small.toml",
+        "--repeat",
+        "1",
+        "--sharing",
+        "unshared",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("sharing unshared"), "{stdout}");
+    // No max-min recomputation ran, and the resolved config says why.
+    assert!(stdout.contains(" 0 max-min recomputations"), "{stdout}");
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    let row: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(row.last(), Some(&"unshared"), "{csv}");
+    let (code, _, err) = run(codexsim().args(["bench", "fleet", "--sharing", "fair"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--sharing"), "{err}");
 }
 
 #[test]

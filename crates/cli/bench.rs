@@ -217,6 +217,10 @@ pub struct FleetBenchArgs {
     /// The goal for one run's wall time, in seconds.
     #[arg(long, default_value_t = 2.0)]
     pub goal_s: f64,
+    /// Overrides the scenario's `network.sharing`: `max_min` (fair sharing
+    /// of every link) or `unshared` (each transfer at a fixed rate).
+    #[arg(long, value_parser = ["max_min", "unshared"])]
+    pub sharing: Option<String>,
     /// Write results.csv and manifest.json into this new directory.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -230,7 +234,10 @@ pub fn run_fleet(args: &FleetBenchArgs) -> Result<()> {
     if args.repeat == 0 {
         return Err(crate::BadInput::new("--repeat must be > 0").into());
     }
-    let scenario = crate::run::load_scenario(args.config.as_deref())?;
+    let mut scenario = crate::run::load_scenario(args.config.as_deref())?;
+    if let Some(sharing) = &args.sharing {
+        scenario = scenario.with_max_min_sharing(sharing == "max_min");
+    }
     let run_dir = args.out.as_deref().map(RunDir::create).transpose()?;
     let scratch = std::env::temp_dir().join(format!("codexsim-bench-fleet-{}", std::process::id()));
     let wall = Instant::now();
@@ -269,8 +276,13 @@ pub fn run_fleet(args: &FleetBenchArgs) -> Result<()> {
     let eng = median(engine);
     let model_rate = events as f64 / s;
     let met = s < args.goal_s;
+    let sharing_name = if scenario.network.max_min_sharing {
+        "max_min"
+    } else {
+        "unshared"
+    };
     println!(
-        "{}: {} events, {:.1} simulated days",
+        "{}: {} events, {:.1} simulated days, sharing {sharing_name}",
         scenario.name.as_deref().unwrap_or("scenario"),
         events,
         scenario.run.duration.as_secs_f64() / 86_400.0
@@ -299,7 +311,7 @@ pub fn run_fleet(args: &FleetBenchArgs) -> Result<()> {
     );
     if let Some(dir) = run_dir {
         let csv = format!(
-            "scenario,events,median_wall_s,model_events_per_s,engine_events_per_s,cost_over_engine,goal_s,goal_met,rate_updates,recomputations,mean_flows_per_recomputation,rate_changes\n{},{},{:.4},{:.0},{:.0},{:.3},{},{},{},{},{:.2},{}\n",
+            "scenario,events,median_wall_s,model_events_per_s,engine_events_per_s,cost_over_engine,goal_s,goal_met,rate_updates,recomputations,mean_flows_per_recomputation,rate_changes,sharing\n{},{},{:.4},{:.0},{:.0},{:.3},{},{},{},{},{:.2},{},{}\n",
             scenario.name.as_deref().unwrap_or("scenario"),
             events,
             s,
@@ -311,7 +323,8 @@ pub fn run_fleet(args: &FleetBenchArgs) -> Result<()> {
             sharing.updates,
             sharing.recomputations,
             sharing.mean_flows_per_recomputation,
-            sharing.rate_changes
+            sharing.rate_changes,
+            sharing_name
         );
         let config = scenario.to_toml();
         write_results(

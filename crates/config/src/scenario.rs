@@ -1608,6 +1608,14 @@ impl Scenario {
         self
     }
 
+    /// The same scenario with another `network.sharing`: max-min fair
+    /// sharing (`true`) or fixed per-transfer rates (`false`).
+    pub fn with_max_min_sharing(mut self, on: bool) -> Self {
+        self.network.max_min_sharing = on;
+        self.source.network.sharing = if on { "max_min" } else { "unshared" }.into();
+        self
+    }
+
     /// Total number of nodes.
     pub fn fleet_nodes(&self) -> u32 {
         self.node_groups.iter().map(|g| g.count).sum()
