@@ -958,6 +958,11 @@ impl<'s> Model<'s> {
         if is_head {
             self.sales[sale as usize].pending_miss = None;
         }
+        // A sale hosting its slot of an active request is on the contract;
+        // one that is not (most stale misses) needs no look at the request.
+        if !matches!(state, SaleState::Filled | SaleState::Zombie) {
+            return Ok(());
+        }
         let r = &self.requests[req as usize];
         if !r.active() || r.slots[slot as usize].host_sale != Some(sale) {
             return Ok(());
