@@ -97,56 +97,47 @@ fn bench_engine_refuses_zero_events() {
     assert!(err.contains("must be > 0"), "{err}");
 }
 
-#[test]
-fn bench_fleet_times_whole_runs() {
+/// `bench fleet` on the small testnet, one timed run, with `extra`
+/// arguments: its stdout and the lines of its results.csv.
+fn bench_fleet_small(extra: &[&str]) -> (String, Vec<String>, bool) {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("bench");
-    let (code, stdout, err) = run(codexsim().args([
+    let mut args = vec![
         "bench",
         "fleet",
         "configs/testnet-small.toml",
         "--repeat",
         "1",
-        "--out",
-        out.to_str().unwrap(),
-    ]));
+    ];
+    args.extend_from_slice(extra);
+    args.extend(["--out", out.to_str().unwrap()]);
+    let (code, stdout, err) = run(codexsim().args(&args));
     assert_eq!(code, 0, "{err}");
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    let manifest = out.join("manifest.json").exists();
+    (stdout, csv.lines().map(String::from).collect(), manifest)
+}
+
+#[test]
+fn bench_fleet_times_whole_runs() {
+    let (stdout, lines, manifest) = bench_fleet_small(&[]);
     assert!(stdout.contains("wall time: median"), "{stdout}");
     assert!(stdout.contains("x the engine's"), "{stdout}");
-    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
-    let mut lines = csv.lines();
-    assert!(lines
-        .next()
-        .unwrap()
-        .starts_with("scenario,events,median_wall_s"));
-    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
-    assert!(row[1].parse::<u64>().unwrap() > 0, "{csv}");
-    assert_eq!(row.last(), Some(&"max_min"), "{csv}");
-    assert!(out.join("manifest.json").exists());
+    assert!(lines[0].starts_with("scenario,events,median_wall_s"));
+    let row: Vec<&str> = lines[1].split(',').collect();
+    assert!(row[1].parse::<u64>().unwrap() > 0, "{lines:?}");
+    assert_eq!(row.last(), Some(&"max_min"), "{lines:?}");
+    assert!(manifest);
 }
 
 #[test]
 fn bench_fleet_can_switch_the_sharing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("bench");
-    let (code, stdout, err) = run(codexsim().args([
-        "bench",
-        "fleet",
-        "configs/testnet-small.toml",
-        "--repeat",
-        "1",
-        "--sharing",
-        "unshared",
-        "--out",
-        out.to_str().unwrap(),
-    ]));
-    assert_eq!(code, 0, "{err}");
+    let (stdout, lines, _) = bench_fleet_small(&["--sharing", "unshared"]);
     assert!(stdout.contains("sharing unshared"), "{stdout}");
     // No max-min recomputation ran, and the resolved config says why.
     assert!(stdout.contains(" 0 max-min recomputations"), "{stdout}");
-    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
-    let row: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
-    assert_eq!(row.last(), Some(&"unshared"), "{csv}");
+    let row: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(row.last(), Some(&"unshared"), "{lines:?}");
     let (code, _, err) = run(codexsim().args(["bench", "fleet", "--sharing", "fair"]));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--sharing"), "{err}");

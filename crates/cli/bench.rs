@@ -219,7 +219,9 @@ pub struct FleetBenchArgs {
     pub goal_s: f64,
     /// Overrides the scenario's `network.sharing`: `max_min` (fair sharing
     /// of every link) or `unshared` (each transfer at a fixed rate).
-    #[arg(long, value_parser = ["max_min", "unshared"])]
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(
+        codexsim_config::SHARING_MODES.map(|(name, _)| name)
+    ))]
     pub sharing: Option<String>,
     /// Write results.csv and manifest.json into this new directory.
     #[arg(long)]
@@ -236,7 +238,10 @@ pub fn run_fleet(args: &FleetBenchArgs) -> Result<()> {
     }
     let mut scenario = crate::run::load_scenario(args.config.as_deref())?;
     if let Some(sharing) = &args.sharing {
-        scenario = scenario.with_max_min_sharing(sharing == "max_min");
+        let on = codexsim_config::SHARING_MODES
+            .iter()
+            .any(|&(name, on)| on && name == sharing);
+        scenario = scenario.with_max_min_sharing(on);
     }
     let run_dir = args.out.as_deref().map(RunDir::create).transpose()?;
     let scratch = std::env::temp_dir().join(format!("codexsim-bench-fleet-{}", std::process::id()));
@@ -276,11 +281,7 @@ pub fn run_fleet(args: &FleetBenchArgs) -> Result<()> {
     let eng = median(engine);
     let model_rate = events as f64 / s;
     let met = s < args.goal_s;
-    let sharing_name = if scenario.network.max_min_sharing {
-        "max_min"
-    } else {
-        "unshared"
-    };
+    let sharing_name = scenario.network.sharing_name();
     println!(
         "{}: {} events, {:.1} simulated days, sharing {sharing_name}",
         scenario.name.as_deref().unwrap_or("scenario"),

@@ -18,6 +18,7 @@ use clap::{Parser, Subcommand};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// codexsim: a deterministic discrete-event simulator of a Codex storage testnet.
 #[derive(Debug, Parser)]
 #[command(name = "codexsim", version, about, long_about = None)]

@@ -566,6 +566,9 @@ pub struct Link {
     pub latency: SimDuration,
 }
 
+/// The values of `network.sharing`, with whether each is max-min sharing.
+pub const SHARING_MODES: [(&str, bool); 2] = [("max_min", true), ("unshared", false)];
+
 /// Validated `[network]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Network {
@@ -578,6 +581,17 @@ pub struct Network {
     /// Whether transfers share links and disks fairly (`true`) or each runs
     /// as if alone.
     pub max_min_sharing: bool,
+}
+
+impl Network {
+    /// Its `network.sharing` value.
+    pub fn sharing_name(&self) -> &'static str {
+        SHARING_MODES
+            .iter()
+            .find(|(_, on)| *on == self.max_min_sharing)
+            .expect("both modes are named")
+            .0
+    }
 }
 
 /// Validated `[canary]`.
@@ -1469,12 +1483,7 @@ impl RawScenario {
         let retry_interval = c.duration("network.retry_interval_s", &nw.retry_interval_s, ONE_NS);
         let transfer_timeout =
             c.duration("network.transfer_timeout_s", &nw.transfer_timeout_s, ONE_NS);
-        let max_min_sharing = choice(
-            c,
-            "network.sharing",
-            &nw.sharing,
-            &[("max_min", true), ("unshared", false)],
-        );
+        let max_min_sharing = choice(c, "network.sharing", &nw.sharing, &SHARING_MODES);
 
         // [canary]
         let canary = self.canary.as_ref().map(|k| {
@@ -1612,7 +1621,7 @@ impl Scenario {
     /// sharing (`true`) or fixed per-transfer rates (`false`).
     pub fn with_max_min_sharing(mut self, on: bool) -> Self {
         self.network.max_min_sharing = on;
-        self.source.network.sharing = if on { "max_min" } else { "unshared" }.into();
+        self.source.network.sharing = self.network.sharing_name().into();
         self
     }
 

@@ -958,11 +958,6 @@ impl<'s> Model<'s> {
         if is_head {
             self.sales[sale as usize].pending_miss = None;
         }
-        // A sale hosting its slot of an active request is on the contract;
-        // one that is not (most stale misses) needs no look at the request.
-        if !matches!(state, SaleState::Filled | SaleState::Zombie) {
-            return Ok(());
-        }
         let r = &self.requests[req as usize];
         if !r.active() || r.slots[slot as usize].host_sale != Some(sale) {
             return Ok(());
@@ -2004,26 +1999,22 @@ impl<'s> Model<'s> {
 
     fn online_source_indices(&self, req: u32) -> u32 {
         let r = &self.requests[req as usize];
-        let online = |sx: &Sale| sx.stored_bytes > 0 && self.nodes[sx.node as usize].up();
-        if r.slots.len() <= 64 {
-            // (The usual case, without allocating.)
-            let mut seen = 0u64;
-            for &x in &r.sales {
-                let sx = &self.sales[x as usize];
-                if online(sx) {
-                    seen |= 1 << sx.slot;
-                }
-            }
-            return seen.count_ones();
-        }
-        let mut seen = vec![false; r.slots.len()];
+        // A bit per slot index, on the stack up to 256 slots.
+        let words = r.slots.len().div_ceil(64);
+        let (mut small, mut large) = ([0u64; 4], Vec::new());
+        let seen: &mut [u64] = if words <= small.len() {
+            &mut small[..words]
+        } else {
+            large.resize(words, 0);
+            &mut large
+        };
         for &x in &r.sales {
             let sx = &self.sales[x as usize];
-            if online(sx) {
-                seen[sx.slot as usize] = true;
+            if sx.stored_bytes > 0 && self.nodes[sx.node as usize].up() {
+                seen[sx.slot as usize / 64] |= 1 << (sx.slot % 64);
             }
         }
-        seen.iter().filter(|&&b| b).count() as u32
+        seen.iter().map(|w| w.count_ones()).sum()
     }
 
     fn set_state(&mut self, sale: u32, new: SaleState) {
@@ -2722,8 +2713,7 @@ impl<'s> Model<'s> {
     /// after the other: their loads do not wait on each other, so the
     /// memory fetches overlap, and the refreshes that follow (each of which
     /// waits on the last) find them in cache. A node holds thousands of
-    /// sales scattered over a year's worth of them; this halves the time an
-    /// outage takes.
+    /// sales scattered over a year's worth of them (see BENCHMARKS.md).
     fn touch_sales(&self, sales: &[u32]) {
         let mut sum = 0u64;
         for &x in sales {

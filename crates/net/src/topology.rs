@@ -350,31 +350,30 @@ impl Topology {
             out.push(self.disks[h as usize].0);
         }
         let (mut a, mut b) = (self.vertex_of(src), self.vertex_of(dst));
-        // The down links come from the destination upwards: they go at the
-        // end, reversed.
-        let mut down = [0 as ResourceId; 16];
-        let mut n_down = 0;
-        let mut more_down = Vec::new();
-        while a != b {
-            if self.depth[a.index()] >= self.depth[b.index()] {
-                let (p, e) = self.parent[a.index()].expect("not the root");
-                out.push(self.graph[e].up);
-                latency += self.graph[e].latency_ns;
-                a = p;
+        let (mut x, mut y) = (a, b);
+        while x != y {
+            if self.depth[x.index()] >= self.depth[y.index()] {
+                x = self.parent[x.index()].expect("not the root").0;
             } else {
-                let (p, e) = self.parent[b.index()].expect("not the root");
-                if n_down < down.len() {
-                    down[n_down] = self.graph[e].down;
-                    n_down += 1;
-                } else {
-                    more_down.push(self.graph[e].down);
-                }
-                latency += self.graph[e].latency_ns;
-                b = p;
+                y = self.parent[y.index()].expect("not the root").0;
             }
         }
-        out.extend(more_down.iter().rev());
-        out.extend(down[..n_down].iter().rev());
+        // Up from the source to the common ancestor, then down to the
+        // destination (walked from the destination up, hence reversed).
+        while a != x {
+            let (p, e) = self.parent[a.index()].expect("not the root");
+            out.push(self.graph[e].up);
+            latency += self.graph[e].latency_ns;
+            a = p;
+        }
+        let down_from = out.len();
+        while b != x {
+            let (p, e) = self.parent[b.index()].expect("not the root");
+            out.push(self.graph[e].down);
+            latency += self.graph[e].latency_ns;
+            b = p;
+        }
+        out[down_from..].reverse();
         if let Endpoint::Host(h) = dst {
             out.push(self.disks[h as usize].1);
         }
