@@ -241,6 +241,30 @@ struct Sale {
     proof_p: f64,
 }
 
+impl Sale {
+    /// What a sale reads as once its chunk is recycled (every sale in it
+    /// is over): over, on no node and for no request, so that a stale
+    /// event naming it ends at its state check, and anything else that
+    /// follows its links fails loudly.
+    const TOMBSTONE: Sale = Sale {
+        node: u32::MAX,
+        node_pos: u32::MAX,
+        request: u32::MAX,
+        slot: u32::MAX,
+        state: SaleState::Done,
+        stored_bytes: 0,
+        collateral: 0,
+        fill_period: 0,
+        provable: false,
+        pending_miss: None,
+        miss_regime: None,
+        exp_repair: false,
+        transfer: None,
+        lost_at: SimTime::ZERO,
+        proof_p: 0.0,
+    };
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum ReqState {
     New,
@@ -302,6 +326,30 @@ struct Request {
 }
 
 impl Request {
+    /// What a recycled request reads as (requests are not recycled yet).
+    fn tombstone() -> Self {
+        Request {
+            layout: Layout::new(1, 1, 1),
+            dataset_bytes: 0,
+            created: SimTime::ZERO,
+            end_at: SimTime::ZERO,
+            state: ReqState::Finished,
+            slots: Vec::new(),
+            filled: 0,
+            collateral_per_slot: 0,
+            proof: ProofRequirement { num: 0, den: 1 },
+            client_has_data: false,
+            sales: Vec::new(),
+            holders: Vec::new(),
+            alive_indices: 0,
+            lost: false,
+            repairs_active: 0,
+            deferred: Vec::new(),
+            repairs_waiting: VecDeque::new(),
+            ever_started: false,
+        }
+    }
+
     fn active(&self) -> bool {
         matches!(self.state, ReqState::New | ReqState::Started)
     }
@@ -587,10 +635,10 @@ impl<'s> Model<'s> {
             sink,
             nodes,
             domains,
-            requests: Chunked::new(),
+            requests: Chunked::new(Request::tombstone()),
             queue_keys: QueueKeys::default(),
             queues: SlotQueues::new(&queue_sizes, seed),
-            sales: Chunked::new(),
+            sales: Chunked::new(Sale::TOMBSTONE),
             fault_streams,
             workload_rng: RandomStream::new(seed, StreamId::new("workload", 0)),
             repair_rng: RandomStream::new(seed, StreamId::new("repair", 0)),
@@ -953,6 +1001,11 @@ impl<'s> Model<'s> {
             let sl = &self.sales[sale as usize];
             (sl.request, sl.slot, sl.state)
         };
+        if state == SaleState::Done {
+            // Stale: the sale ended (its record may be recycled).
+            debug_assert!(self.sales[sale as usize].pending_miss.is_none());
+            return Ok(());
+        }
         let is_head = chain && self.sales[sale as usize].pending_miss.map(|(i, _)| i) == Some(id);
         let period = self.sales[sale as usize].pending_miss.map(|(_, p)| p);
         if is_head {
@@ -2020,6 +2073,7 @@ impl<'s> Model<'s> {
     fn set_state(&mut self, sale: u32, new: SaleState) {
         let x = &mut self.sales[sale as usize];
         let old = x.state;
+        debug_assert_ne!(old, SaleState::Done, "sale {sale} is over");
         x.state = new;
         let n = &mut self.nodes[x.node as usize];
         if old == SaleState::Filled {
@@ -2027,6 +2081,10 @@ impl<'s> Model<'s> {
         }
         if new == SaleState::Filled {
             n.filled_count += 1;
+        }
+        if new == SaleState::Done {
+            // Its record may go once its whole chunk is over.
+            self.sales.retire(sale as usize);
         }
     }
 
@@ -3052,6 +3110,8 @@ impl<'s> Model<'s> {
             self.next_full_check = now.saturating_add(FULL_CHECK_INTERVAL);
         }
         self.emit_sample(now);
+        // No handler is halfway through a sale here.
+        self.sales.recycle_retired();
         let next = now.saturating_add(self.cfg.run.series_interval);
         if next <= self.horizon {
             s.schedule_at(next, Ev::Sample)?;
@@ -3170,7 +3230,7 @@ impl<'s> Model<'s> {
         }
         let mut active_filled = 0u64;
         let mut holders: Vec<u16> = Vec::new();
-        for (ri, r) in self.requests.iter().enumerate() {
+        for (ri, r) in self.requests.iter_resident() {
             if !r.active() {
                 continue;
             }
