@@ -94,11 +94,15 @@ pub enum Ev {
     FillReady {
         /// The sale.
         sale: u32,
+        /// Its generation (the event is stale when the id was reused).
+        generation: u32,
     },
     /// A validator marks a proof of this sale missing.
     Missed {
         /// The sale.
         sale: u32,
+        /// Its generation (the event is stale when the id was reused).
+        generation: u32,
         /// Whether this is the head of the sale's aggregated miss process.
         chain: bool,
     },
@@ -108,6 +112,8 @@ pub enum Ev {
     RepairDone {
         /// The sale.
         sale: u32,
+        /// Its generation (the event is stale when the id was reused).
+        generation: u32,
     },
     /// Announce an open slot again (no source could serve it before).
     RepairRetry {
@@ -211,6 +217,8 @@ enum SaleState {
 
 #[derive(Clone, Debug)]
 struct Sale {
+    /// Bumped each time the id is reused.
+    generation: u32,
     node: u32,
     /// Where the sale sits in its node's `sales` list.
     node_pos: u32,
@@ -239,30 +247,6 @@ struct Sale {
     /// Its request's proof probability as a float (kept here: outages
     /// refresh every sale of a node, and this saves a look-up each).
     proof_p: f64,
-}
-
-impl Sale {
-    /// What a sale reads as once its chunk is recycled (every sale in it
-    /// is over): over, on no node and for no request, so that a stale
-    /// event naming it ends at its state check, and anything else that
-    /// follows its links fails loudly.
-    const TOMBSTONE: Sale = Sale {
-        node: u32::MAX,
-        node_pos: u32::MAX,
-        request: u32::MAX,
-        slot: u32::MAX,
-        state: SaleState::Done,
-        stored_bytes: 0,
-        collateral: 0,
-        fill_period: 0,
-        provable: false,
-        pending_miss: None,
-        miss_regime: None,
-        exp_repair: false,
-        transfer: None,
-        lost_at: SimTime::ZERO,
-        proof_p: 0.0,
-    };
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -326,30 +310,6 @@ struct Request {
 }
 
 impl Request {
-    /// What a recycled request reads as (requests are not recycled yet).
-    fn tombstone() -> Self {
-        Request {
-            layout: Layout::new(1, 1, 1),
-            dataset_bytes: 0,
-            created: SimTime::ZERO,
-            end_at: SimTime::ZERO,
-            state: ReqState::Finished,
-            slots: Vec::new(),
-            filled: 0,
-            collateral_per_slot: 0,
-            proof: ProofRequirement { num: 0, den: 1 },
-            client_has_data: false,
-            sales: Vec::new(),
-            holders: Vec::new(),
-            alive_indices: 0,
-            lost: false,
-            repairs_active: 0,
-            deferred: Vec::new(),
-            repairs_waiting: VecDeque::new(),
-            ever_started: false,
-        }
-    }
-
     fn active(&self) -> bool {
         matches!(self.state, ReqState::New | ReqState::Started)
     }
@@ -499,7 +459,13 @@ pub struct Model<'s> {
     queue_keys: QueueKeys,
     /// Every host's slot queue.
     queues: SlotQueues,
-    sales: Chunked<Sale>,
+    /// Sales by id. Ids of sales that are over are reused (a sale's
+    /// generation tells its events from those of earlier sales with its id).
+    sales: Vec<Sale>,
+    /// Ids free for new sales.
+    free_sales: Vec<u32>,
+    /// Ids of sales that ended in the current event: free once it is over.
+    closed_sales: Vec<u32>,
     fault_streams: Vec<Vec<RandomStream>>,
     workload_rng: RandomStream,
     repair_rng: RandomStream,
@@ -635,10 +601,12 @@ impl<'s> Model<'s> {
             sink,
             nodes,
             domains,
-            requests: Chunked::new(Request::tombstone()),
+            requests: Chunked::new(),
             queue_keys: QueueKeys::default(),
             queues: SlotQueues::new(&queue_sizes, seed),
-            sales: Chunked::new(Sale::TOMBSTONE),
+            sales: Vec::new(),
+            free_sales: Vec::new(),
+            closed_sales: Vec::new(),
             fault_streams,
             workload_rng: RandomStream::new(seed, StreamId::new("workload", 0)),
             repair_rng: RandomStream::new(seed, StreamId::new("repair", 0)),
@@ -984,7 +952,15 @@ impl<'s> Model<'s> {
         if mark > self.horizon.saturating_add(self.period()) {
             return Ok(());
         }
-        let id = s.schedule_at(mark, Ev::Missed { sale, chain: true })?;
+        let generation = self.sales[sale as usize].generation;
+        let id = s.schedule_at(
+            mark,
+            Ev::Missed {
+                sale,
+                generation,
+                chain: true,
+            },
+        )?;
         self.sales[sale as usize].pending_miss = Some((id, p));
         Ok(())
     }
@@ -1002,7 +978,7 @@ impl<'s> Model<'s> {
             (sl.request, sl.slot, sl.state)
         };
         if state == SaleState::Done {
-            // Stale: the sale ended (its record may be recycled).
+            // Stale: the sale ended (in this event, or its id is not reused yet).
             debug_assert!(self.sales[sale as usize].pending_miss.is_none());
             return Ok(());
         }
@@ -1072,7 +1048,15 @@ impl<'s> Model<'s> {
                 let failed = !provable
                     || (node.proof_failure > 0.0 && node.rng.bernoulli(node.proof_failure));
                 if failed {
-                    s.schedule_at(mark, Ev::Missed { sale, chain: false })?;
+                    let generation = self.sales[sale as usize].generation;
+                    s.schedule_at(
+                        mark,
+                        Ev::Missed {
+                            sale,
+                            generation,
+                            chain: false,
+                        },
+                    )?;
                 } else {
                     self.c.proofs_required += 1;
                 }
@@ -1588,7 +1572,11 @@ impl<'s> Model<'s> {
             s.cancel(e);
         }
         let end = SimTime::from_nanos(end_ns.saturating_add(latency));
-        let e = s.schedule_at(self.fill_ready_at(sale, end), Ev::FillReady { sale })?;
+        let generation = self.sales[sale as usize].generation;
+        let e = s.schedule_at(
+            self.fill_ready_at(sale, end),
+            Ev::FillReady { sale, generation },
+        )?;
         self.net.transfers[t as usize].fill_ready = Some((e, end));
         Ok(())
     }
@@ -1922,7 +1910,11 @@ impl<'s> Model<'s> {
             TransferKind::Fill { sale } | TransferKind::Repair { sale } => {
                 self.net.record_duration(kind, took_s);
                 self.sales[sale as usize].transfer = None;
-                s.schedule_at(self.fill_ready_at(sale, now), Ev::FillReady { sale })?;
+                let generation = self.sales[sale as usize].generation;
+                s.schedule_at(
+                    self.fill_ready_at(sale, now),
+                    Ev::FillReady { sale, generation },
+                )?;
             }
             TransferKind::CanaryUp { round } => self.canary_uploaded(s, round, took_s)?,
             TransferKind::CanaryDown { round } => {
@@ -2083,8 +2075,7 @@ impl<'s> Model<'s> {
             n.filled_count += 1;
         }
         if new == SaleState::Done {
-            // Its record may go once its whole chunk is over.
-            self.sales.retire(sale as usize);
+            self.closed_sales.push(sale);
         }
     }
 
@@ -2113,10 +2104,17 @@ impl<'s> Model<'s> {
         if !exp_repair {
             n.workers_busy += 1;
         }
-        let id = self.sales.len() as u32;
+        let (id, generation) = match self.free_sales.pop() {
+            Some(id) => {
+                debug_assert_eq!(self.sales[id as usize].state, SaleState::Done);
+                (id, self.sales[id as usize].generation.wrapping_add(1))
+            }
+            None => (self.sales.len() as u32, 0),
+        };
         let node_pos = n.sales.len() as u32;
         n.sales.push(id);
-        self.sales.push(Sale {
+        let sale = Sale {
+            generation,
             node,
             node_pos,
             request: req,
@@ -2132,7 +2130,12 @@ impl<'s> Model<'s> {
             transfer: None,
             lost_at: SimTime::ZERO,
             proof_p: self.requests[req as usize].proof.p(),
-        });
+        };
+        if id as usize == self.sales.len() {
+            self.sales.push(sale);
+        } else {
+            self.sales[id as usize] = sale;
+        }
         self.requests[req as usize].sales.push(id);
         id
     }
@@ -2544,10 +2547,27 @@ impl<'s> Model<'s> {
                 self.c.finished += 1;
                 self.trace(now, TraceKind::RequestFinished, None, Some(req), None, None);
                 self.unqueue_request(req);
-                self.end_sales(s, req)
+                self.end_sales(s, req)?;
+                self.release_client(req);
+                Ok(())
             }
             // Failed or cancelled: what is left on disk expires now (block TTL).
-            _ => self.end_sales(s, req),
+            _ => {
+                self.end_sales(s, req)?;
+                self.release_client(req);
+                Ok(())
+            }
+        }
+    }
+
+    /// The request is over for good and its transfers are gone: its
+    /// client's place in the network serves the next request's client
+    /// (clients are alike), so the network holds the clients of live
+    /// requests, not of every request ever made.
+    fn release_client(&mut self, req: u32) {
+        debug_assert!(!self.requests[req as usize].active());
+        if let Endpoint::Client(c) = self.net.clients[req as usize] {
+            self.net.topo.release_client(c);
         }
     }
 
@@ -2619,7 +2639,8 @@ impl<'s> Model<'s> {
         self.requests[req as usize].repairs_active += 1;
         self.c.repair_bytes += self.requests[req as usize].layout.repair_bytes();
         let d = SimDuration::from_secs_f64(self.repair_rng.exponential(mean.as_secs_f64()));
-        s.schedule_in(d, Ev::RepairDone { sale })?;
+        let generation = self.sales[sale as usize].generation;
+        s.schedule_in(d, Ev::RepairDone { sale, generation })?;
         Ok(())
     }
 
@@ -3110,8 +3131,6 @@ impl<'s> Model<'s> {
             self.next_full_check = now.saturating_add(FULL_CHECK_INTERVAL);
         }
         self.emit_sample(now);
-        // No handler is halfway through a sale here.
-        self.sales.recycle_retired();
         let next = now.saturating_add(self.cfg.run.series_interval);
         if next <= self.horizon {
             s.schedule_at(next, Ev::Sample)?;
@@ -3134,6 +3153,13 @@ impl<'s> Model<'s> {
         self.queues
             .check(&self.queue_keys)
             .map_err(|e| format!("slot queues: {e}"))?;
+        if let Some(x) = self
+            .closed_sales
+            .iter()
+            .find(|&&x| self.sales[x as usize].state != SaleState::Done)
+        {
+            return Err(format!("sale {x} is to be reused but not over"));
+        }
         for (i, n) in self.nodes.iter().enumerate() {
             if !n.up() && !self.queues.is_empty(i as u32) {
                 return Err(format!(
@@ -3230,7 +3256,7 @@ impl<'s> Model<'s> {
         }
         let mut active_filled = 0u64;
         let mut holders: Vec<u16> = Vec::new();
-        for (ri, r) in self.requests.iter_resident() {
+        for (ri, r) in self.requests.iter().enumerate() {
             if !r.active() {
                 continue;
             }
@@ -3330,10 +3356,16 @@ impl Handler<Ev> for Model<'_> {
             Ev::Expiry { request } => self.on_expiry(s, request)?,
             Ev::End { request } => self.on_end(s, request)?,
             Ev::Work { node } => self.on_work(s, node)?,
-            Ev::FillReady { sale } => self.on_fill_ready(s, sale)?,
-            Ev::Missed { sale, chain } => self.on_missed(s, id, sale, chain)?,
+            // Events of an earlier sale with a reused id are stale.
+            Ev::FillReady { sale, generation } | Ev::RepairDone { sale, generation }
+                if self.sales[sale as usize].generation != generation => {}
+            Ev::Missed {
+                sale, generation, ..
+            } if self.sales[sale as usize].generation != generation => {}
+            Ev::FillReady { sale, .. } => self.on_fill_ready(s, sale)?,
+            Ev::Missed { sale, chain, .. } => self.on_missed(s, id, sale, chain)?,
             Ev::PeriodTick => self.on_period_tick(s)?,
-            Ev::RepairDone { sale } => self.on_repair_done(s, sale)?,
+            Ev::RepairDone { sale, .. } => self.on_repair_done(s, sale)?,
             Ev::RepairRetry { request, slot } => self.on_repair_retry(s, request, slot)?,
             Ev::NetNext => self.on_net_next(s)?,
             Ev::NetFlush => self.on_net_flush(s)?,
@@ -3365,6 +3397,12 @@ impl Handler<Ev> for Model<'_> {
         if self.check_every_event {
             self.check(now)
                 .map_err(|m| Stop::Error(self.invariant(now, m)))?;
+        }
+        // The event is over: no handler is halfway through a sale, and
+        // nothing but events (which check generations) names a sale that
+        // ended.
+        if !self.closed_sales.is_empty() {
+            self.free_sales.append(&mut self.closed_sales);
         }
         self.last_time = now;
         Ok(())
