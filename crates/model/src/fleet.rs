@@ -2461,6 +2461,9 @@ impl<'s> Model<'s> {
         self.trace(now, TraceKind::RequestFailed, None, Some(req), None, None);
         self.unqueue_request(req);
         // Hosts stop: downloads abort; data stays until its TTL (the request end).
+        // (The slots' `host_sale` stay as they were until `end_sales`: they may
+        // name sales that end, and ids that are reused, so every reader checks
+        // that the request is active first.)
         let sales = self.requests[req as usize].sales.clone();
         for sale in sales {
             match self.sales[sale as usize].state {
@@ -2920,12 +2923,13 @@ impl<'s> Model<'s> {
         }
         let now = s.now();
         self.trace(now, TraceKind::NodeLeft, Some(node), None, None, None);
+        // Gone first: the repairs and retries its departure sets off must
+        // not pick it as a host or a source.
+        self.nodes[node as usize].gone = true;
         self.lose_local_state(s, node)?;
         self.clear_queue(node);
-        let n = &mut self.nodes[node as usize];
-        n.gone = true;
         // Refresh proofs: a gone node can never prove.
-        let sales = n.sales.clone();
+        let sales = self.nodes[node as usize].sales.clone();
         for sale in sales {
             self.refresh_sale(s, sale)?;
         }
@@ -3175,6 +3179,10 @@ impl<'s> Model<'s> {
                 }
                 if n.sales.get(sx.node_pos as usize) != Some(&x) {
                     return Err(format!("sale {x} misplaced in node {i}'s list"));
+                }
+                if n.gone && sx.state != SaleState::Zombie {
+                    // A node that left keeps only slots it can no longer serve.
+                    return Err(format!("node {i} left but has a {:?} sale {x}", sx.state));
                 }
                 match sx.state {
                     SaleState::Done => return Err(format!("node {i} lists finished sale {x}")),

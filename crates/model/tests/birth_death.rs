@@ -207,3 +207,66 @@ fn lazy_n5_k2_l0_3() {
 fn lazy_n6_k3_l0_2() {
     check_lazy(6, 3, 2);
 }
+
+/// Nodes that leave for good while repairs run: the exponential repair
+/// model must never give a repair to the node that is leaving (the checker,
+/// run after every event, fails on a node that left and still downloads or
+/// stores a slot).
+#[test]
+fn a_leaving_node_takes_no_repair() {
+    for seed in 1..=100 {
+        let toml = format!(
+            r#"
+[run]
+seed = {seed}
+duration_s = "2 years"
+series_interval_s = "2 years"
+per_node_series = false
+
+[marketplace]
+proof_period_s = 60
+proof_timeout_s = 60
+block_period_s = 0
+
+[[node_groups]]
+name = "hosts"
+count = 12
+quota_bytes = "1 GB"
+one_slot_per_request = true
+
+[[faults]]
+kind = "disk_loss"
+target = "node"
+interval_s = {{ dist = "exponential", mean = "20 days" }}
+duration_s = 0
+
+[[faults]]
+kind = "churn"
+target = "node"
+interval_s = {{ dist = "exponential", mean = "200 days" }}
+
+[workload]
+max_datasets = 0
+arrival_times_s = [0, 1, 2]
+dataset_bytes = "1 MB"
+nodes = 6
+tolerance = 3
+codex_rest_rules = false
+duration_s = "30 days"
+expiry_s = "1 day"
+renew = true
+
+[repair]
+detection = "immediate"
+model = "exponential"
+mean_duration_s = "10 days"
+concurrency = "parallel"
+"#
+        );
+        let cfg = parse(&toml, "leaving.toml").unwrap();
+        Model::new(&cfg, &mut NullSink)
+            .check_every_event(true)
+            .run(&mut |_| {})
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+    }
+}
