@@ -10,7 +10,6 @@ use codexsim_engine::{
     SimTime, Simulation, StopReason, StreamId,
 };
 
-use crate::chunked::Chunked;
 use crate::network::{NetState, Part, TransferKind};
 use crate::output::{
     CanaryNodeStats, CanaryOutcome, CanaryRecord, FleetSample, LinkSample, LinkTotals,
@@ -455,7 +454,7 @@ pub struct Model<'s> {
     nodes: Vec<Node>,
     /// Per level, per domain: member nodes.
     domains: Vec<Vec<Vec<u32>>>,
-    requests: Chunked<Request>,
+    requests: Vec<Request>,
     queue_keys: QueueKeys,
     /// Every host's slot queue.
     queues: SlotQueues,
@@ -601,7 +600,7 @@ impl<'s> Model<'s> {
             sink,
             nodes,
             domains,
-            requests: Chunked::new(),
+            requests: Vec::new(),
             queue_keys: QueueKeys::default(),
             queues: SlotQueues::new(&queue_sizes, seed),
             sales: Vec::new(),
@@ -2795,7 +2794,8 @@ impl<'s> Model<'s> {
     /// after the other: their loads do not wait on each other, so the
     /// memory fetches overlap, and the refreshes that follow (each of which
     /// waits on the last) find them in cache. A node holds thousands of
-    /// sales scattered over a year's worth of them (see BENCHMARKS.md).
+    /// sales scattered over every live sale's record (megabytes: see
+    /// BENCHMARKS.md).
     fn touch_sales(&self, sales: &[u32]) {
         let mut sum = 0u64;
         for &x in sales {

@@ -11,7 +11,6 @@
 
 #![warn(missing_docs)]
 
-mod chunked;
 mod fleet;
 mod network;
 pub mod output;
