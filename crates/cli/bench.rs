@@ -238,10 +238,9 @@ pub fn run_fleet(args: &FleetBenchArgs) -> Result<()> {
     }
     let mut scenario = crate::run::load_scenario(args.config.as_deref())?;
     if let Some(sharing) = &args.sharing {
-        let on = codexsim_config::SHARING_MODES
-            .iter()
-            .any(|&(name, on)| on && name == sharing);
-        scenario = scenario.with_max_min_sharing(on);
+        let mode = codexsim_config::SharingMode::from_name(sharing)
+            .expect("clap accepts only the modes' names");
+        scenario = scenario.with_sharing(mode);
     }
     let run_dir = args.out.as_deref().map(RunDir::create).transpose()?;
     let scratch = std::env::temp_dir().join(format!("codexsim-bench-fleet-{}", std::process::id()));
@@ -281,7 +280,7 @@ pub fn run_fleet(args: &FleetBenchArgs) -> Result<()> {
     let eng = median(engine);
     let model_rate = events as f64 / s;
     let met = s < args.goal_s;
-    let sharing_name = scenario.network.sharing_name();
+    let sharing_name = scenario.network.sharing.name();
     println!(
         "{}: {} events, {:.1} simulated days, sharing {sharing_name}",
         scenario.name.as_deref().unwrap_or("scenario"),

@@ -566,8 +566,39 @@ pub struct Link {
     pub latency: SimDuration,
 }
 
-/// The values of `network.sharing`, with whether each is max-min sharing.
-pub const SHARING_MODES: [(&str, bool); 2] = [("max_min", true), ("unshared", false)];
+/// How transfers share links and disks (`network.sharing`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SharingMode {
+    /// Max-min fair sharing of every link and disk (`"max_min"`).
+    MaxMin,
+    /// Each transfer at the rate it would have alone (`"unshared"`).
+    Unshared,
+}
+
+/// The values of `network.sharing`.
+pub const SHARING_MODES: [(&str, SharingMode); 2] = [
+    ("max_min", SharingMode::MaxMin),
+    ("unshared", SharingMode::Unshared),
+];
+
+impl SharingMode {
+    /// Its `network.sharing` value.
+    pub fn name(self) -> &'static str {
+        SHARING_MODES
+            .iter()
+            .find(|(_, m)| *m == self)
+            .expect("every mode is named")
+            .0
+    }
+
+    /// The mode named `name`, if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        SHARING_MODES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(_, m)| m)
+    }
+}
 
 /// Validated `[network]`.
 #[derive(Clone, Debug, PartialEq)]
@@ -578,20 +609,8 @@ pub struct Network {
     pub retry_interval: SimDuration,
     /// When a fill or repair is abandoned.
     pub transfer_timeout: SimDuration,
-    /// Whether transfers share links and disks fairly (`true`) or each runs
-    /// as if alone.
-    pub max_min_sharing: bool,
-}
-
-impl Network {
-    /// Its `network.sharing` value.
-    pub fn sharing_name(&self) -> &'static str {
-        SHARING_MODES
-            .iter()
-            .find(|(_, on)| *on == self.max_min_sharing)
-            .expect("both modes are named")
-            .0
-    }
+    /// How transfers share links and disks.
+    pub sharing: SharingMode,
 }
 
 /// Validated `[canary]`.
@@ -1483,7 +1502,7 @@ impl RawScenario {
         let retry_interval = c.duration("network.retry_interval_s", &nw.retry_interval_s, ONE_NS);
         let transfer_timeout =
             c.duration("network.transfer_timeout_s", &nw.transfer_timeout_s, ONE_NS);
-        let max_min_sharing = choice(c, "network.sharing", &nw.sharing, &SHARING_MODES);
+        let sharing = choice(c, "network.sharing", &nw.sharing, &SHARING_MODES);
 
         // [canary]
         let canary = self.canary.as_ref().map(|k| {
@@ -1564,7 +1583,7 @@ impl RawScenario {
                 },
                 retry_interval: retry_interval.expect("validated"),
                 transfer_timeout: transfer_timeout.expect("validated"),
-                max_min_sharing: max_min_sharing.expect("validated"),
+                sharing: sharing.expect("validated"),
             },
             canary: canary.map(|(nodes, file, interval, timeout, start)| Canary {
                 nodes,
@@ -1617,11 +1636,10 @@ impl Scenario {
         self
     }
 
-    /// The same scenario with another `network.sharing`: max-min fair
-    /// sharing (`true`) or fixed per-transfer rates (`false`).
-    pub fn with_max_min_sharing(mut self, on: bool) -> Self {
-        self.network.max_min_sharing = on;
-        self.source.network.sharing = self.network.sharing_name().into();
+    /// The same scenario with another `network.sharing`.
+    pub fn with_sharing(mut self, sharing: SharingMode) -> Self {
+        self.network.sharing = sharing;
+        self.source.network.sharing = sharing.name().into();
         self
     }
 

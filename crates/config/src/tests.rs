@@ -274,7 +274,7 @@ fn canary_timeout_defaults_to_two_seconds_per_megabyte() {
     let c = s.canary.unwrap();
     assert_eq!(c.timeout, SimDuration::from_secs(160));
     assert_eq!(c.interval, SimDuration::from_secs(30));
-    assert!(s.network.max_min_sharing);
+    assert_eq!(s.network.sharing, SharingMode::MaxMin);
 }
 
 #[test]

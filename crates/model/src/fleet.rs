@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use codexsim_config::{
     Detection, FaultKind, FaultTarget, Layout, ProofMode, RepairModel, Scenario, ScheduledTarget,
+    SharingMode,
 };
 use codexsim_engine::{
     Dist, EventId, Handler, RandomStream, RunLimits, ScheduleError, Scheduler, SimDuration,
@@ -1406,7 +1407,9 @@ impl<'s> Model<'s> {
     /// Arms a new transfer's timeout and starts its parts.
     fn begin_transfer(&mut self, s: &mut Scheduler<Ev>, t: u32) -> Result<(), Stop> {
         self.start_parts(s, t)?;
-        if self.cfg.network.max_min_sharing || self.net.transfers[t as usize].retry.is_some() {
+        if (self.cfg.network.sharing == SharingMode::MaxMin)
+            || self.net.transfers[t as usize].retry.is_some()
+        {
             return self.ensure_timeout(s, t);
         }
         // Unshared rates never change: a transfer whose parts all run and
@@ -1526,7 +1529,7 @@ impl<'s> Model<'s> {
         }
         if waiting {
             self.ensure_timeout(s, t)?;
-        } else if !self.cfg.network.max_min_sharing {
+        } else if !(self.cfg.network.sharing == SharingMode::MaxMin) {
             self.schedule_unshared_end(s, t)?;
         }
         if waiting && self.net.transfers[t as usize].retry.is_none() {
@@ -1660,12 +1663,12 @@ impl<'s> Model<'s> {
     /// set again).
     fn apply_rates(&mut self, s: &mut Scheduler<Ev>, changes: Vec<RateChange>) -> Result<(), Stop> {
         let now = s.now();
-        if self.cfg.network.max_min_sharing {
+        if self.cfg.network.sharing == SharingMode::MaxMin {
             return self.net_sync(s);
         }
         for ch in changes {
             let (t, p) = self.net.flow_part[ch.flow.index as usize];
-            let unshared_fill = !self.cfg.network.max_min_sharing
+            let unshared_fill = !(self.cfg.network.sharing == SharingMode::MaxMin)
                 && matches!(
                     self.net.transfers[t as usize].kind,
                     TransferKind::Fill { .. } | TransferKind::Repair { .. }

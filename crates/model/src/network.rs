@@ -7,7 +7,7 @@
 //! and resumes from another source (or waits). The transfer is done when
 //! every part is, plus the longest part's latency.
 
-use codexsim_config::{Link, Scenario};
+use codexsim_config::{Link, Scenario, SharingMode};
 use codexsim_engine::{EventId, SimTime};
 use codexsim_net::flows::Recompute;
 use codexsim_net::topology::{HostSpec, LevelSpec};
@@ -127,7 +127,7 @@ fn capacity(link: &Link) -> LinkCapacity {
 impl NetState {
     /// The scenario's tree. Levels nest (the configuration checks it).
     pub(crate) fn new(cfg: &Scenario) -> Self {
-        let mut flows = FlowNet::new(if cfg.network.max_min_sharing {
+        let mut flows = FlowNet::new(if cfg.network.sharing == SharingMode::MaxMin {
             Recompute::Incremental
         } else {
             Recompute::Unshared
@@ -158,7 +158,7 @@ impl NetState {
         let topo = Topology::build(&levels, &hosts, capacity(&cfg.network.client), &mut flows)
             .expect("the configuration checks that levels nest");
         let client_uploads = flows.add_resource(f64::INFINITY);
-        if cfg.network.max_min_sharing {
+        if cfg.network.sharing == SharingMode::MaxMin {
             // One event for the next flow end instead of one per rate
             // change, and one recomputation per instant.
             flows.track_finishes();
