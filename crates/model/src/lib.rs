@@ -11,13 +11,30 @@
 
 #![warn(missing_docs)]
 
-mod fleet;
+// The layers, bottom up (see ARCHITECTURE.md): leaves with no model
+// state; the state layer; the concept modules (each an `impl Model` block
+// over the assembly); the router.
+mod canary;
+mod events;
+mod faults;
+mod ledger;
+mod market;
+mod model;
 mod network;
 pub mod output;
 pub mod proofs;
+mod proving;
+mod repair;
+mod router;
+mod sales;
+mod sampling;
+mod sharing;
 pub mod slotqueue;
+mod transfers;
+mod workload;
 
-pub use fleet::{Ev, Model, ModelError};
+pub use events::{Ev, ModelError};
+pub use model::Model;
 pub use output::{
     CanaryNodeStats, CanaryOutcome, CanaryRecord, FleetSample, LinkSample, MemorySink,
     NetworkSummary, NodeSample, NullSink, Sharing, Sink, Summary, TraceEvent, TraceKind,

@@ -6,10 +6,12 @@
 //! reads, in parallel. A part whose source goes away keeps the bytes it has
 //! and resumes from another source (or waits). The transfer is done when
 //! every part is, plus the longest part's latency.
+//!
+//! This is the network's state; what the model does with it is
+//! `transfers.rs`, and what differs between the sharing modes `sharing.rs`.
 
 use codexsim_config::{Link, Scenario, SharingMode};
 use codexsim_engine::{EventId, SimTime};
-use codexsim_net::flows::Recompute;
 use codexsim_net::topology::{HostSpec, LevelSpec};
 use codexsim_net::{
     Endpoint, FlowId, FlowNet, LinkCapacity, Purpose, ResourceId, Topology, PURPOSES,
@@ -92,6 +94,8 @@ pub(crate) struct Transfer {
 
 /// Links, flows and transfers.
 pub(crate) struct NetState {
+    /// How transfers share links and disks (`sharing.rs` has what differs).
+    pub sharing: SharingMode,
     pub flows: FlowNet,
     pub topo: Topology,
     pub transfers: Vec<Transfer>,
@@ -127,11 +131,7 @@ fn capacity(link: &Link) -> LinkCapacity {
 impl NetState {
     /// The scenario's tree. Levels nest (the configuration checks it).
     pub(crate) fn new(cfg: &Scenario) -> Self {
-        let mut flows = FlowNet::new(if cfg.network.sharing == SharingMode::MaxMin {
-            Recompute::Incremental
-        } else {
-            Recompute::Unshared
-        });
+        let mut flows = crate::sharing::flow_net(cfg.network.sharing);
         let levels: Vec<LevelSpec> = cfg
             .domain_levels
             .iter()
@@ -158,13 +158,8 @@ impl NetState {
         let topo = Topology::build(&levels, &hosts, capacity(&cfg.network.client), &mut flows)
             .expect("the configuration checks that levels nest");
         let client_uploads = flows.add_resource(f64::INFINITY);
-        if cfg.network.sharing == SharingMode::MaxMin {
-            // One event for the next flow end instead of one per rate
-            // change, and one recomputation per instant.
-            flows.track_finishes();
-            flows.defer_changes();
-        }
         NetState {
+            sharing: cfg.network.sharing,
             next_event: None,
             flush_scheduled: false,
             draining: false,
@@ -222,6 +217,13 @@ impl NetState {
         tr.live = false;
         tr.parts.clear();
         self.free.push(t);
+    }
+
+    /// Whether a transfer event is current (its slot not reused since).
+    pub(crate) fn is_current(&self, t: u32, generation: u32) -> bool {
+        self.transfers
+            .get(t as usize)
+            .is_some_and(|tr| tr.live && tr.generation == generation)
     }
 
     /// Transfers in progress.

@@ -1,0 +1,341 @@
+//! The model's transfers over the network: a fill (client to host), a
+//! repair (K parts from holders of other slot indices, in parallel), a
+//! canary upload or download. Starting parts over flows, timeouts and
+//! retries, a flow's end, a part losing its source (it keeps what it moved
+//! and resumes from another source), a transfer's end (reported to the
+//! sale or canary round it serves) and abort.
+//!
+//! The network's state is `network.rs`; what differs between the sharing
+//! modes is `sharing.rs`. Repairs' sources come from `repair`.
+
+use codexsim_engine::{Scheduler, SimDuration, SimTime};
+use codexsim_net::{Endpoint, FlowId};
+
+use crate::events::{Ev, Stop};
+use crate::ledger::SaleState;
+use crate::model::Model;
+use crate::network::TransferKind;
+use crate::output::CanaryOutcome;
+
+impl Model<'_> {
+    /// Starts a new transfer's parts and arms its timeout.
+    pub(crate) fn begin_transfer(&mut self, s: &mut Scheduler<Ev>, t: u32) -> Result<(), Stop> {
+        self.start_parts(s, t)?;
+        self.timeout_after_start(s, t)
+    }
+
+    pub(crate) fn transfer_timeout(&self, t: u32) -> SimDuration {
+        match self.net.transfers[t as usize].kind {
+            TransferKind::CanaryUp { .. } | TransferKind::CanaryDown { .. } => {
+                self.cfg
+                    .canary
+                    .as_ref()
+                    .expect("canary transfers need [canary]")
+                    .timeout
+            }
+            _ => self.cfg.network.transfer_timeout,
+        }
+    }
+
+    /// Arms the transfer's timeout (at its start + the timeout) unless armed.
+    pub(crate) fn ensure_timeout(&mut self, s: &mut Scheduler<Ev>, t: u32) -> Result<(), Stop> {
+        if self.net.transfers[t as usize].timeout.is_some() {
+            return Ok(());
+        }
+        let now = s.now();
+        let generation = self.net.transfers[t as usize].generation;
+        let at = self.net.transfers[t as usize]
+            .started
+            .saturating_add(self.transfer_timeout(t))
+            .max(now);
+        let e = s.schedule_at(
+            at,
+            Ev::TransferTimeout {
+                transfer: t,
+                generation,
+            },
+        )?;
+        self.net.transfers[t as usize].timeout = Some(e);
+        Ok(())
+    }
+
+    /// Starts every part that has no flow and is not done, choosing repair
+    /// sources; parts without a source wait for a retry.
+    pub(crate) fn start_parts(&mut self, s: &mut Scheduler<Ev>, t: u32) -> Result<(), Stop> {
+        let now = s.now();
+        let n_parts = self.net.transfers[t as usize].parts.len();
+        let mut waiting = false;
+        for p in 0..n_parts {
+            let part = &self.net.transfers[t as usize].parts[p];
+            if part.done || part.flow.is_some() {
+                continue;
+            }
+            if let TransferKind::Repair { sale } = self.net.transfers[t as usize].kind {
+                match self.repair_source(t, sale) {
+                    Some((src, index)) => {
+                        let part = &mut self.net.transfers[t as usize].parts[p];
+                        part.src = src;
+                        part.index = index;
+                    }
+                    None => {
+                        waiting = true;
+                        continue;
+                    }
+                }
+            }
+            let tr = &self.net.transfers[t as usize];
+            let (src, dst, left, cap) = (
+                tr.parts[p].src,
+                tr.dst,
+                tr.parts[p].left,
+                tr.cap_bytes_per_s,
+            );
+            let purpose = tr.kind.purpose();
+            let is_fill = matches!(tr.kind, TransferKind::Fill { .. });
+            let net = &mut self.net;
+            let latency_ns = net.topo.path_into(src, dst, &mut net.path);
+            if is_fill {
+                net.path.push(net.client_uploads);
+            }
+            let (flow, changes) = net
+                .flows
+                .start(now.as_nanos(), &net.path, cap, left, purpose);
+            let slot = flow.index as usize;
+            if self.net.flow_part.len() <= slot {
+                self.net.flow_part.resize(slot + 1, (0, 0));
+            }
+            self.net.flow_part[slot] = (t, p as u32);
+            let part = &mut self.net.transfers[t as usize].parts[p];
+            part.flow = Some(flow);
+            part.latency_ns = part.latency_ns.max(latency_ns);
+            self.apply_rates(s, changes)?;
+        }
+        if waiting {
+            self.ensure_timeout(s, t)?;
+        } else {
+            self.parts_running(s, t)?;
+        }
+        if waiting && self.net.transfers[t as usize].retry.is_none() {
+            let generation = self.net.transfers[t as usize].generation;
+            let e = s.schedule_at(
+                now.saturating_add(self.cfg.network.retry_interval),
+                Ev::TransferRetry {
+                    transfer: t,
+                    generation,
+                },
+            )?;
+            self.net.transfers[t as usize].retry = Some(e);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn on_flow_done(&mut self, s: &mut Scheduler<Ev>, flow: FlowId) -> Result<(), Stop> {
+        if !self.net.flows.is_active(flow) {
+            return Ok(());
+        }
+        let now = s.now();
+        let (t, p) = self.net.flow_part[flow.index as usize];
+        let changes = self.net.flows.finish(now.as_nanos(), flow);
+        let tr = &mut self.net.transfers[t as usize];
+        let part = &mut tr.parts[p as usize];
+        part.flow = None;
+        part.event = None;
+        part.left = 0;
+        part.done = true;
+        let all_done = tr.parts.iter().all(|p| p.done);
+        let latency = tr.parts.iter().map(|p| p.latency_ns).max().unwrap_or(0);
+        let generation = tr.generation;
+        self.apply_rates(s, changes)?;
+        if all_done {
+            if let TransferKind::Fill { .. } | TransferKind::Repair { .. } =
+                self.net.transfers[t as usize].kind
+            {
+                // The last byte arrives after the latency; nothing else
+                // happens before the fill's period boundary.
+                let arrive = now.saturating_add(SimDuration::from_nanos(latency));
+                return self.finish_transfer(s, t, arrive);
+            }
+            s.schedule_at(
+                now.saturating_add(SimDuration::from_nanos(latency)),
+                Ev::TransferDone {
+                    transfer: t,
+                    generation,
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Stops a transfer's flows and frees it.
+    pub(crate) fn abort_transfer(&mut self, s: &mut Scheduler<Ev>, t: u32) -> Result<(), Stop> {
+        let now = s.now();
+        let n_parts = self.net.transfers[t as usize].parts.len();
+        for p in 0..n_parts {
+            let part = &mut self.net.transfers[t as usize].parts[p];
+            if let Some(e) = part.event.take() {
+                s.cancel(e);
+            }
+            if let Some(flow) = part.flow.take() {
+                let (_, changes) = self.net.flows.abort(now.as_nanos(), flow);
+                self.apply_rates(s, changes)?;
+            }
+        }
+        let tr = &mut self.net.transfers[t as usize];
+        let fill_ready = tr.fill_ready.take().map(|(e, _)| e);
+        for e in [tr.timeout.take(), tr.retry.take(), fill_ready]
+            .into_iter()
+            .flatten()
+        {
+            s.cancel(e);
+        }
+        self.net.release(t);
+        Ok(())
+    }
+
+    /// A host went offline (or lost its disk): transfers to it stop (the
+    /// model's handlers close their sales or canary rounds); parts reading
+    /// from it keep what they moved and look for another source.
+    pub(crate) fn net_node_down(&mut self, s: &mut Scheduler<Ev>, node: u32) -> Result<(), Stop> {
+        let now = s.now();
+        let host = Endpoint::Host(node);
+        for t in self.net.live() {
+            let (kind, dst) = {
+                let tr = &self.net.transfers[t as usize];
+                (tr.kind, tr.dst)
+            };
+            match kind {
+                TransferKind::CanaryUp { round } | TransferKind::CanaryDown { round } => {
+                    let tr = &self.net.transfers[t as usize];
+                    let src_down = tr.parts.iter().any(|p| p.src == host && !p.done);
+                    if dst == host || src_down {
+                        self.abort_transfer(s, t)?;
+                        self.canary_finish(round, CanaryOutcome::NodeDown, None);
+                    }
+                }
+                TransferKind::Fill { .. } | TransferKind::Repair { .. } => {
+                    if dst == host {
+                        continue; // its sale is aborted by went_offline
+                    }
+                    let n_parts = self.net.transfers[t as usize].parts.len();
+                    let mut lost_source = false;
+                    for p in 0..n_parts {
+                        let part = &mut self.net.transfers[t as usize].parts[p];
+                        if part.src != host
+                            || part.done
+                            || part.finish_ns.is_some_and(|f| f <= now.as_nanos())
+                        {
+                            continue;
+                        }
+                        part.finish_ns = None;
+                        if let Some(e) = part.event.take() {
+                            s.cancel(e);
+                        }
+                        if let Some(flow) = part.flow.take() {
+                            let (moved, changes) = self.net.flows.abort(now.as_nanos(), flow);
+                            let part = &mut self.net.transfers[t as usize].parts[p];
+                            part.left -= moved.min(part.left);
+                            self.apply_rates(s, changes)?;
+                            lost_source = true;
+                        }
+                    }
+                    if lost_source {
+                        if let Some((e, _)) = self.net.transfers[t as usize].fill_ready.take() {
+                            s.cancel(e);
+                        }
+                        self.start_parts(s, t)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn on_transfer_retry(&mut self, s: &mut Scheduler<Ev>, t: u32) -> Result<(), Stop> {
+        self.net.transfers[t as usize].retry = None;
+        self.start_parts(s, t)
+    }
+
+    pub(crate) fn on_transfer_timeout(
+        &mut self,
+        s: &mut Scheduler<Ev>,
+        t: u32,
+    ) -> Result<(), Stop> {
+        self.net.transfers[t as usize].timeout = None;
+        match self.net.transfers[t as usize].kind {
+            TransferKind::Fill { sale } | TransferKind::Repair { sale } => {
+                self.ledger.c.transfer_timeouts += 1;
+                // The sale gives up; closing it stops the transfer.
+                self.abort_download(s, sale)
+            }
+            TransferKind::CanaryUp { round } | TransferKind::CanaryDown { round } => {
+                self.abort_transfer(s, t)?;
+                self.canary_finish(round, CanaryOutcome::Timeout, None);
+                Ok(())
+            }
+        }
+    }
+
+    pub(crate) fn on_transfer_done(&mut self, s: &mut Scheduler<Ev>, t: u32) -> Result<(), Stop> {
+        let now = s.now();
+        self.finish_transfer(s, t, now)
+    }
+
+    /// A transfer's last byte arrives at `now` (not before the current
+    /// time).
+    pub(crate) fn finish_transfer(
+        &mut self,
+        s: &mut Scheduler<Ev>,
+        t: u32,
+        now: SimTime,
+    ) -> Result<(), Stop> {
+        let (kind, started) = {
+            let tr = &self.net.transfers[t as usize];
+            (tr.kind, tr.started)
+        };
+        let took_s = now.saturating_since(started).as_secs_f64();
+        // Every flow is done: only the timers remain.
+        self.abort_transfer(s, t)?;
+        match kind {
+            TransferKind::Fill { sale } | TransferKind::Repair { sale } => {
+                self.net.record_duration(kind, took_s);
+                self.ledger.sales[sale as usize].transfer = None;
+                let generation = self.ledger.sales[sale as usize].generation;
+                s.schedule_at(
+                    self.fill_ready_at(sale, now),
+                    Ev::FillReady { sale, generation },
+                )?;
+            }
+            TransferKind::CanaryUp { round } => self.canary_uploaded(s, round, took_s)?,
+            TransferKind::CanaryDown { round } => {
+                self.canary_finish(round, CanaryOutcome::Ok, Some(took_s))
+            }
+        }
+        Ok(())
+    }
+
+    /// Every live fill or repair belongs to its downloading sale, and every
+    /// flow to a live transfer's part.
+    pub(crate) fn check_transfers(&self) -> Result<(), String> {
+        let mut flows = 0usize;
+        for t in self.net.live() {
+            let tr = &self.net.transfers[t as usize];
+            flows += tr.parts.iter().filter(|p| p.flow.is_some()).count();
+            if let TransferKind::Fill { sale } | TransferKind::Repair { sale } = tr.kind {
+                let x = &self.ledger.sales[sale as usize];
+                if x.transfer != Some(t) || x.state != SaleState::Downloading {
+                    return Err(format!(
+                        "transfer {t} of sale {sale}, which is {:?} with transfer {:?}",
+                        x.state, x.transfer
+                    ));
+                }
+            }
+        }
+        if flows != self.net.flows.active_flows() {
+            return Err(format!(
+                "{} active flows but {flows} transfer parts with flows",
+                self.net.flows.active_flows()
+            ));
+        }
+        Ok(())
+    }
+}
