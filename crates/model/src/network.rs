@@ -40,6 +40,17 @@ impl TransferKind {
     }
 }
 
+/// How a transfer ended, as reported to what it served.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum TransferEnd {
+    /// Its last byte arrived at `at`, `took_s` after it started.
+    Arrived { at: SimTime, took_s: f64 },
+    /// It took longer than its timeout.
+    TimedOut,
+    /// A node it needed went offline.
+    NodeDown,
+}
+
 /// One source's share of a transfer.
 #[derive(Clone, Debug)]
 pub(crate) struct Part {

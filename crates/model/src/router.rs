@@ -1,5 +1,6 @@
 //! The router: the run's first events, and the one place that delivers
-//! every event to the concept that owns it. After each event it checks the
+//! every event to the concept that owns it, and applies a transfer's end to
+//! the sale or canary round it served. After each event it checks the
 //! invariants (when asked to) and lets the ledger reuse the ids of sales
 //! that ended.
 //!
@@ -13,6 +14,8 @@ use codexsim_net::FlowId;
 use crate::events::{Ev, Stop};
 use crate::faults::NO_PROCESS;
 use crate::model::Model;
+use crate::network::{TransferEnd, TransferKind};
+use crate::output::CanaryOutcome;
 use crate::proving::PROOF_DELAY;
 
 impl Model<'_> {
@@ -52,6 +55,52 @@ impl Model<'_> {
             s.schedule_at(SimTime::ZERO.saturating_add(PROOF_DELAY), Ev::PeriodTick)?;
         }
         Ok(())
+    }
+}
+
+impl Model<'_> {
+    /// Applies a transfer's end (the network stopped it) to what it
+    /// served: a sale's download, or a canary round.
+    pub(crate) fn transfer_ended(
+        &mut self,
+        s: &mut Scheduler<Ev>,
+        kind: TransferKind,
+        end: TransferEnd,
+    ) -> Result<(), Stop> {
+        match kind {
+            TransferKind::Fill { sale } | TransferKind::Repair { sale } => {
+                self.ledger.sales[sale as usize].transfer = None;
+                match end {
+                    TransferEnd::Arrived { at, .. } => self.download_arrived(s, sale, at),
+                    TransferEnd::TimedOut => {
+                        self.ledger.c.transfer_timeouts += 1;
+                        self.abort_download(s, sale)
+                    }
+                    // (Not raised: the host's own outage closes the sale.)
+                    TransferEnd::NodeDown => self.abort_download(s, sale),
+                }
+            }
+            TransferKind::CanaryUp { round } | TransferKind::CanaryDown { round } => {
+                let up = matches!(kind, TransferKind::CanaryUp { .. });
+                match end {
+                    TransferEnd::Arrived { took_s, .. } if up => {
+                        self.canary_uploaded(s, round, took_s)
+                    }
+                    TransferEnd::Arrived { took_s, .. } => {
+                        self.canary_finish(round, CanaryOutcome::Ok, Some(took_s));
+                        Ok(())
+                    }
+                    TransferEnd::TimedOut => {
+                        self.canary_finish(round, CanaryOutcome::Timeout, None);
+                        Ok(())
+                    }
+                    TransferEnd::NodeDown => {
+                        self.canary_finish(round, CanaryOutcome::NodeDown, None);
+                        Ok(())
+                    }
+                }
+            }
+        }
     }
 }
 

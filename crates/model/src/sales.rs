@@ -16,7 +16,7 @@ use crate::output::TraceKind;
 
 impl Model<'_> {
     pub(crate) fn on_fill_ready(&mut self, s: &mut Scheduler<Ev>, sale: u32) -> Result<(), Stop> {
-        if let Some(t) = self.ledger.sales[sale as usize].transfer {
+        if let Some(t) = self.ledger.sales[sale as usize].transfer.take() {
             self.settle_unshared(s, t)?;
         }
         let now = s.now();
@@ -69,6 +69,22 @@ impl Model<'_> {
                 self.schedule_retry(s, req, slot, self.period())?;
             }
         }
+        Ok(())
+    }
+
+    /// The sale's download arrived at `at`: fillSlot goes out at the next
+    /// period boundary.
+    pub(crate) fn download_arrived(
+        &mut self,
+        s: &mut Scheduler<Ev>,
+        sale: u32,
+        at: SimTime,
+    ) -> Result<(), Stop> {
+        let generation = self.ledger.sales[sale as usize].generation;
+        s.schedule_at(
+            self.fill_ready_at(sale, at),
+            Ev::FillReady { sale, generation },
+        )?;
         Ok(())
     }
 

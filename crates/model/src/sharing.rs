@@ -201,9 +201,6 @@ impl Model<'_> {
         }
         self.net
             .record_duration(kind, end.saturating_since(started).as_secs_f64());
-        if let TransferKind::Fill { sale } | TransferKind::Repair { sale } = kind {
-            self.ledger.sales[sale as usize].transfer = None;
-        }
         self.abort_transfer(s, t)
     }
 

@@ -3,7 +3,7 @@
 //! canary upload or download. Starting parts over flows, timeouts and
 //! retries, a flow's end, a part losing its source (it keeps what it moved
 //! and resumes from another source), a transfer's end (reported to the
-//! sale or canary round it serves) and abort.
+//! sale or canary round it serves, through the router) and abort.
 //!
 //! The network's state is `network.rs`; what differs between the sharing
 //! modes is `sharing.rs`. Repairs' sources come from `repair`.
@@ -14,8 +14,7 @@ use codexsim_net::{Endpoint, FlowId};
 use crate::events::{Ev, Stop};
 use crate::ledger::SaleState;
 use crate::model::Model;
-use crate::network::TransferKind;
-use crate::output::CanaryOutcome;
+use crate::network::{TransferEnd, TransferKind};
 
 impl Model<'_> {
     /// Starts a new transfer's parts and arms its timeout.
@@ -204,12 +203,11 @@ impl Model<'_> {
                 (tr.kind, tr.dst)
             };
             match kind {
-                TransferKind::CanaryUp { round } | TransferKind::CanaryDown { round } => {
+                TransferKind::CanaryUp { .. } | TransferKind::CanaryDown { .. } => {
                     let tr = &self.net.transfers[t as usize];
                     let src_down = tr.parts.iter().any(|p| p.src == host && !p.done);
                     if dst == host || src_down {
-                        self.abort_transfer(s, t)?;
-                        self.canary_finish(round, CanaryOutcome::NodeDown, None);
+                        self.end_transfer(s, t, TransferEnd::NodeDown)?;
                     }
                 }
                 TransferKind::Fill { .. } | TransferKind::Repair { .. } => {
@@ -261,18 +259,7 @@ impl Model<'_> {
         t: u32,
     ) -> Result<(), Stop> {
         self.net.transfers[t as usize].timeout = None;
-        match self.net.transfers[t as usize].kind {
-            TransferKind::Fill { sale } | TransferKind::Repair { sale } => {
-                self.ledger.c.transfer_timeouts += 1;
-                // The sale gives up; closing it stops the transfer.
-                self.abort_download(s, sale)
-            }
-            TransferKind::CanaryUp { round } | TransferKind::CanaryDown { round } => {
-                self.abort_transfer(s, t)?;
-                self.canary_finish(round, CanaryOutcome::Timeout, None);
-                Ok(())
-            }
-        }
+        self.end_transfer(s, t, TransferEnd::TimedOut)
     }
 
     pub(crate) fn on_transfer_done(&mut self, s: &mut Scheduler<Ev>, t: u32) -> Result<(), Stop> {
@@ -293,24 +280,22 @@ impl Model<'_> {
             (tr.kind, tr.started)
         };
         let took_s = now.saturating_since(started).as_secs_f64();
+        self.net.record_duration(kind, took_s);
         // Every flow is done: only the timers remain.
+        self.end_transfer(s, t, TransferEnd::Arrived { at: now, took_s })
+    }
+
+    /// Stops a transfer and reports its end to what it served (the router
+    /// applies it to the sale or the canary round).
+    fn end_transfer(
+        &mut self,
+        s: &mut Scheduler<Ev>,
+        t: u32,
+        end: TransferEnd,
+    ) -> Result<(), Stop> {
+        let kind = self.net.transfers[t as usize].kind;
         self.abort_transfer(s, t)?;
-        match kind {
-            TransferKind::Fill { sale } | TransferKind::Repair { sale } => {
-                self.net.record_duration(kind, took_s);
-                self.ledger.sales[sale as usize].transfer = None;
-                let generation = self.ledger.sales[sale as usize].generation;
-                s.schedule_at(
-                    self.fill_ready_at(sale, now),
-                    Ev::FillReady { sale, generation },
-                )?;
-            }
-            TransferKind::CanaryUp { round } => self.canary_uploaded(s, round, took_s)?,
-            TransferKind::CanaryDown { round } => {
-                self.canary_finish(round, CanaryOutcome::Ok, Some(took_s))
-            }
-        }
-        Ok(())
+        self.transfer_ended(s, kind, end)
     }
 
     /// Every live fill or repair belongs to its downloading sale, and every
