@@ -10,13 +10,15 @@
 //! - `durability`: exact models and rare-event estimates;
 //! - `prometheus`: a real Prometheus serving a run's export to `compare`;
 //! - `trace`: a trace of events driving a run, and compared with it;
-//! - `notebooks`: the Jupyter notebooks, executed.
+//! - `notebooks`: the Jupyter notebooks, executed;
+//! - `pinned`: a hash of the base-capacity outputs, so changes to them are deliberate.
 
 mod browser;
 mod cli;
 mod common;
 mod durability;
 mod notebooks;
+mod pinned;
 mod prometheus;
 mod report;
 mod run;
