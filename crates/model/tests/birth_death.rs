@@ -23,9 +23,8 @@
 //! started repair independent) against the exact lazy birth-death chain
 //! (`codexsim_durability::exact::lazy_birth_death`) for several (n, k, l0).
 
-use codexsim_config::parse;
 use codexsim_durability::exact::{lazy_birth_death, BIRTH_DEATH_REFERENCE as ROWS};
-use codexsim_model::{Model, NullSink};
+mod common;
 
 const YEAR_S: f64 = 31_536_000.0;
 /// Failures start once the dataset is stored (it takes about a second): from
@@ -129,11 +128,7 @@ fn check_against(n: u32, k: u32, serial: bool, l0: u32, exact: f64) {
     let reps: u64 = if slow { 400 } else { 40 };
     let mut xs = Vec::new();
     for seed in 1..=reps {
-        let cfg = parse(&scenario(n, k, serial, l0, scale, seed), "chain.toml").unwrap();
-        let summary = Model::new(&cfg, &mut NullSink)
-            .check_every_event(true)
-            .run(&mut |_| {})
-            .unwrap();
+        let summary = common::summary(&scenario(n, k, serial, l0, scale, seed));
         let loss = summary
             .first_data_loss_s
             .expect("a loss within 300 scaled years");
@@ -263,10 +258,6 @@ mean_duration_s = "10 days"
 concurrency = "parallel"
 "#
         );
-        let cfg = parse(&toml, "leaving.toml").unwrap();
-        Model::new(&cfg, &mut NullSink)
-            .check_every_event(true)
-            .run(&mut |_| {})
-            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        common::try_summary(&toml).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
     }
 }

@@ -17,8 +17,11 @@
 //! the only node that could (node 0) was offline when the slot was announced,
 //! and a node restarts with an empty queue.
 
+mod common;
+
 use codexsim_config::parse;
-use codexsim_model::{MemorySink, Model, Summary, TraceKind};
+use codexsim_model::{MemorySink, Model, TraceKind};
+use common::{nodes_of, run as run_traced, times};
 
 fn scenario(proof_mode: &str) -> String {
     format!(
@@ -64,36 +67,6 @@ expiry_s = "10 min"
 proof_probability = 1
 "#
     )
-}
-
-/// Runs a scenario with a full trace, checking invariants after every event.
-fn run_traced(text: &str) -> (Summary, MemorySink) {
-    let cfg = parse(text, "hand.toml").unwrap();
-    let mut sink = MemorySink {
-        keep_trace: true,
-        ..MemorySink::default()
-    };
-    let summary = Model::new(&cfg, &mut sink)
-        .check_every_event(true)
-        .run(&mut |_| {})
-        .unwrap();
-    (summary, sink)
-}
-
-fn nodes_of(sink: &MemorySink, kind: TraceKind) -> Vec<u32> {
-    sink.trace
-        .iter()
-        .filter(|e| e.kind == kind)
-        .map(|e| e.node.unwrap())
-        .collect()
-}
-
-fn times(sink: &MemorySink, kind: TraceKind) -> Vec<f64> {
-    sink.trace
-        .iter()
-        .filter(|e| e.kind == kind)
-        .map(|e| e.time_s)
-        .collect()
 }
 
 #[test]

@@ -2,18 +2,10 @@
 //! hand: transfer times from latency, size and rate; a repair limited by a
 //! machine's shared link; traffic accounting; canary rounds.
 
-use codexsim_config::parse;
-use codexsim_model::{CanaryOutcome, MemorySink, Model, Summary};
+mod common;
 
-fn run(text: &str) -> (Summary, MemorySink) {
-    let cfg = parse(text, "network.toml").unwrap();
-    let mut sink = MemorySink::default();
-    let summary = Model::new(&cfg, &mut sink)
-        .check_every_event(true)
-        .run(&mut |_| {})
-        .unwrap();
-    (summary, sink)
-}
+use codexsim_model::CanaryOutcome;
+use common::{run, ONE_10_MIB_DATASET};
 
 /// A 10 MiB dataset on 3 slots (K = 2): 5 MiB of data per slot.
 const SLOT_DATA: f64 = 5.0 * 1024.0 * 1024.0;
@@ -168,7 +160,8 @@ detection = "immediate"
 /// latency + 10 MB / 31 MB/s.
 #[test]
 fn canary_rounds_record_successes_failures_and_durations() {
-    let text = r#"
+    let text = &[
+        r#"
 [run]
 duration_s = "4 h"
 
@@ -188,19 +181,17 @@ duration_s = "1 h"
 [network]
 client_up_bytes_per_s = "1 GB"
 client_latency_s = "20 ms"
-
-[workload]
-max_datasets = 0
-dataset_bytes = "10 MiB"
-nodes = 3
-tolerance = 1
-
+"#,
+        ONE_10_MIB_DATASET,
+        r#"
 [canary]
 nodes = [0, 1]
 file_bytes = "10 MB"
 interval_s = "10 min"
 start_s = "1 min"
-"#;
+"#,
+    ]
+    .concat();
     let (summary, sink) = run(text);
     assert_eq!(sink.canary.len(), 24);
     let failed: Vec<u32> = sink
@@ -302,7 +293,8 @@ fn unshared_transfers_run_as_if_alone() {
 /// it was in: 10 MB at 31 MB/s takes 0.32 s, past a 0.2 s timeout.
 #[test]
 fn canary_rounds_time_out() {
-    let text = r#"
+    let text = &[
+        r#"
 [run]
 duration_s = "1 h"
 
@@ -311,19 +303,17 @@ name = "n"
 count = 3
 quota_bytes = "1 GiB"
 transfer_rate_bytes_per_s = "31 MB"
-
-[workload]
-max_datasets = 0
-dataset_bytes = "10 MiB"
-nodes = 3
-tolerance = 1
-
+"#,
+        ONE_10_MIB_DATASET,
+        r#"
 [canary]
 nodes = [0, 1]
 file_bytes = "10 MB"
 interval_s = "10 min"
 timeout_s = "0.2 s"
-"#;
+"#,
+    ]
+    .concat();
     let (summary, sink) = run(text);
     assert_eq!(sink.canary.len(), 6);
     for r in &sink.canary {

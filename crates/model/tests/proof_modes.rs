@@ -6,8 +6,9 @@
 //! alarm once in a thousand runs of this test). The means must also be far
 //! from zero, so that the test has something to compare.
 
-use codexsim_config::parse;
-use codexsim_model::{Model, NullSink, Summary};
+mod common;
+
+use codexsim_model::Summary;
 
 fn scenario(mode: &str, seed: u64) -> String {
     format!(
@@ -45,13 +46,7 @@ proof_probability = 5
 
 fn runs(mode: &str, seeds: std::ops::Range<u64>) -> Vec<Summary> {
     seeds
-        .map(|seed| {
-            let cfg = parse(&scenario(mode, seed), "modes.toml").unwrap();
-            Model::new(&cfg, &mut NullSink)
-                .check_every_event(true)
-                .run(&mut |_| {})
-                .unwrap()
-        })
+        .map(|seed| common::summary(&scenario(mode, seed)))
         .collect()
 }
 

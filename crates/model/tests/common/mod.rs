@@ -1,0 +1,67 @@
+//! Fixtures shared by the model's tests: running a scenario with every
+//! invariant checked after every event, reading a trace, and the scenario
+//! pieces several tests build on.
+
+// Each test file uses the helpers it needs.
+#![allow(dead_code)]
+
+use codexsim_config::parse;
+use codexsim_model::{MemorySink, Model, NullSink, Summary, TraceKind};
+
+/// Runs a scenario (TOML text) into memory, with every invariant checked
+/// after every event and the full trace kept.
+pub fn run(text: &str) -> (Summary, MemorySink) {
+    let cfg = parse(text, "test.toml").unwrap();
+    let mut sink = MemorySink {
+        keep_trace: true,
+        ..MemorySink::default()
+    };
+    let summary = Model::new(&cfg, &mut sink)
+        .check_every_event(true)
+        .run(&mut |_| {})
+        .unwrap();
+    (summary, sink)
+}
+
+/// Runs a scenario for its summary alone (no series kept), with every
+/// invariant checked after every event.
+pub fn summary(text: &str) -> Summary {
+    try_summary(text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// As [`summary`], returning the model's error.
+pub fn try_summary(text: &str) -> Result<Summary, codexsim_model::ModelError> {
+    let cfg = parse(text, "test.toml").unwrap();
+    Model::new(&cfg, &mut NullSink)
+        .check_every_event(true)
+        .run(&mut |_| {})
+}
+
+/// The nodes of a trace's events of one kind, in order.
+pub fn nodes_of(sink: &MemorySink, kind: TraceKind) -> Vec<u32> {
+    sink.trace
+        .iter()
+        .filter(|e| e.kind == kind)
+        .map(|e| e.node.unwrap())
+        .collect()
+}
+
+/// The times of a trace's events of one kind, in order.
+pub fn times(sink: &MemorySink, kind: TraceKind) -> Vec<f64> {
+    sink.trace
+        .iter()
+        .filter(|e| e.kind == kind)
+        .map(|e| e.time_s)
+        .collect()
+}
+
+/// `[workload]` of one 10 MiB dataset on 3 slots (K = 2, M = 1; 5 MiB of
+/// data and an 8 MiB slot each) and no random arrivals: the hand-computed
+/// tests' dataset. Keys may follow (`arrival_times_s`, `duration_s`...).
+pub const ONE_10_MIB_DATASET: &str = r#"
+[workload]
+max_datasets = 0
+dataset_bytes = "10 MiB"
+nodes = 3
+tolerance = 1
+"#;
