@@ -1,0 +1,16 @@
+//! The scenario schema: raw tables as written, typed tables after validation.
+//!
+//! Sections: `[run]`, `[marketplace]`, `[[domain_levels]]`, `[[node_groups]]`,
+//! `[[faults]]`, `[[scheduled_faults]]`, `[workload]`, `[repair]`,
+//! `[network]`, `[canary]`. Every key
+//! has a default except where noted, so a section may be left out.
+//!
+//! The raw serde types are in `raw.rs`, the typed ones in `typed.rs`, and the
+//! validation from one to the other in `validate.rs`; all are re-exported here.
+
+mod raw;
+mod typed;
+mod validate;
+
+pub use raw::*;
+pub use typed::*;
