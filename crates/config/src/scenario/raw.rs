@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::RawLink;
 use crate::dist::RawDist;
 use crate::units::RawQuantity;
 
@@ -234,15 +235,16 @@ pub struct RawDomainLevel {
     pub name: String,
     /// How many domains of this level (required).
     pub count: i64,
-    /// Each domain's shared link towards the level above (or the internet),
-    /// up direction, bytes per second. Default unlimited.
+    /// Each domain's shared link towards the level above (or the internet):
+    /// [`RawLink::up_bytes_per_s`]. These three keys are read through
+    /// [`RawDomainLevel::link`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link_up_bytes_per_s: Option<RawQuantity>,
-    /// The same link, down direction. Default unlimited.
+    /// The same link: [`RawLink::down_bytes_per_s`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link_down_bytes_per_s: Option<RawQuantity>,
-    /// The link's one-way latency. Default 0.
-    #[serde(default = "default_zero_s")]
+    /// The same link: [`RawLink::latency_s`].
+    #[serde(default = "RawLink::default_latency_s")]
     pub link_latency_s: RawQuantity,
 }
 
@@ -260,15 +262,15 @@ pub struct RawNodeGroup {
     /// software's own throughput), bytes per second. Default 100 MB.
     #[serde(default = "default_rate")]
     pub transfer_rate_bytes_per_s: RawQuantity,
-    /// The node's own network link, up direction, bytes per second. Default
-    /// unlimited.
+    /// Each node's own network link: [`RawLink::up_bytes_per_s`]. These three
+    /// keys are read through [`RawNodeGroup::link`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link_up_bytes_per_s: Option<RawQuantity>,
-    /// The node's own link, down direction. Default unlimited.
+    /// The same link: [`RawLink::down_bytes_per_s`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link_down_bytes_per_s: Option<RawQuantity>,
-    /// The node's link latency. Default 0.
-    #[serde(default = "default_zero_s")]
+    /// The same link: [`RawLink::latency_s`].
+    #[serde(default = "RawLink::default_latency_s")]
     pub link_latency_s: RawQuantity,
     /// Disk read throughput, bytes per second (limits repairs that read from
     /// this node). Default 200 MB.

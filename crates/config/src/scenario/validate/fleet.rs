@@ -6,7 +6,6 @@ use codexsim_engine::SimDuration;
 use super::super::typed::node_domains;
 use super::super::{DomainLevel, Link, NodeGroup, Placement, RawDomainLevel, RawNodeGroup};
 use super::{choice, ONE_NS};
-use crate::units::RawQuantity;
 use crate::validate::Ctx;
 
 /// Validates `[[domain_levels]]`: the valid levels (all of them, or an error
@@ -29,13 +28,7 @@ pub(super) fn validate_domain_levels(c: &mut Ctx, levels: &[RawDomainLevel]) -> 
                 "must be unique",
             );
         }
-        let link = link(
-            c,
-            &path,
-            &l.link_up_bytes_per_s,
-            &l.link_down_bytes_per_s,
-            &l.link_latency_s,
-        );
+        let link = l.link().validate(c, &path);
         if let (Some(count), Some(link)) = (
             c.int_in(&format!("{path}.count"), l.count, 1, 1_000_000),
             link,
@@ -93,13 +86,7 @@ pub(super) fn validate_node_groups(c: &mut Ctx, groups: &[RawNodeGroup]) -> Vec<
                 ("block", Placement::Block),
             ],
         );
-        let node_link = link(
-            c,
-            &format!("node_groups[{i}]"),
-            &g.link_up_bytes_per_s,
-            &g.link_down_bytes_per_s,
-            &g.link_latency_s,
-        );
+        let node_link = g.link().validate(c, &format!("node_groups[{i}]"));
         let a = &g.availability;
         let total = match &a.total_bytes {
             Some(t) => c.bytes(&p("availability.total_bytes"), t, 1),
@@ -163,6 +150,8 @@ pub(super) fn validate_node_groups(c: &mut Ctx, groups: &[RawNodeGroup]) -> Vec<
                 availability_duration: adur,
                 min_price_per_byte_per_s: minp as u64,
                 total_collateral: coll as u64,
+                // An invalid link has recorded its error; the group is kept
+                // all the same, so the nesting check still sees the fleet.
                 link: node_link.unwrap_or(Link {
                     up_bytes_per_s: None,
                     down_bytes_per_s: None,
@@ -203,36 +192,4 @@ pub(super) fn check_nesting(c: &mut Ctx, domain_levels: &[DomainLevel], node_gro
             }
         }
     }
-}
-
-/// Validates a link's optional capacities and latency under `path`.
-fn link(
-    c: &mut Ctx,
-    path: &str,
-    up: &Option<RawQuantity>,
-    down: &Option<RawQuantity>,
-    latency: &RawQuantity,
-) -> Option<Link> {
-    let up = match up {
-        None => Some(None),
-        Some(q) => c
-            .bytes(&format!("{path}.link_up_bytes_per_s"), q, 1)
-            .map(Some),
-    };
-    let down = match down {
-        None => Some(None),
-        Some(q) => c
-            .bytes(&format!("{path}.link_down_bytes_per_s"), q, 1)
-            .map(Some),
-    };
-    let latency = c.duration(
-        &format!("{path}.link_latency_s"),
-        latency,
-        SimDuration::ZERO,
-    );
-    Some(Link {
-        up_bytes_per_s: up?,
-        down_bytes_per_s: down?,
-        latency: latency?,
-    })
 }
