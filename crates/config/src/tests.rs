@@ -285,3 +285,65 @@ fn domain_levels_must_nest() {
         "{e}"
     );
 }
+
+/// A link's three keys are read and checked the same way in both tables that
+/// have them, and an unknown key next to them is still refused by name.
+#[test]
+fn link_keys_in_domain_levels_and_node_groups() {
+    let text = "[[domain_levels]]\nname = \"rack\"\ncount = 5\nlink_up_bytes_per_s = 0\n\
+                link_down_bytes_per_s = 1.5\nlink_latency_s = \"2 parsecs\"\n\
+                [[node_groups]]\nname = \"n\"\ncount = 5\nquota_bytes = \"1 TB\"\n\
+                link_up_bytes_per_s = -1\nlink_down_bytes_per_s = \"x\"\nlink_latency_s = -1\n";
+    assert_eq!(
+        parse(text, "t.toml").unwrap_err().to_string(),
+        "t.toml: 6 errors in the configuration:\n\
+         domain_levels[0].link_up_bytes_per_s = 0: must be at least 1 bytes\n\
+         domain_levels[0].link_down_bytes_per_s = 1.5: must be a whole number of bytes (write \"1.5 GB\" for a fraction of a unit)\n\
+         domain_levels[0].link_latency_s = \"2 parsecs\": has unknown unit \"parsecs\" (use ns, us, ms, s, min, h, days, weeks or years of 365 days)\n\
+         node_groups[0].link_up_bytes_per_s = -1: must not be negative (bytes)\n\
+         node_groups[0].link_down_bytes_per_s = \"x\": must start with a number\n\
+         node_groups[0].link_latency_s = -1: must be a finite number of seconds >= 0"
+    );
+    let s = parse(
+        "[[domain_levels]]\nname = \"rack\"\ncount = 5\nlink_up_bytes_per_s = \"1 GB\"\n\
+         [[node_groups]]\nname = \"n\"\ncount = 5\nquota_bytes = \"1 TB\"\n\
+         link_down_bytes_per_s = 1000\nlink_latency_s = \"2 ms\"\n",
+        "t.toml",
+    )
+    .unwrap();
+    assert_eq!(
+        s.domain_levels[0].link,
+        Link {
+            up_bytes_per_s: Some(1_000_000_000),
+            down_bytes_per_s: None,
+            latency: SimDuration::ZERO,
+        }
+    );
+    assert_eq!(
+        s.node_groups[0].link,
+        Link {
+            up_bytes_per_s: None,
+            down_bytes_per_s: Some(1000),
+            latency: SimDuration::from_millis(2),
+        }
+    );
+    let text = s.to_toml();
+    assert!(
+        text.contains("link_up_bytes_per_s = \"1 GB\"\nlink_latency_s = 0\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("link_down_bytes_per_s = 1000\nlink_latency_s = \"2 ms\"\n"),
+        "{text}"
+    );
+    let e = parse(
+        "[[node_groups]]\nname = \"n\"\ncount = 5\nquota_bytes = \"1 TB\"\nlink_up = 5\n",
+        "t.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        e,
+        "t.toml:5:1: node_groups[0].link_up: unknown field `link_up`, expected one of `name`, `count`, `quota_bytes`, `transfer_rate_bytes_per_s`, `link_up_bytes_per_s`, `link_down_bytes_per_s`, `link_latency_s`, `disk_read_bytes_per_s`, `disk_write_bytes_per_s`, `proof_failure_probability`, `slot_queue_size`, `slot_queue_workers`, `placement`, `one_slot_per_request`, `availability`"
+    );
+}

@@ -1,0 +1,90 @@
+//! Validation: raw tables into a typed [`Scenario`], every problem recorded.
+//!
+//! Each section is validated by its own function, in the order of the file's
+//! sections, so errors come out in that order; a section that depends on
+//! another (the workload on the marketplace's limits and the fleet) is given
+//! what it needs of it.
+
+mod faults;
+mod fleet;
+mod network;
+mod run;
+mod workload;
+
+use codexsim_engine::SimDuration;
+
+use super::{RawScenario, Scenario};
+use crate::error::ConfigErrors;
+use crate::validate::Ctx;
+
+/// The shortest positive duration: the minimum of durations that must be > 0.
+const ONE_NS: SimDuration = SimDuration::from_nanos(1);
+
+/// `value` as one of the named `options`, or an error listing their names.
+fn choice<T: Copy>(ctx: &mut Ctx, path: &str, value: &str, options: &[(&str, T)]) -> Option<T> {
+    if let Some((_, v)) = options.iter().find(|(name, _)| *name == value) {
+        return Some(*v);
+    }
+    let names: Vec<String> = options.iter().map(|(n, _)| format!("{n:?}")).collect();
+    ctx.errors.push(
+        path,
+        format!("{value:?}"),
+        format!("must be one of {}", names.join(", ")),
+    );
+    None
+}
+
+impl RawScenario {
+    /// Validates into a [`Scenario`], or returns every problem found.
+    pub fn validate(&self) -> Result<Scenario, ConfigErrors> {
+        let mut ctx = Ctx::default();
+        let c = &mut ctx;
+
+        let run = run::validate_run(c, &self.run);
+        let market = run::validate_marketplace(c, &self.marketplace);
+        let domain_levels = fleet::validate_domain_levels(c, &self.domain_levels);
+        let node_groups = fleet::validate_node_groups(c, &self.node_groups);
+        let fleet_nodes: u64 = self.node_groups.iter().map(|g| g.count.max(0) as u64).sum();
+        // Only when every level and every group is valid.
+        if domain_levels.len() == self.domain_levels.len()
+            && node_groups.len() == self.node_groups.len()
+        {
+            fleet::check_nesting(c, &domain_levels, &node_groups);
+        }
+        let faults =
+            faults::validate_faults(c, &self.faults, &self.domain_levels, &self.node_groups);
+        let scheduled_faults = faults::validate_scheduled_faults(
+            c,
+            &self.scheduled_faults,
+            &self.domain_levels,
+            fleet_nodes,
+        );
+        let workload =
+            workload::validate_workload(c, &self.workload, &market, fleet_nodes, &node_groups);
+        let repair = workload::validate_repair(c, &self.repair, workload.tolerance);
+        let network = network::validate_network(c, &self.network);
+        let canary = self
+            .canary
+            .as_ref()
+            .map(|k| network::validate_canary(c, k, fleet_nodes));
+
+        if !ctx.errors.is_empty() {
+            return Err(ctx.errors);
+        }
+        // Every None above recorded an error.
+        Ok(Scenario {
+            source: self.clone(),
+            name: self.name.clone(),
+            run: run.expect("validated"),
+            marketplace: market.marketplace.expect("validated"),
+            network: network.expect("validated"),
+            canary: canary.map(|k| k.expect("validated")),
+            domain_levels,
+            node_groups,
+            faults,
+            scheduled_faults,
+            workload: workload.workload.expect("validated"),
+            repair: repair.expect("validated"),
+        })
+    }
+}
