@@ -8,13 +8,17 @@
 //! between variants on common random numbers) and [`plots`] draws it.
 //! Results are the same bytes whatever the number of threads or shards.
 
+pub mod dir;
 pub mod exec;
 pub mod experiment;
 pub mod plots;
+pub mod record;
 pub mod stats;
 
-pub use exec::{merge, sweep, SweepDir, SweepOptions, SweepOutcome};
+pub use dir::SweepDir;
+pub use exec::{merge, sweep, SweepOptions, SweepOutcome};
 pub use experiment::Experiment;
+pub use record::RunRecord;
 
 /// Why a sweep could not go on.
 #[derive(Debug, thiserror::Error)]

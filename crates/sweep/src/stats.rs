@@ -17,9 +17,10 @@ use std::fs;
 use codexsim_report::charts::{Quantity, Scale};
 use statrs::distribution::{Beta, ContinuousCDF, StudentsT};
 
-use crate::exec::{write_atomic, RunRecord, SweepDir, METRICS};
+use crate::dir::{write_atomic, SweepDir};
 use crate::experiment::Experiment;
 use crate::plots;
+use crate::record::{RunRecord, METRICS};
 use crate::SweepError;
 
 /// A mean with its confidence interval.
