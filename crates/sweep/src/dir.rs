@@ -1,5 +1,5 @@
 //! The sweep directory: its layout and every read and write of it except
-//! the aggregates ([`crate::stats`]). Owns atomic writes, the inputs kept
+//! the aggregates ([`crate::write`]). Owns atomic writes, the inputs kept
 //! in it (`experiment.toml`, `base.toml`, `experiment.sha256`), `plan.csv`
 //! (every run's key, point, variant, replication and seed) and the run
 //! files `runs/KEY.json` (their bytes are [`RunRecord::to_json`]).

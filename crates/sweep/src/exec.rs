@@ -2,7 +2,7 @@
 //! pool, each finished run persisted atomically as `runs/KEY.json`,
 //! finished runs skipped when a sweep is resumed, shards, and merging
 //! shards. Once every run of the plan is present, the aggregates are
-//! written ([`crate::stats`]).
+//! computed ([`crate::stats`]) and written ([`crate::write`]).
 //!
 //! The sweep directory's layout is [`crate::dir`]'s. Nothing in it depends
 //! on the number of threads, the order runs finished in, or the shard that
@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use crate::dir::SweepDir;
 use crate::experiment::{Experiment, RunSpec};
 use crate::record::{metrics, RunRecord};
-use crate::{stats, SweepError};
+use crate::{stats, write, SweepError};
 
 /// Runs one run of the plan.
 pub fn run_one(exp: &Experiment, spec: &RunSpec) -> Result<RunRecord, SweepError> {
@@ -46,10 +46,11 @@ pub fn run_one(exp: &Experiment, spec: &RunSpec) -> Result<RunRecord, SweepError
     })
 }
 
-/// Writes the aggregates of a complete sweep directory from
+/// Computes and writes the aggregates of a complete sweep directory from
 /// its runs (every run of the plan, in plan order: [`SweepDir::all_runs`]).
 fn aggregate(dir: &SweepDir, exp: &Experiment, runs: &[RunRecord]) -> Result<(), SweepError> {
-    stats::write_aggregates(dir, exp, runs)
+    let (agg, cmp) = stats::analyse(exp, runs);
+    write::write_outputs(dir, exp, runs, &agg, &cmp)
 }
 
 /// How to run a sweep.

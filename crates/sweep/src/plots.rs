@@ -1,6 +1,7 @@
 //! Sweep charts: each charted metric against the parameter (one line per
 //! variant, with its confidence band), heatmaps for two-parameter grids,
-//! and the paired differences from the baseline.
+//! and the paired differences from the baseline. Draws the rows of
+//! [`crate::stats`] into `plots/` (the directory is [`crate::write`]'s).
 
 use std::path::Path;
 
