@@ -33,12 +33,17 @@
 //! only, so every variant of a point sees the same seeds: common random
 //! numbers (the same faults and workload draws wherever the variant does not
 //! change what is drawn).
+//!
+//! Owns the experiment's parsing and checks, the plan, seeds and each run's
+//! scenario; knows of runs' results only the metric names
+//! ([`crate::record`]).
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::record;
 use crate::SweepError;
 
 #[derive(Debug, Deserialize)]
@@ -68,10 +73,14 @@ struct RawExperiment {
 }
 
 fn default_metrics() -> Vec<String> {
-    ["contract_failures", "loss_probability", "repair_bytes"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+    [
+        "contract_failures",
+        record::LOSS_PROBABILITY,
+        "repair_bytes",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
 }
 
 fn one() -> u64 {
@@ -332,13 +341,13 @@ impl Experiment {
             }
         }
         for (i, m) in raw.metrics.iter().enumerate() {
-            let known = m == "loss_probability" || crate::exec::METRICS.iter().any(|(k, _)| k == m);
-            if !known {
-                let names: Vec<&str> = crate::exec::METRICS.iter().map(|(k, _)| *k).collect();
+            if !record::is_known(m) {
+                let names: Vec<&str> = record::METRICS.iter().map(|(k, _)| *k).collect();
                 return Err(bad(
                     path,
                     format!(
-                        "metrics[{i}] = {m:?}: unknown metric; known: loss_probability, {}",
+                        "metrics[{i}] = {m:?}: unknown metric; known: {}, {}",
+                        record::LOSS_PROBABILITY,
                         names.join(", ")
                     ),
                 ));

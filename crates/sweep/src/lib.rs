@@ -2,19 +2,40 @@
 //!
 //! An [`Experiment`] (a TOML file) names a base scenario, parameters to
 //! vary, variants and replications; [`exec::sweep`] runs its plan in
-//! parallel (one thread per run), persisting each run atomically so an
-//! interrupted sweep resumes; [`stats`] aggregates a complete sweep (means
-//! with t intervals, Clopper-Pearson loss probabilities, paired differences
-//! between variants on common random numbers) and [`plots`] draws it.
+//! parallel (one thread per run), persisting each run's [`RunRecord`]
+//! atomically so an interrupted sweep resumes; [`stats`] aggregates a
+//! complete sweep (means with t intervals, Clopper-Pearson loss
+//! probabilities, paired differences between variants on common random
+//! numbers), [`write`](mod@write) writes the aggregates and [`plots`] draws them.
 //! Results are the same bytes whatever the number of threads or shards.
+//!
+//! Modules, and what each imports of the others (imports go one way: down
+//! this list, never back up):
+//!
+//! ```text
+//! record                                            metrics, run records
+//! experiment -> record                              experiment files, plan
+//! stats      -> experiment, record                  statistics (no I/O)
+//! plots      -> experiment, record, stats           charts
+//! dir        -> experiment, record                  the sweep directory
+//! write      -> dir, experiment, record, stats, plots   aggregates' files
+//! exec       -> dir, experiment, record, stats, write   running, merging
+//! ```
+//!
+//! Every module may use [`SweepError`], defined here.
 
+pub mod dir;
 pub mod exec;
 pub mod experiment;
 pub mod plots;
+pub mod record;
 pub mod stats;
+pub mod write;
 
-pub use exec::{merge, sweep, SweepDir, SweepOptions, SweepOutcome};
+pub use dir::SweepDir;
+pub use exec::{merge, sweep, SweepOptions, SweepOutcome};
 pub use experiment::Experiment;
+pub use record::RunRecord;
 
 /// Why a sweep could not go on.
 #[derive(Debug, thiserror::Error)]

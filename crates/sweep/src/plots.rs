@@ -1,6 +1,7 @@
 //! Sweep charts: each charted metric against the parameter (one line per
 //! variant, with its confidence band), heatmaps for two-parameter grids,
-//! and the paired differences from the baseline.
+//! and the paired differences from the baseline. Draws the rows of
+//! [`crate::stats`] into `plots/` (the directory is [`crate::write`]'s).
 
 use std::path::Path;
 
@@ -8,6 +9,7 @@ use codexsim_report::charts::Quantity;
 use codexsim_report::sweep_charts::{write_band, write_heatmap, BandChart, BandSeries, Heatmap};
 
 use crate::experiment::Experiment;
+use crate::record::LOSS_PROBABILITY;
 use crate::stats::{AggregateRow, ComparisonRow};
 use crate::SweepError;
 
@@ -17,7 +19,7 @@ pub fn quantity(metric: &str) -> Quantity {
         Quantity::Bytes
     } else if metric.ends_with("_s") {
         Quantity::Seconds
-    } else if metric == "loss_probability" || metric == "data_loss" {
+    } else if metric == LOSS_PROBABILITY || metric == "data_loss" {
         Quantity::Percent
     } else {
         Quantity::Count
@@ -198,7 +200,7 @@ pub fn draw(
             },
             dir,
         )?;
-        if exp.variants.len() > 1 && metric != "loss_probability" {
+        if exp.variants.len() > 1 && metric != LOSS_PROBABILITY {
             let series: Vec<BandSeries> = exp.variants[1..]
                 .iter()
                 .map(|v| BandSeries {

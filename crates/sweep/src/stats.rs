@@ -1,26 +1,19 @@
-//! Aggregates of a complete sweep: per point and variant, means with
-//! Student-t confidence intervals and loss probabilities with exact
+//! Statistics of a complete sweep, free of I/O: pure functions over run
+//! records returning values. Per point and variant, means with Student-t
+//! confidence intervals and loss probabilities with exact
 //! (Clopper-Pearson) binomial intervals; per point, each variant's paired
 //! differences from the baseline (common random numbers: replication r of
-//! every variant ran on the same seed) with t intervals. Written as tidy
-//! CSV for notebooks, a Markdown summary, and charts.
+//! every variant ran on the same seed) with t intervals.
 //!
-//! Files: `runs.csv` (one row per run: parameters and every metric),
-//! `aggregate.csv` (point, variant, parameters, metric, n, mean, sd,
-//! ci_low, ci_high, interval), `comparison.csv` (point, parameters,
-//! variant, baseline, metric, n, mean_difference, sd_difference, ci_low,
-//! ci_high), `report.md`, `plots/`.
+//! The rows returned are written by [`crate::write`] and drawn by
+//! [`crate::plots`].
 
 use std::collections::BTreeMap;
-use std::fs;
 
-use codexsim_report::charts::{Quantity, Scale};
 use statrs::distribution::{Beta, ContinuousCDF, StudentsT};
 
-use crate::exec::{write_atomic, RunRecord, SweepDir, METRICS};
 use crate::experiment::Experiment;
-use crate::plots;
-use crate::SweepError;
+use crate::record::{RunRecord, LOSS_PROBABILITY, METRICS};
 
 /// A mean with its confidence interval.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -122,358 +115,130 @@ pub struct ComparisonRow {
     pub estimate: Estimate,
 }
 
-/// Aggregates and paired comparisons of a complete set of runs.
+/// The t rows of every metric of [`METRICS`] over `runs`, then the
+/// Clopper-Pearson row of [`LOSS_PROBABILITY`] (none without runs).
+pub fn aggregate_rows(
+    point: usize,
+    variant: &str,
+    runs: &[&RunRecord],
+    confidence: f64,
+) -> Vec<AggregateRow> {
+    let mut agg = Vec::new();
+    for (metric, _) in METRICS {
+        let values: Vec<f64> = runs.iter().filter_map(|r| r.metric(metric)).collect();
+        if let Some(e) = t_interval(&values, confidence) {
+            agg.push(AggregateRow {
+                point,
+                variant: variant.to_string(),
+                metric: metric.into(),
+                estimate: e,
+                interval: "t",
+            });
+        }
+    }
+    let n = runs.len();
+    if n > 0 {
+        let k = runs.iter().filter(|r| r.lost_data()).count();
+        let (lo, hi) = clopper_pearson(k, n, confidence);
+        agg.push(AggregateRow {
+            point,
+            variant: variant.to_string(),
+            metric: LOSS_PROBABILITY.into(),
+            estimate: Estimate {
+                n,
+                mean: k as f64 / n as f64,
+                sd: 0.0,
+                lo,
+                hi,
+            },
+            interval: "clopper-pearson",
+        });
+    }
+    agg
+}
+
+/// The differences `metric` of each run minus that of the baseline run of
+/// the same replication (runs without a baseline run or without a value on
+/// either side are left out), in the order of `runs`.
+pub fn paired_differences(
+    runs: &[&RunRecord],
+    baseline: &BTreeMap<u32, &RunRecord>,
+    metric: &str,
+) -> Vec<f64> {
+    runs.iter()
+        .filter_map(|r| {
+            let b = baseline.get(&r.replication)?;
+            Some(r.metric(metric)? - b.metric(metric)?)
+        })
+        .collect()
+}
+
+/// The paired-difference rows of every metric of [`METRICS`] between
+/// `runs` (of `variant`) and the baseline's runs by replication.
+pub fn comparison_rows(
+    point: usize,
+    variant: &str,
+    runs: &[&RunRecord],
+    baseline: &str,
+    baseline_runs: &BTreeMap<u32, &RunRecord>,
+    confidence: f64,
+) -> Vec<ComparisonRow> {
+    let mut cmp = Vec::new();
+    for (metric, _) in METRICS {
+        let diffs = paired_differences(runs, baseline_runs, metric);
+        if let Some(mut e) = t_interval(&diffs, confidence) {
+            if e.sd == 0.0 && e.n > 1 {
+                // Identical differences: the interval is the value.
+                (e.lo, e.hi) = (e.mean, e.mean);
+            }
+            cmp.push(ComparisonRow {
+                point,
+                variant: variant.to_string(),
+                baseline: baseline.to_string(),
+                metric: metric.into(),
+                estimate: e,
+            });
+        }
+    }
+    cmp
+}
+
+/// Aggregates and paired comparisons of a complete set of runs: for each
+/// point, every variant's aggregates, then every variant but the first's
+/// differences from the first.
 pub fn analyse(exp: &Experiment, runs: &[RunRecord]) -> (Vec<AggregateRow>, Vec<ComparisonRow>) {
     let mut by: BTreeMap<(usize, &str), Vec<&RunRecord>> = BTreeMap::new();
     for r in runs {
         by.entry((r.point, r.variant.as_str())).or_default().push(r);
     }
+    let runs_of = |point: usize, variant: &str| -> Vec<&RunRecord> {
+        by.get(&(point, variant)).cloned().unwrap_or_default()
+    };
     let mut agg = Vec::new();
     let mut cmp = Vec::new();
     for point in 0..exp.points.len() {
         for v in &exp.variants {
-            let rs = by
-                .get(&(point, v.name.as_str()))
-                .cloned()
-                .unwrap_or_default();
-            for (metric, _) in METRICS {
-                let values: Vec<f64> = rs.iter().filter_map(|r| r.metrics[metric]).collect();
-                if let Some(e) = t_interval(&values, exp.confidence) {
-                    agg.push(AggregateRow {
-                        point,
-                        variant: v.name.clone(),
-                        metric: metric.into(),
-                        estimate: e,
-                        interval: "t",
-                    });
-                }
-            }
-            let n = rs.len();
-            if n > 0 {
-                let k = rs
-                    .iter()
-                    .filter(|r| r.metrics["data_loss"].unwrap_or(0.0) > 0.0)
-                    .count();
-                let (lo, hi) = clopper_pearson(k, n, exp.confidence);
-                agg.push(AggregateRow {
-                    point,
-                    variant: v.name.clone(),
-                    metric: "loss_probability".into(),
-                    estimate: Estimate {
-                        n,
-                        mean: k as f64 / n as f64,
-                        sd: 0.0,
-                        lo,
-                        hi,
-                    },
-                    interval: "clopper-pearson",
-                });
-            }
+            let rs = runs_of(point, &v.name);
+            agg.extend(aggregate_rows(point, &v.name, &rs, exp.confidence));
         }
         let base = &exp.variants[0].name;
-        let base_runs: BTreeMap<u32, &RunRecord> = by
-            .get(&(point, base.as_str()))
-            .map(|rs| rs.iter().map(|r| (r.replication, *r)).collect())
-            .unwrap_or_default();
+        let base_runs: BTreeMap<u32, &RunRecord> = runs_of(point, base)
+            .into_iter()
+            .map(|r| (r.replication, r))
+            .collect();
         for v in &exp.variants[1..] {
-            let rs = by
-                .get(&(point, v.name.as_str()))
-                .cloned()
-                .unwrap_or_default();
-            for (metric, _) in METRICS {
-                let diffs: Vec<f64> = rs
-                    .iter()
-                    .filter_map(|r| {
-                        let b = base_runs.get(&r.replication)?;
-                        Some(r.metrics[metric]? - b.metrics[metric]?)
-                    })
-                    .collect();
-                if let Some(mut e) = t_interval(&diffs, exp.confidence) {
-                    if e.sd == 0.0 && e.n > 1 {
-                        // Identical differences: the interval is the value.
-                        (e.lo, e.hi) = (e.mean, e.mean);
-                    }
-                    cmp.push(ComparisonRow {
-                        point,
-                        variant: v.name.clone(),
-                        baseline: base.clone(),
-                        metric: metric.into(),
-                        estimate: e,
-                    });
-                }
-            }
+            let rs = runs_of(point, &v.name);
+            cmp.extend(comparison_rows(
+                point,
+                &v.name,
+                &rs,
+                base,
+                &base_runs,
+                exp.confidence,
+            ));
         }
     }
     (agg, cmp)
-}
-
-fn csv_bytes(header: &[String], rows: &[Vec<String>]) -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(header).expect("in memory");
-    for r in rows {
-        w.write_record(r).expect("in memory");
-    }
-    w.into_inner().expect("in memory")
-}
-
-fn num(v: f64) -> String {
-    if v.is_finite() {
-        let mut b = ryu::Buffer::new();
-        b.format(v).to_string()
-    } else if v > 0.0 {
-        "inf".into()
-    } else if v < 0.0 {
-        "-inf".into()
-    } else {
-        String::new()
-    }
-}
-
-fn params(exp: &Experiment, point: usize) -> Vec<String> {
-    exp.points[point]
-        .params
-        .iter()
-        .map(|(_, v)| v.to_string())
-        .collect()
-}
-
-/// Writes `runs.csv`, `aggregate.csv`, `comparison.csv`, `report.md` and
-/// the sweep charts of a complete sweep directory, from its runs (every run
-/// of the plan, in plan order: [`SweepDir::all_runs`]).
-pub fn write_aggregates(
-    dir: &SweepDir,
-    exp: &Experiment,
-    runs: &[RunRecord],
-) -> Result<(), SweepError> {
-    let (agg, cmp) = analyse(exp, runs);
-
-    let mut header: Vec<String> = ["key", "point", "variant", "replication", "seed"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    header.extend(exp.param_keys.iter().cloned());
-    header.extend(METRICS.iter().map(|(m, _)| m.to_string()));
-    let rows: Vec<Vec<String>> = runs
-        .iter()
-        .map(|r| {
-            let mut row = vec![
-                r.key.clone(),
-                r.point.to_string(),
-                r.variant.clone(),
-                r.replication.to_string(),
-                r.seed.to_string(),
-            ];
-            row.extend(params(exp, r.point));
-            row.extend(
-                METRICS
-                    .iter()
-                    .map(|(m, _)| r.metrics[*m].map(num).unwrap_or_default()),
-            );
-            row
-        })
-        .collect();
-    write_atomic(&dir.path.join("runs.csv"), &csv_bytes(&header, &rows))?;
-
-    let mut header: Vec<String> = vec!["point".into(), "variant".into()];
-    header.extend(exp.param_keys.iter().cloned());
-    header.extend(
-        ["metric", "n", "mean", "sd", "ci_low", "ci_high", "interval"]
-            .iter()
-            .map(|s| s.to_string()),
-    );
-    let rows: Vec<Vec<String>> = agg
-        .iter()
-        .map(|a| {
-            let mut row = vec![a.point.to_string(), a.variant.clone()];
-            row.extend(params(exp, a.point));
-            let e = a.estimate;
-            row.extend([
-                a.metric.clone(),
-                e.n.to_string(),
-                num(e.mean),
-                num(e.sd),
-                num(e.lo),
-                num(e.hi),
-                a.interval.to_string(),
-            ]);
-            row
-        })
-        .collect();
-    write_atomic(&dir.path.join("aggregate.csv"), &csv_bytes(&header, &rows))?;
-
-    let mut header: Vec<String> = vec!["point".into()];
-    header.extend(exp.param_keys.iter().cloned());
-    header.extend(
-        [
-            "variant",
-            "baseline",
-            "metric",
-            "n",
-            "mean_difference",
-            "sd_difference",
-            "ci_low",
-            "ci_high",
-        ]
-        .iter()
-        .map(|s| s.to_string()),
-    );
-    let rows: Vec<Vec<String>> = cmp
-        .iter()
-        .map(|c| {
-            let mut row = vec![c.point.to_string()];
-            row.extend(params(exp, c.point));
-            let e = c.estimate;
-            row.extend([
-                c.variant.clone(),
-                c.baseline.clone(),
-                c.metric.clone(),
-                e.n.to_string(),
-                num(e.mean),
-                num(e.sd),
-                num(e.lo),
-                num(e.hi),
-            ]);
-            row
-        })
-        .collect();
-    write_atomic(&dir.path.join("comparison.csv"), &csv_bytes(&header, &rows))?;
-
-    write_atomic(
-        &dir.path.join("report.md"),
-        report_md(exp, &agg, &cmp).as_bytes(),
-    )?;
-    let plots_dir = dir.path.join("plots");
-    fs::create_dir_all(&plots_dir).map_err(|source| SweepError::Io {
-        path: plots_dir.display().to_string(),
-        source,
-    })?;
-    plots::draw(exp, &agg, &cmp, &plots_dir)
-}
-
-/// The metrics `report.md` shows, with how to print them.
-pub const REPORTED: [(&str, Quantity); 9] = [
-    ("contract_failures", Quantity::Count),
-    ("datasets_lost", Quantity::Count),
-    ("loss_probability", Quantity::Percent),
-    ("bytes_lost", Quantity::Bytes),
-    ("repair_bytes", Quantity::Bytes),
-    ("slots_repaired", Quantity::Count),
-    ("slashes_of_intact_slots", Quantity::Count),
-    ("mean_loss_detection_s", Quantity::Seconds),
-    ("mean_fill_time_s", Quantity::Seconds),
-];
-
-/// A value in a readable unit.
-pub fn human(q: Quantity, v: f64) -> String {
-    if !v.is_finite() {
-        return if v > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    let s: Scale = codexsim_report::charts::scale_for(q, v.abs());
-    let x = v / s.div;
-    let digits = if x.abs() >= 100.0 {
-        0
-    } else if x.abs() >= 10.0 {
-        1
-    } else {
-        2
-    };
-    if s.unit.is_empty() {
-        format!("{x:.digits$}")
-    } else if q == Quantity::Count {
-        format!(
-            "{x:.digits$} {}",
-            match s.unit {
-                "thousands" => "k",
-                "millions" => "M",
-                "billions" => "G",
-                u => u,
-            }
-        )
-    } else {
-        format!("{x:.digits$} {}", s.unit)
-    }
-}
-
-/// One Markdown table: a row per point and variant, a column per metric,
-/// each cell an estimate with its interval (`-` when `find` has none).
-fn md_table(
-    out: &mut String,
-    exp: &Experiment,
-    variants: &[crate::experiment::Variant],
-    metrics: &[(&str, Quantity)],
-    find: impl Fn(usize, &str, &str) -> Option<Estimate>,
-) {
-    out.push_str("| point | variant |");
-    for (m, _) in metrics {
-        out.push_str(&format!(" {m} |"));
-    }
-    out.push_str("\n|---|---|");
-    out.push_str(&"---|".repeat(metrics.len()));
-    out.push('\n');
-    for p in 0..exp.points.len() {
-        let label = exp.describe_point(p);
-        let label = if label.is_empty() {
-            "all runs"
-        } else {
-            label.trim_start_matches(": ")
-        };
-        for v in variants {
-            out.push_str(&format!("| {label} | {} |", v.name));
-            for &(m, q) in metrics {
-                let cell = find(p, &v.name, m).map_or_else(
-                    || "-".to_string(),
-                    |e| {
-                        format!(
-                            "{} [{}, {}]",
-                            human(q, e.mean),
-                            human(q, e.lo),
-                            human(q, e.hi)
-                        )
-                    },
-                );
-                out.push_str(&format!(" {cell} |"));
-            }
-            out.push('\n');
-        }
-    }
-}
-
-fn report_md(exp: &Experiment, agg: &[AggregateRow], cmp: &[ComparisonRow]) -> String {
-    let mut out = format!("# Sweep: {}\n\n", exp.name);
-    if let Some(q) = &exp.question {
-        out.push_str(&format!("Question: {q}\n\n"));
-    }
-    out.push_str(&format!(
-        "{} points x {} variants x {} replications; {:.0} % confidence intervals \
-         (Student t for means, Clopper-Pearson for the loss probability).\n\n",
-        exp.points.len(),
-        exp.variants.len(),
-        exp.replications,
-        exp.confidence * 100.0
-    ));
-    out.push_str("## Means\n\n");
-    md_table(&mut out, exp, &exp.variants, &REPORTED, |p, v, m| {
-        agg.iter()
-            .find(|a| a.point == p && a.variant == v && a.metric == m)
-            .map(|a| a.estimate)
-    });
-    if exp.variants.len() > 1 {
-        out.push_str(&format!(
-            "\n## Paired differences from `{}` (variant minus baseline, same seeds)\n\n",
-            exp.variants[0].name
-        ));
-        let metrics: Vec<(&str, Quantity)> = REPORTED
-            .iter()
-            .copied()
-            .filter(|(m, _)| *m != "loss_probability")
-            .collect();
-        md_table(&mut out, exp, &exp.variants[1..], &metrics, |p, v, m| {
-            cmp.iter()
-                .find(|c| c.point == p && c.variant == v && c.metric == m)
-                .map(|c| c.estimate)
-        });
-    }
-    out
 }
 
 #[cfg(test)]
@@ -504,12 +269,57 @@ mod tests {
         assert!((lo - 0.691_5).abs() < 1e-4 && hi == 1.0, "{lo}");
     }
 
+    fn run(replication: u32, repair_bytes: Option<f64>, lost: bool) -> RunRecord {
+        let mut metrics: BTreeMap<String, Option<f64>> = METRICS
+            .iter()
+            .map(|(m, _)| (m.to_string(), Some(0.0)))
+            .collect();
+        metrics.insert("repair_bytes".into(), repair_bytes);
+        metrics.insert("data_loss".into(), Some(if lost { 1.0 } else { 0.0 }));
+        RunRecord {
+            experiment_hash: String::new(),
+            key: format!("r{replication}"),
+            index: 0,
+            point: 0,
+            variant: String::new(),
+            replication,
+            seed: 0,
+            params: BTreeMap::new(),
+            metrics,
+        }
+    }
+
     #[test]
-    fn human_units() {
-        assert_eq!(human(Quantity::Bytes, 5.31e15), "5.31 PB");
-        assert_eq!(human(Quantity::Count, 47_176.0), "47.2 k");
-        assert_eq!(human(Quantity::Count, 12.0), "12.0");
-        assert_eq!(human(Quantity::Percent, 0.25), "25.0 %");
-        assert_eq!(human(Quantity::Seconds, 241.0), "4.02 min");
+    fn paired_differences_match_replications_and_skip_absent_values() {
+        let base = [
+            run(0, Some(10.0), false),
+            run(1, Some(20.0), false),
+            run(2, None, false),
+        ];
+        let base: BTreeMap<u32, &RunRecord> = base.iter().map(|r| (r.replication, r)).collect();
+        let other = [
+            run(1, Some(25.0), true),
+            run(0, Some(13.0), false),
+            run(2, Some(1.0), false),
+            run(3, Some(1.0), false),
+        ];
+        let other: Vec<&RunRecord> = other.iter().collect();
+        assert_eq!(
+            paired_differences(&other, &base, "repair_bytes"),
+            vec![5.0, 3.0]
+        );
+        let rows = comparison_rows(0, "b", &other, "a", &base, 0.95);
+        let row = rows.iter().find(|r| r.metric == "repair_bytes").unwrap();
+        assert_eq!((row.estimate.n, row.estimate.mean), (2, 4.0));
+        // Identical differences: a degenerate interval.
+        let zero = rows.iter().find(|r| r.metric == "slashes").unwrap();
+        assert_eq!((zero.estimate.lo, zero.estimate.hi), (0.0, 0.0));
+        let agg = aggregate_rows(0, "b", &other, 0.95);
+        let loss = agg.last().unwrap();
+        assert_eq!(
+            (loss.metric.as_str(), loss.interval, loss.estimate.mean),
+            ("loss_probability", "clopper-pearson", 0.25)
+        );
+        assert!(aggregate_rows(0, "b", &[], 0.95).is_empty());
     }
 }
