@@ -19,7 +19,7 @@ pub mod slotqueue;
 
 pub use fleet::{Ev, Model, ModelError};
 pub use output::{
-    CanaryNodeStats, CanaryOutcome, CanaryRecord, FleetSample, LinkSample, MemorySink,
+    CanaryNodeStats, CanaryOutcome, CanaryRecord, FleetSample, LinkSample, Manifest, MemorySink,
     NetworkSummary, NodeSample, NullSink, Sharing, Sink, Summary, TraceEvent, TraceKind,
     TransferStats,
 };

@@ -11,6 +11,7 @@
 use std::path::Path;
 use std::sync::Once;
 
+use codexsim_model::output::{CanaryOutcome, CanaryRecord, FleetSample};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -354,10 +355,14 @@ fn panel(title: &str, y_what: &str, y: Quantity, lines: Vec<Line>) -> Panel {
 }
 
 /// Every chart the run's files support, built from its data.
-pub fn build(data: &RunData) -> Result<Vec<Chart>, ReportError> {
+pub fn build(data: &RunData) -> Vec<Chart> {
     let f = &data.fleet;
-    let t = f.col("time_s")?;
-    let end = t.last().copied().unwrap_or(0.0);
+    let t: Vec<f64> = f.iter().map(|s| s.time_s).collect();
+    let t = t.as_slice();
+    // A column of `fleet.csv`.
+    let col =
+        |get: fn(&FleetSample) -> u64| -> Vec<f64> { f.iter().map(|s| get(s) as f64).collect() };
+    let end = data.end_s();
     let ts = time_scale(end);
     let per_unit = per(ts.unit);
     let per_s = ts.div.min(86_400.0);
@@ -375,14 +380,14 @@ pub fn build(data: &RunData) -> Result<Vec<Chart>, ReportError> {
             "Bytes",
             Quantity::Bytes,
             vec![
-                line("quota", zip(t, f.col("quota_bytes")?), 0),
-                line("offered", zip(t, f.col("offered_bytes")?), 1),
+                line("quota", zip(t, &col(|s| s.quota_bytes)), 0),
+                line("offered", zip(t, &col(|s| s.offered_bytes)), 1),
                 line(
                     "reserved",
-                    zip(t, f.col("codex_repostore_bytes_reserved")?),
+                    zip(t, &col(|s| s.codex_repostore_bytes_reserved)),
                     2,
                 ),
-                line("used", zip(t, f.col("codex_repostore_bytes_used")?), 3),
+                line("used", zip(t, &col(|s| s.codex_repostore_bytes_used)), 3),
             ],
         )],
         side_by_side: false,
@@ -423,11 +428,11 @@ pub fn build(data: &RunData) -> Result<Vec<Chart>, ReportError> {
         });
     }
 
-    let submitted = f.col("codex_purchases_submitted_total")?;
-    let lost = f.col("datasets_lost_total")?;
+    let submitted = col(|s| s.codex_purchases_submitted_total);
+    let lost = col(|s| s.datasets_lost_total);
     let surviving: Vec<(f64, f64)> = t
         .iter()
-        .zip(submitted.iter().zip(lost))
+        .zip(submitted.iter().zip(&lost))
         .map(|(&t, (&s, &l))| (t, if s > 0.0 { 1.0 - l / s } else { 1.0 }))
         .collect();
     charts.push(Chart {
@@ -443,7 +448,7 @@ pub fn build(data: &RunData) -> Result<Vec<Chart>, ReportError> {
                 Quantity::Count,
                 vec![line(
                     "contract failures",
-                    zip(t, f.col("codex_purchases_failed_total")?),
+                    zip(t, &col(|s| s.codex_purchases_failed_total)),
                     3,
                 )],
             ),
@@ -451,13 +456,13 @@ pub fn build(data: &RunData) -> Result<Vec<Chart>, ReportError> {
                 "Datasets lost (cumulative)",
                 "Datasets",
                 Quantity::Count,
-                vec![line("datasets lost", zip(t, lost), 0)],
+                vec![line("datasets lost", zip(t, &lost), 0)],
             ),
             panel(
                 "Bytes lost (cumulative)",
                 "Bytes",
                 Quantity::Bytes,
-                vec![line("bytes lost", zip(t, f.col("bytes_lost_total")?), 0)],
+                vec![line("bytes lost", zip(t, &col(|s| s.bytes_lost_total)), 0)],
             ),
             Panel {
                 y_from_zero: false,
@@ -472,8 +477,7 @@ pub fn build(data: &RunData) -> Result<Vec<Chart>, ReportError> {
         side_by_side: false,
     });
 
-    let r =
-        |name: &str| -> Result<Vec<(f64, f64)>, ReportError> { Ok(rate(t, f.col(name)?, per_s)) };
+    let r = |get: fn(&FleetSample) -> u64| rate(t, &col(get), per_s);
     charts.push(Chart {
         name: "proofs",
         title: "Proofs, slashes and repairs".into(),
@@ -486,17 +490,17 @@ pub fn build(data: &RunData) -> Result<Vec<Chart>, ReportError> {
                 "Proofs required",
                 &format!("Proofs per {per_unit}"),
                 Quantity::Count,
-                vec![line("required", r("proofs_required_total")?, 0)],
+                vec![line("required", r(|s| s.proofs_required_total), 0)],
             ),
             panel(
                 "Missed proofs and slashes",
                 &format!("Per {per_unit}"),
                 Quantity::Count,
                 vec![
-                    line("missed", r("proofs_missed_total")?, 3),
+                    line("missed", r(|s| s.proofs_missed_total), 3),
                     Line {
                         dashed: true,
-                        ..line("slashes", r("slashes_total")?, 1)
+                        ..line("slashes", r(|s| s.slashes_total), 1)
                     },
                 ],
             ),
@@ -505,9 +509,9 @@ pub fn build(data: &RunData) -> Result<Vec<Chart>, ReportError> {
                 &format!("Slots per {per_unit}"),
                 Quantity::Count,
                 vec![
-                    line("filled", r("slots_filled_total")?, 2),
-                    line("freed", r("slots_freed_total")?, 3),
-                    line("repaired", r("slots_repaired_total")?, 4),
+                    line("filled", r(|s| s.slots_filled_total), 2),
+                    line("freed", r(|s| s.slots_freed_total), 3),
+                    line("repaired", r(|s| s.slots_repaired_total), 4),
                 ],
             ),
         ],
@@ -519,9 +523,17 @@ pub fn build(data: &RunData) -> Result<Vec<Chart>, ReportError> {
         "Average rate",
         Quantity::ByteRate,
         vec![
-            line("fill", rate(t, f.col("net_fill_bytes_total")?, 1.0), 0),
-            line("repair", rate(t, f.col("net_repair_bytes_total")?, 1.0), 3),
-            line("canary", rate(t, f.col("net_canary_bytes_total")?, 1.0), 2),
+            line("fill", rate(t, &col(|s| s.net_fill_bytes_total), 1.0), 0),
+            line(
+                "repair",
+                rate(t, &col(|s| s.net_repair_bytes_total), 1.0),
+                3,
+            ),
+            line(
+                "canary",
+                rate(t, &col(|s| s.net_canary_bytes_total), 1.0),
+                2,
+            ),
         ],
     )];
     // The links of the outermost level (racks rather than the machines in
@@ -578,11 +590,11 @@ pub fn build(data: &RunData) -> Result<Vec<Chart>, ReportError> {
     if let Some(rounds) = &data.canary {
         charts.push(canary_chart(rounds, end, ts));
     }
-    Ok(charts)
+    charts
 }
 
 /// Success rate over time and the distribution of durations, per probe node.
-fn canary_chart(rounds: &[crate::data::CanaryRound], end_s: f64, time: Scale) -> Chart {
+fn canary_chart(rounds: &[CanaryRecord], end_s: f64, time: Scale) -> Chart {
     let mut nodes: Vec<u32> = rounds
         .iter()
         .flat_map(|r| [r.upload_node, r.download_node])
@@ -609,7 +621,7 @@ fn canary_chart(rounds: &[crate::data::CanaryRound], end_s: f64, time: Scale) ->
             }
             let b = ((r.time_s / bin_s) as usize).min(bins - 1);
             tried[b] += 1;
-            if r.outcome == "ok" {
+            if r.outcome == CanaryOutcome::Ok {
                 ok[b] += 1;
             }
             if r.upload_node == node {
@@ -930,39 +942,44 @@ mod tests {
 
     /// A run of three hourly samples with every fleet column the charts use.
     fn tiny_run() -> RunData {
-        let t = vec![0.0, 3600.0, 7200.0];
-        let mut cols = vec![("time_s", t)];
-        for name in [
-            "quota_bytes",
-            "offered_bytes",
-            "codex_repostore_bytes_reserved",
-            "codex_repostore_bytes_used",
-            "codex_purchases_submitted_total",
-            "codex_purchases_failed_total",
-            "datasets_lost_total",
-            "bytes_lost_total",
-            "proofs_required_total",
-            "proofs_missed_total",
-            "slashes_total",
-            "slots_filled_total",
-            "slots_freed_total",
-            "slots_repaired_total",
-            "net_fill_bytes_total",
-            "net_repair_bytes_total",
-            "net_canary_bytes_total",
-        ] {
-            cols.push((name, vec![0.0, 1e12, 2e12]));
-        }
+        let fleet = [
+            (0.0, 0),
+            (3600.0, 1_000_000_000_000),
+            (7200.0, 2_000_000_000_000),
+        ]
+        .into_iter()
+        .map(|(time_s, v)| FleetSample {
+            time_s,
+            quota_bytes: v,
+            offered_bytes: v,
+            codex_repostore_bytes_reserved: v,
+            codex_repostore_bytes_used: v,
+            codex_purchases_submitted_total: v,
+            codex_purchases_failed_total: v,
+            datasets_lost_total: v,
+            bytes_lost_total: v,
+            proofs_required_total: v,
+            proofs_missed_total: v,
+            slashes_total: v,
+            slots_filled_total: v,
+            slots_freed_total: v,
+            slots_repaired_total: v,
+            net_fill_bytes_total: v,
+            net_repair_bytes_total: v,
+            net_canary_bytes_total: v,
+            ..FleetSample::default()
+        })
+        .collect();
         RunData {
             name: "tiny".into(),
             description: None,
-            fleet: crate::data::Table::from_columns("fleet.csv", cols),
+            fleet,
             domain_kind: "group".into(),
             domains: Vec::new(),
             links: Vec::new(),
             canary: None,
-            summary: serde_json::Value::Null,
-            manifest: serde_json::Value::Null,
+            summary: Default::default(),
+            manifest: Default::default(),
             config_toml: String::new(),
         }
     }
@@ -970,7 +987,7 @@ mod tests {
     #[test]
     fn charts_are_drawn_from_the_data() {
         let mut data = tiny_run();
-        let charts = build(&data).unwrap();
+        let charts = build(&data);
         let names: Vec<&str> = charts.iter().map(|c| c.name).collect();
         assert_eq!(names, ["capacity", "data_loss", "proofs", "traffic"]);
         let used = &charts[0].panels[0].lines[3];
@@ -986,10 +1003,10 @@ mod tests {
         let time = time_scale(7200.0);
         let before = to_svg(&charts[0], time).unwrap();
         assert!(before.contains("Time (hours)") && before.contains("Bytes (TB)"));
-        data.fleet.col_mut("codex_repostore_bytes_used").unwrap()[2] = 5e12;
-        let after = to_svg(&build(&data).unwrap()[0], time).unwrap();
+        data.fleet[2].codex_repostore_bytes_used = 5_000_000_000_000;
+        let after = to_svg(&build(&data)[0], time).unwrap();
         assert_ne!(before, after, "the chart follows the data");
-        let proofs_after = to_svg(&build(&data).unwrap()[2], time).unwrap();
+        let proofs_after = to_svg(&build(&data)[2], time).unwrap();
         assert_eq!(to_svg(&charts[2], time).unwrap(), proofs_after);
     }
 

@@ -29,21 +29,14 @@ pub enum ReportError {
         /// The missing file.
         missing: String,
     },
-    /// A file could not be parsed.
+    /// A file could not be parsed (or lacks a column: written by another
+    /// codexsim version).
     #[error("{file}: {detail}")]
     Malformed {
         /// The file.
         file: String,
         /// What is wrong.
         detail: String,
-    },
-    /// A column a chart needs is missing.
-    #[error("{file}: no column {column:?} (written by another codexsim version?)")]
-    MissingColumn {
-        /// The file.
-        file: String,
-        /// The column.
-        column: String,
     },
     /// plotters failed to draw.
     #[error("drawing chart {chart}: {detail}")]
@@ -88,9 +81,8 @@ pub fn render(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
 
 fn render_files(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
     let data = RunData::load(dir)?;
-    let charts = charts::build(&data)?;
-    let end_s = data.fleet.col("time_s")?.last().copied().unwrap_or(0.0);
-    let time = charts::time_scale(end_s);
+    let charts = charts::build(&data);
+    let time = charts::time_scale(data.end_s());
 
     let tmp_plots = dir.join(".plots.tmp");
     if tmp_plots.exists() {
