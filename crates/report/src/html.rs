@@ -6,8 +6,9 @@ use std::fmt::Write;
 
 use codexsim_model::output::TransferStats;
 
-use crate::charts::{scale_for, tick, Chart, Quantity};
+use crate::charts::Chart;
 use crate::data::RunData;
+use crate::scale::{scale_for, tick, Quantity};
 
 /// Escapes text for HTML.
 pub fn escape(s: &str) -> String {

@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 
-use codexsim_report::charts::{Quantity, Scale};
+use codexsim_report::scale::{Quantity, Scale};
 use statrs::distribution::{Beta, ContinuousCDF, StudentsT};
 
 use crate::exec::{write_atomic, RunRecord, SweepDir, METRICS};
@@ -368,7 +368,7 @@ pub fn human(q: Quantity, v: f64) -> String {
     if !v.is_finite() {
         return if v > 0.0 { "inf".into() } else { "-inf".into() };
     }
-    let s: Scale = codexsim_report::charts::scale_for(q, v.abs());
+    let s: Scale = codexsim_report::scale::scale_for(q, v.abs());
     let x = v / s.div;
     let digits = if x.abs() >= 100.0 {
         0
