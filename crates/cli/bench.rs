@@ -13,8 +13,9 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use codexsim_engine::hold::{hold_bare_heap, hold_engine, HoldResult};
+use codexsim_model::Manifest;
 
-use crate::rundir::{config_hash, git_commit, Manifest, RunDir, VERSION};
+use crate::rundir::{config_hash, git_commit, RunDir, VERSION};
 
 /// Options of `bench engine`.
 #[derive(Debug, clap::Args)]

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use codexsim_live::{compare, import, openmetrics, sim, LiveError, Series};
-use codexsim_report::charts::{self, Chart, Line, Panel, Quantity};
+use codexsim_report::charts::{Chart, Legend, Line, Panel};
+use codexsim_report::draw::{to_png, to_svg};
+use codexsim_report::scale::{time_scale, Quantity};
 
 use crate::BadInput;
 
@@ -303,19 +305,15 @@ fn write_outputs(
                         color: 3,
                     },
                 ],
-                legend: charts::Legend::UpperLeft,
+                legend: Legend::UpperLeft,
             }],
             side_by_side: false,
         };
         let end = c.points.last().map_or(0.0, |p| rel(p.0));
         let stem = file_stem(&c.live);
-        let svg = charts::to_svg(&chart, charts::time_scale(end))?;
+        let svg = to_svg(&chart, time_scale(end))?;
         std::fs::write(dir.join(format!("{stem}.svg")), svg)?;
-        charts::to_png(
-            &chart,
-            charts::time_scale(end),
-            &dir.join(format!("{stem}.png")),
-        )?;
+        to_png(&chart, time_scale(end), &dir.join(format!("{stem}.png")))?;
     }
     Ok(())
 }

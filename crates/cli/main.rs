@@ -119,8 +119,7 @@ fn validate(config: &std::path::Path, quiet: bool) -> Result<()> {
 fn plot(run_dir: &std::path::Path) -> Result<()> {
     let files = codexsim_report::render(run_dir).map_err(|e| match e {
         codexsim_report::ReportError::NotARunDir { .. }
-        | codexsim_report::ReportError::Malformed { .. }
-        | codexsim_report::ReportError::MissingColumn { .. } => {
+        | codexsim_report::ReportError::Malformed { .. } => {
             anyhow::Error::from(BadInput::new(e.to_string()))
         }
         e => anyhow::Error::from(e),

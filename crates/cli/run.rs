@@ -8,10 +8,11 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use codexsim_config::Scenario;
 use codexsim_model::{
-    CanaryRecord, FleetSample, LinkSample, Model, NodeSample, Sink, Summary, TraceEvent, TraceKind,
+    CanaryRecord, FleetSample, LinkSample, Manifest, Model, NodeSample, Sink, Summary, TraceEvent,
+    TraceKind,
 };
 
-use crate::rundir::{config_hash, git_commit, Manifest, RunDir, VERSION};
+use crate::rundir::{config_hash, git_commit, RunDir, VERSION};
 use crate::BadInput;
 
 /// The embedded default scenario: the base-capacity fleet.
@@ -59,7 +60,9 @@ pub fn load_scenario(config: Option<&Path>) -> Result<Scenario> {
 /// ryu for floats, a field quoted only when it holds a comma, a quote or a
 /// line break), which takes a third of the time of serializing each row
 /// through serde. The header, and any row whose group name needs quoting,
-/// go through the `csv` crate itself.
+/// go through the `csv` crate itself; the columns after the group are
+/// [`NodeSample::integer_columns`], so the order of the columns is
+/// `NodeSample`'s alone.
 struct NodeRows<W: Write> {
     out: W,
     line: Vec<u8>,
@@ -108,25 +111,9 @@ impl<W: Write> NodeRows<W> {
         line.extend_from_slice(itoa::Buffer::new().format(r.node).as_bytes());
         line.push(b',');
         line.extend_from_slice(r.group.as_bytes());
-        let mut int = |v: u64| {
+        for v in r.integer_columns() {
             line.push(b',');
             line.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
-        };
-        for v in [
-            r.up as u64,
-            r.quota_bytes,
-            r.offered_bytes,
-            r.codex_repostore_bytes_reserved,
-            r.codex_repostore_bytes_used,
-            r.slots as u64,
-            r.net_rx_fill_bytes_total,
-            r.net_rx_repair_bytes_total,
-            r.net_rx_canary_bytes_total,
-            r.net_tx_fill_bytes_total,
-            r.net_tx_repair_bytes_total,
-            r.net_tx_canary_bytes_total,
-        ] {
-            int(v);
         }
         line.push(b'\n');
         self.out.write_all(line)
@@ -352,20 +339,20 @@ pub fn execute(scenario: &Scenario, out: &Path, options: RunOptions) -> Result<(
         ))
     };
     let mut sink = FileSink {
-        fleet: csv::Writer::from_writer(open("fleet.csv")?),
+        fleet: csv::Writer::from_writer(open(FleetSample::FILE)?),
         nodes: if scenario.run.per_node_series {
-            Some(NodeRows::new(open("nodes.csv")?))
+            Some(NodeRows::new(open(NodeSample::FILE)?))
         } else {
             None
         },
-        links: csv::Writer::from_writer(open("links.csv")?),
+        links: csv::Writer::from_writer(open(LinkSample::FILE)?),
         canary: if scenario.canary.is_some() {
-            Some(csv::Writer::from_writer(open("canary.csv")?))
+            Some(csv::Writer::from_writer(open(CanaryRecord::FILE)?))
         } else {
             None
         },
         trace: if tracing {
-            Some(open("trace.jsonl")?)
+            Some(open(TraceEvent::FILE)?)
         } else {
             None
         },
@@ -426,7 +413,7 @@ pub fn execute(scenario: &Scenario, out: &Path, options: RunOptions) -> Result<(
     drop(sink);
     let mut json = serde_json::to_string_pretty(&summary)?;
     json.push('\n');
-    dir.write("summary.json", json.as_bytes())?;
+    dir.write(Summary::FILE, json.as_bytes())?;
     dir.write_manifest(&Manifest {
         codexsim_version: VERSION.into(),
         git_commit: git_commit().map(String::from),

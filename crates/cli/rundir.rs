@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use serde::Serialize;
+use codexsim_model::Manifest;
 use sha2::{Digest, Sha256};
 
 /// The version of this binary.
@@ -23,30 +23,6 @@ pub fn git_commit() -> Option<&'static str> {
 pub fn config_hash(resolved_toml: &str) -> String {
     let digest = Sha256::digest(resolved_toml.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// What every run directory records about how it was made.
-#[derive(Debug, Serialize)]
-pub struct Manifest {
-    /// The codexsim version.
-    pub codexsim_version: String,
-    /// The git commit of the build, when known.
-    pub git_commit: Option<String>,
-    /// The command that made this directory (`run`, `bench engine`, ...).
-    pub command: String,
-    /// SHA-256 of `config.toml`.
-    pub config_hash: String,
-    /// The master seed.
-    pub seed: u64,
-    /// The resolved configuration (also in `config.toml`).
-    pub config: String,
-    /// Events delivered by the engine.
-    pub events_processed: u64,
-    /// Simulated time reached, seconds.
-    pub simulated_time_s: f64,
-    /// Wall-clock time of the run, seconds. The only field of a run directory
-    /// that differs between two runs of one configuration and seed.
-    pub wall_time_s: f64,
 }
 
 /// A run directory being written.
@@ -112,10 +88,10 @@ impl RunDir {
 
     /// Writes `manifest.json` and `config.toml`.
     pub fn write_manifest(&self, manifest: &Manifest) -> Result<()> {
-        self.write("config.toml", manifest.config.as_bytes())?;
+        self.write(Manifest::CONFIG_FILE, manifest.config.as_bytes())?;
         let mut json = serde_json::to_string_pretty(manifest)?;
         json.push('\n');
-        self.write("manifest.json", json.as_bytes())
+        self.write(Manifest::FILE, json.as_bytes())
     }
 
     /// Moves the finished directory into place.

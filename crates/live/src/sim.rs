@@ -1,44 +1,61 @@
-//! A run directory's series under Codex's metric names, on a wall clock:
-//! simulated time 0 is `start_unix_s`.
+//! Owns a run directory's series under Codex's metric names, on a wall
+//! clock: simulated time 0 is `start_unix_s`. The files are read as their
+//! record types in `codexsim_model::output`, which the binary writes with.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use codexsim_model::output::{CanaryRecord, FleetSample, NodeSample};
+use serde::de::DeserializeOwned;
+
 use crate::{LiveError, Series};
 
-/// Fleet counters (fleet.csv column -> metric). Codex's purchase counters
-/// keep their names; quantities Codex does not export are `codexsim_*`.
-pub const FLEET_COUNTERS: [(&str, &str); 12] = [
+/// A column of a run directory's file: the field of its record type `T`.
+pub type Column<T> = fn(&T) -> u64;
+
+/// Fleet counters (a `fleet.csv` column -> metric). Codex's purchase
+/// counters keep their names; quantities Codex does not export are
+/// `codexsim_*`.
+pub const FLEET_COUNTERS: [(Column<FleetSample>, &str); 12] = [
     (
-        "codex_purchases_submitted_total",
+        |s| s.codex_purchases_submitted_total,
         "codex_purchases_submitted",
     ),
-    ("codex_purchases_started_total", "codex_purchases_started"),
-    ("codex_purchases_finished_total", "codex_purchases_finished"),
     (
-        "codex_purchases_cancelled_total",
+        |s| s.codex_purchases_started_total,
+        "codex_purchases_started",
+    ),
+    (
+        |s| s.codex_purchases_finished_total,
+        "codex_purchases_finished",
+    ),
+    (
+        |s| s.codex_purchases_cancelled_total,
         "codex_purchases_cancelled",
     ),
-    ("codex_purchases_failed_total", "codex_purchases_failed"),
-    ("slots_filled_total", "codexsim_slots_filled"),
-    ("slots_freed_total", "codexsim_slots_freed"),
-    ("slots_repaired_total", "codexsim_slots_repaired"),
-    ("proofs_missed_total", "codexsim_proofs_missed"),
-    ("datasets_lost_total", "codexsim_datasets_lost"),
-    ("bytes_lost_total", "codexsim_bytes_lost"),
-    ("net_repair_bytes_total", "codexsim_repair_bytes"),
+    (|s| s.codex_purchases_failed_total, "codex_purchases_failed"),
+    (|s| s.slots_filled_total, "codexsim_slots_filled"),
+    (|s| s.slots_freed_total, "codexsim_slots_freed"),
+    (|s| s.slots_repaired_total, "codexsim_slots_repaired"),
+    (|s| s.proofs_missed_total, "codexsim_proofs_missed"),
+    (|s| s.datasets_lost_total, "codexsim_datasets_lost"),
+    (|s| s.bytes_lost_total, "codexsim_bytes_lost"),
+    (|s| s.net_repair_bytes_total, "codexsim_repair_bytes"),
 ];
 
-/// Node gauges (nodes.csv column -> metric).
-pub const NODE_GAUGES: [(&str, &str); 5] = [
-    ("codex_repostore_bytes_used", "codex_repostore_bytes_used"),
+/// Node gauges (a `nodes.csv` column -> metric).
+pub const NODE_GAUGES: [(Column<NodeSample>, &str); 5] = [
     (
-        "codex_repostore_bytes_reserved",
+        |n| n.codex_repostore_bytes_used,
+        "codex_repostore_bytes_used",
+    ),
+    (
+        |n| n.codex_repostore_bytes_reserved,
         "codex_repostore_bytes_reserved",
     ),
-    ("quota_bytes", "codexsim_quota_bytes"),
-    ("up", "codexsim_node_up"),
-    ("slots", "codexsim_slots"),
+    (|n| n.quota_bytes, "codexsim_quota_bytes"),
+    (|n| n.up.into(), "codexsim_node_up"),
+    (|n| n.slots.into(), "codexsim_slots"),
 ];
 
 /// Whether a metric is a counter (its samples carry `_total`).
@@ -53,21 +70,11 @@ fn malformed(path: &Path, detail: impl Into<String>) -> LiveError {
     }
 }
 
-fn read_table(path: &Path) -> Result<(Vec<String>, Vec<csv::StringRecord>), LiveError> {
+/// Every row of a CSV file of the run directory, as its record type.
+fn read_rows<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, LiveError> {
     let mut r = csv::Reader::from_path(path).map_err(|e| malformed(path, e.to_string()))?;
-    let header = r
-        .headers()
-        .map_err(|e| malformed(path, e.to_string()))?
-        .iter()
-        .map(String::from)
-        .collect();
-    let rows: Result<Vec<_>, _> = r.records().collect();
-    Ok((header, rows.map_err(|e| malformed(path, e.to_string()))?))
-}
-
-fn num(path: &Path, v: &str) -> Result<f64, LiveError> {
-    v.parse()
-        .map_err(|_| malformed(path, format!("{v:?} is not a number")))
+    let rows: Result<Vec<T>, _> = r.deserialize().collect();
+    rows.map_err(|e| malformed(path, e.to_string()))
 }
 
 /// Every series of a run directory: fleet counters (`instance="fleet"`),
@@ -81,46 +88,34 @@ pub fn series(run_dir: &Path, start_unix_s: f64) -> Result<Vec<Series>, LiveErro
         m.insert("instance".to_string(), v.to_string());
         m
     };
-    let fleet = run_dir.join("fleet.csv");
+    let fleet = run_dir.join(FleetSample::FILE);
     if !fleet.is_file() {
         return Err(malformed(
             run_dir,
-            "not a codexsim run directory (no fleet.csv)",
+            format!("not a codexsim run directory (no {})", FleetSample::FILE),
         ));
     }
-    let (header, rows) = read_table(&fleet)?;
-    let col = |name: &str| header.iter().position(|h| h == name);
-    let t = col("time_s").ok_or_else(|| malformed(&fleet, "no time_s column"))?;
-    for (column, metric) in FLEET_COUNTERS {
-        let Some(c) = col(column) else { continue };
-        let mut points = Vec::with_capacity(rows.len());
-        for r in &rows {
-            points.push((start_unix_s + num(&fleet, &r[t])?, num(&fleet, &r[c])?));
-        }
+    let rows: Vec<FleetSample> = read_rows(&fleet)?;
+    for (get, metric) in FLEET_COUNTERS {
         out.push(Series {
             name: metric.to_string(),
             labels: label("fleet"),
-            points,
+            points: rows
+                .iter()
+                .map(|r| (start_unix_s + r.time_s, get(r) as f64))
+                .collect(),
         });
     }
-    let nodes = run_dir.join("nodes.csv");
+    let nodes = run_dir.join(NodeSample::FILE);
     if nodes.is_file() {
-        let (header, rows) = read_table(&nodes)?;
-        let col = |name: &str| header.iter().position(|h| h == name);
-        let (t, n) = (
-            col("time_s").ok_or_else(|| malformed(&nodes, "no time_s column"))?,
-            col("node").ok_or_else(|| malformed(&nodes, "no node column"))?,
-        );
+        let rows: Vec<NodeSample> = read_rows(&nodes)?;
         let mut by: BTreeMap<(u32, &str), Vec<(f64, f64)>> = BTreeMap::new();
         for r in &rows {
-            let node: u32 = r[n].parse().map_err(|_| malformed(&nodes, "bad node"))?;
-            let time = start_unix_s + num(&nodes, &r[t])?;
-            for (column, metric) in NODE_GAUGES {
-                if let Some(c) = col(column) {
-                    by.entry((node, metric))
-                        .or_default()
-                        .push((time, num(&nodes, &r[c])?));
-                }
+            let time = start_unix_s + r.time_s;
+            for (get, metric) in NODE_GAUGES {
+                by.entry((r.node, metric))
+                    .or_default()
+                    .push((time, get(r) as f64));
             }
         }
         // Metric by metric, nodes in order (OpenMetrics groups families).
@@ -136,38 +131,32 @@ pub fn series(run_dir: &Path, start_unix_s: f64) -> Result<Vec<Series>, LiveErro
             }
         }
     }
-    let canary = run_dir.join("canary.csv");
+    let canary = run_dir.join(CanaryRecord::FILE);
     if canary.is_file() {
-        let (header, rows) = read_table(&canary)?;
-        let col = |name: &str| header.iter().position(|h| h == name);
-        if let (Some(t), Some(un), Some(dn), Some(us), Some(ds)) = (
-            col("time_s"),
-            col("upload_node"),
-            col("download_node"),
-            col("upload_s"),
-            col("download_s"),
-        ) {
-            let mut by: BTreeMap<(&str, String), Vec<(f64, f64)>> = BTreeMap::new();
-            for r in &rows {
-                let time = start_unix_s + num(&canary, &r[t])?;
-                if !r[us].is_empty() {
-                    by.entry(("codexsim_canary_upload_seconds", r[un].to_string()))
-                        .or_default()
-                        .push((time, num(&canary, &r[us])?));
-                }
-                if !r[ds].is_empty() {
-                    by.entry(("codexsim_canary_download_seconds", r[dn].to_string()))
-                        .or_default()
-                        .push((time, num(&canary, &r[ds])?));
-                }
+        let rows: Vec<CanaryRecord> = read_rows(&canary)?;
+        let mut by: BTreeMap<(&str, String), Vec<(f64, f64)>> = BTreeMap::new();
+        for r in &rows {
+            let time = start_unix_s + r.time_s;
+            if let Some(s) = r.upload_s {
+                by.entry(("codexsim_canary_upload_seconds", r.upload_node.to_string()))
+                    .or_default()
+                    .push((time, s));
             }
-            for ((metric, node), points) in by {
-                out.push(Series {
-                    name: metric.to_string(),
-                    labels: label(&format!("node-{node}")),
-                    points,
-                });
+            if let Some(s) = r.download_s {
+                by.entry((
+                    "codexsim_canary_download_seconds",
+                    r.download_node.to_string(),
+                ))
+                .or_default()
+                .push((time, s));
             }
+        }
+        for ((metric, node), points) in by {
+            out.push(Series {
+                name: metric.to_string(),
+                labels: label(&format!("node-{node}")),
+                points,
+            });
         }
     }
     Ok(out)

@@ -36,7 +36,7 @@ mod workload;
 pub use events::{Ev, ModelError};
 pub use model::Model;
 pub use output::{
-    CanaryNodeStats, CanaryOutcome, CanaryRecord, FleetSample, LinkSample, MemorySink,
+    CanaryNodeStats, CanaryOutcome, CanaryRecord, FleetSample, LinkSample, Manifest, MemorySink,
     NetworkSummary, NodeSample, NullSink, Sharing, Sink, Summary, TraceEvent, TraceKind,
     TransferStats,
 };

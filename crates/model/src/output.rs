@@ -1,12 +1,30 @@
 //! What the model emits: time-series samples, trace events and the summary.
 //! The model writes into a [`Sink`]; only the command line writes files.
+//!
+//! This module also owns the format of every file of a run directory: each
+//! file is one type here (a CSV row, a JSON Lines object or a JSON
+//! document), serialized by the binary and deserialized by the crates that
+//! read run directories back (`codexsim-report`, `codexsim-live`), so a
+//! file's columns are described once:
+//!
+//! | file | type |
+//! |------|------|
+//! | `fleet.csv` | [`FleetSample`] |
+//! | `nodes.csv` | [`NodeSample`] |
+//! | `links.csv` | [`LinkSample`] |
+//! | `canary.csv` | [`CanaryRecord`] |
+//! | `trace.jsonl` | [`TraceEvent`] |
+//! | `summary.json` | [`Summary`] |
+//! | `manifest.json` (and `config.toml`) | [`Manifest`] |
+//!
+//! Each type's `FILE` is the file's name in the run directory.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One fleet-wide time-series sample. Field names follow the Codex node's
 /// metrics where the quantity is the same (`codex_repostore_bytes_used`, ...).
 /// `_total` fields are cumulative since the start of the run.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FleetSample {
     /// Simulated time, seconds.
     pub time_s: f64,
@@ -79,7 +97,7 @@ pub struct FleetSample {
 }
 
 /// One node's time-series sample.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct NodeSample {
     /// Simulated time, seconds.
     pub time_s: f64,
@@ -113,8 +131,37 @@ pub struct NodeSample {
     pub net_tx_canary_bytes_total: u64,
 }
 
+impl FleetSample {
+    /// The file of these rows in a run directory.
+    pub const FILE: &'static str = "fleet.csv";
+}
+
+impl NodeSample {
+    /// The file of these rows in a run directory.
+    pub const FILE: &'static str = "nodes.csv";
+
+    /// Every column after `time_s`, `node` and `group` (all integers), in
+    /// the file's order: for a writer that formats rows by hand.
+    pub fn integer_columns(&self) -> [u64; 12] {
+        [
+            u64::from(self.up),
+            self.quota_bytes,
+            self.offered_bytes,
+            self.codex_repostore_bytes_reserved,
+            self.codex_repostore_bytes_used,
+            u64::from(self.slots),
+            self.net_rx_fill_bytes_total,
+            self.net_rx_repair_bytes_total,
+            self.net_rx_canary_bytes_total,
+            self.net_tx_fill_bytes_total,
+            self.net_tx_repair_bytes_total,
+            self.net_tx_canary_bytes_total,
+        ]
+    }
+}
+
 /// Kinds of trace events.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TraceKind {
     /// StorageRequested.
@@ -192,7 +239,7 @@ impl TraceKind {
 }
 
 /// One traced event.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TraceEvent {
     /// Simulated time, seconds.
     pub time_s: f64,
@@ -215,15 +262,21 @@ pub struct TraceEvent {
     pub bytes: Option<u64>,
 }
 
+impl TraceEvent {
+    /// The file of these events (JSON Lines) in a run directory.
+    pub const FILE: &'static str = "trace.jsonl";
+}
+
 /// Traffic across one direction of a failure domain's shared link, so far.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LinkSample {
     /// Simulated time, seconds.
     pub time_s: f64,
     /// The link ("machine-0").
     pub link: String,
     /// `up` (towards the internet) or `down`.
-    pub direction: &'static str,
+    #[serde(deserialize_with = "link_direction")]
+    pub direction: LinkDirection,
     /// Bytes for fills.
     pub fill_bytes_total: u64,
     /// Bytes for repairs.
@@ -232,8 +285,31 @@ pub struct LinkSample {
     pub canary_bytes_total: u64,
 }
 
+/// A direction of a shared link: `up` or `down` (a [`LinkSample`]'s
+/// `direction`). A name for `&'static str`, so that serde does not borrow the
+/// field from its input: rows read back are owned, and the direction is one
+/// of [`LinkSample::DIRECTIONS`].
+pub type LinkDirection = &'static str;
+
+impl LinkSample {
+    /// The file of these rows in a run directory.
+    pub const FILE: &'static str = "links.csv";
+    /// Every direction, as written.
+    pub const DIRECTIONS: [LinkDirection; 2] = ["up", "down"];
+}
+
+fn link_direction<'de, D: serde::Deserializer<'de>>(d: D) -> Result<LinkDirection, D::Error> {
+    let text = String::deserialize(d)?;
+    LinkSample::DIRECTIONS
+        .into_iter()
+        .find(|&k| k == text)
+        .ok_or_else(|| {
+            serde::de::Error::invalid_value(serde::de::Unexpected::Str(&text), &"up or down")
+        })
+}
+
 /// How a canary round ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CanaryOutcome {
     /// Uploaded and downloaded in time.
@@ -246,7 +322,7 @@ pub enum CanaryOutcome {
 
 /// One canary round: the probe client uploads a file to `upload_node`, then
 /// `download_node` downloads it from there.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CanaryRecord {
     /// When the round started, seconds.
     pub time_s: f64,
@@ -268,8 +344,13 @@ pub struct CanaryRecord {
     pub download_s: Option<f64>,
 }
 
+impl CanaryRecord {
+    /// The file of these rows in a run directory.
+    pub const FILE: &'static str = "canary.csv";
+}
+
 /// Durations of completed transfers of one kind.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TransferStats {
     /// Completed transfers.
     pub count: u64,
@@ -310,7 +391,7 @@ impl TransferStats {
 
 /// One probe node's canary results, as the upload target and as the
 /// downloader.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CanaryNodeStats {
     /// The node.
     pub node: u32,
@@ -333,7 +414,7 @@ pub struct CanaryNodeStats {
 }
 
 /// Traffic totals by purpose, bytes.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Traffic {
     /// Fills (hosts receiving slots from clients).
     pub fill_bytes: u64,
@@ -346,7 +427,7 @@ pub struct Traffic {
 }
 
 /// A shared link's totals.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LinkTotals {
     /// The link.
     pub link: String,
@@ -357,7 +438,7 @@ pub struct LinkTotals {
 }
 
 /// The network's part of the summary.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct NetworkSummary {
     /// Fill transfers (download of a slot from the client), from start to
     /// last byte.
@@ -376,7 +457,7 @@ pub struct NetworkSummary {
 
 /// How often transfer rates were recomputed, and over how many transfers:
 /// a measure of how congested the run was (and of where its time went).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Sharing {
     /// Starts and ends of transfer parts (and capacity changes).
     pub updates: u64,
@@ -459,7 +540,7 @@ impl Sink for NullSink {
 }
 
 /// Totals of a run.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Simulated time reached, seconds.
     pub end_time_s: f64,
@@ -496,4 +577,180 @@ pub struct Summary {
     /// Canary results per probe node (when `[canary]` is configured).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub canary: Option<Vec<CanaryNodeStats>>,
+}
+
+impl Summary {
+    /// The file of the summary (pretty JSON) in a run directory.
+    pub const FILE: &'static str = "summary.json";
+}
+
+/// What every run directory records about how it was made (`manifest.json`,
+/// pretty JSON; `config` is also written alone as `config.toml`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The codexsim version.
+    pub codexsim_version: String,
+    /// The git commit of the build, when known.
+    pub git_commit: Option<String>,
+    /// The command that made this directory (`run`, `bench engine`, ...).
+    pub command: String,
+    /// SHA-256 of `config.toml`.
+    pub config_hash: String,
+    /// The master seed.
+    pub seed: u64,
+    /// The resolved configuration (also in `config.toml`).
+    pub config: String,
+    /// Events delivered by the engine.
+    pub events_processed: u64,
+    /// Simulated time reached, seconds.
+    pub simulated_time_s: f64,
+    /// Wall-clock time of the run, seconds. The only field of a run directory
+    /// that differs between two runs of one configuration and seed.
+    pub wall_time_s: f64,
+}
+
+impl Manifest {
+    /// The file of the manifest in a run directory.
+    pub const FILE: &'static str = "manifest.json";
+    /// The file of the resolved configuration ([`Manifest::config`]).
+    pub const CONFIG_FILE: &'static str = "config.toml";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows as the `csv` crate writes them, and read back.
+    fn csv_round_trip<T: Serialize + serde::de::DeserializeOwned>(rows: &[T]) -> (String, Vec<T>) {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        for r in rows {
+            w.serialize(r).unwrap();
+        }
+        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        let back: Result<Vec<T>, _> = csv::Reader::from_reader(text.as_bytes())
+            .deserialize()
+            .collect();
+        (text, back.unwrap())
+    }
+
+    #[test]
+    fn integer_columns_follow_the_node_columns() {
+        let s = NodeSample {
+            time_s: 1.5,
+            node: 2,
+            group: "g".into(),
+            up: 3,
+            quota_bytes: 4,
+            offered_bytes: 5,
+            codex_repostore_bytes_reserved: 6,
+            codex_repostore_bytes_used: 7,
+            slots: 8,
+            net_rx_fill_bytes_total: 9,
+            net_rx_repair_bytes_total: 10,
+            net_rx_canary_bytes_total: 11,
+            net_tx_fill_bytes_total: 12,
+            net_tx_repair_bytes_total: 13,
+            net_tx_canary_bytes_total: 14,
+        };
+        let (text, back) = csv_round_trip(std::slice::from_ref(&s));
+        assert_eq!(back, vec![s.clone()]);
+        let row = text.lines().nth(1).unwrap();
+        let ints: Vec<String> = s.integer_columns().iter().map(u64::to_string).collect();
+        assert_eq!(row, format!("1.5,2,g,{}", ints.join(",")));
+    }
+
+    #[test]
+    fn every_file_reads_back_what_was_written() {
+        let fleet = FleetSample {
+            time_s: 3600.25,
+            nodes_up: 7,
+            bytes_lost_total: u64::MAX,
+            ..FleetSample::default()
+        };
+        assert_eq!(
+            csv_round_trip(std::slice::from_ref(&fleet)).1,
+            vec![fleet.clone()]
+        );
+        let links: Vec<LinkSample> = LinkSample::DIRECTIONS
+            .into_iter()
+            .map(|direction| LinkSample {
+                time_s: 0.1,
+                link: "rack-1".into(),
+                direction,
+                fill_bytes_total: 1,
+                repair_bytes_total: 2,
+                canary_bytes_total: 3,
+            })
+            .collect();
+        assert_eq!(csv_round_trip(&links).1, links);
+        let bad = "time_s,link,direction,fill_bytes_total,repair_bytes_total,canary_bytes_total\n\
+                   0,m,sideways,0,0,0\n";
+        let r: Result<Vec<LinkSample>, _> = csv::Reader::from_reader(bad.as_bytes())
+            .deserialize()
+            .collect();
+        assert!(r.is_err(), "a direction is up or down");
+        let canary = vec![
+            CanaryRecord {
+                time_s: 60.0,
+                round: 0,
+                upload_node: 1,
+                download_node: 2,
+                file_bytes: 1 << 20,
+                outcome: CanaryOutcome::Ok,
+                failed_phase: None,
+                upload_s: Some(0.5),
+                download_s: Some(0.25),
+            },
+            CanaryRecord {
+                time_s: 120.0,
+                round: 1,
+                upload_node: 2,
+                download_node: 1,
+                file_bytes: 1 << 20,
+                outcome: CanaryOutcome::Timeout,
+                failed_phase: Some("download".into()),
+                upload_s: Some(3.0),
+                download_s: None,
+            },
+        ];
+        assert_eq!(csv_round_trip(&canary).1, canary);
+        let summary = Summary {
+            end_time_s: 86_400.0,
+            stop_reason: "horizon".into(),
+            totals: fleet,
+            collateral_slashed: u128::MAX,
+            first_data_loss_s: Some(12.5),
+            network: NetworkSummary {
+                fill_transfer: TransferStats::of(&[1.0, 2.0, 4.0]),
+                links: vec![LinkTotals {
+                    link: "machine-0".into(),
+                    up_bytes: [1, 2, 3],
+                    down_bytes: [4, 5, 6],
+                }],
+                ..NetworkSummary::default()
+            },
+            canary: Some(vec![CanaryNodeStats::default()]),
+            ..Summary::default()
+        };
+        let json = serde_json::to_string_pretty(&summary).unwrap();
+        assert_eq!(serde_json::from_str::<Summary>(&json).unwrap(), summary);
+        let event = TraceEvent {
+            time_s: 5.0,
+            kind: TraceKind::SlotFreed,
+            node: Some(3),
+            request: None,
+            slot: Some(1),
+            dataset: None,
+            bytes: None,
+        };
+        let line = serde_json::to_string(&event).unwrap();
+        assert_eq!(serde_json::from_str::<TraceEvent>(&line).unwrap(), event);
+        let manifest = Manifest {
+            command: "run".into(),
+            seed: 42,
+            ..Manifest::default()
+        };
+        let json = serde_json::to_string_pretty(&manifest).unwrap();
+        assert_eq!(serde_json::from_str::<Manifest>(&json).unwrap(), manifest);
+    }
 }

@@ -1,5 +1,8 @@
-//! A finished run directory read back: the fleet's time series, capacity per
-//! failure domain, link traffic, canary rounds, the summary and provenance.
+//! Owns reading a finished run directory back: the fleet's time series,
+//! capacity per failure domain, link traffic, canary rounds, the summary and
+//! provenance, each file read as its record type in
+//! `codexsim_model::output` (the one description of its columns, which the
+//! binary writes with).
 //!
 //! Everything drawn comes from these files alone, so `codexsim plot RUN_DIR`
 //! redraws exactly what `codexsim run` drew.
@@ -8,89 +11,12 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use codexsim_model::output::{
+    CanaryRecord, FleetSample, LinkSample, Manifest, NodeSample, Summary,
+};
+use serde::de::DeserializeOwned;
 
 use crate::ReportError;
-
-/// A CSV file of numbers, column by column (`fleet.csv`).
-#[derive(Clone, Debug, Default)]
-pub struct Table {
-    file: String,
-    columns: Vec<String>,
-    values: Vec<Vec<f64>>,
-}
-
-impl Table {
-    /// Reads a CSV file whose every field is a number.
-    pub fn read(path: &Path) -> Result<Table, ReportError> {
-        let file = path.display().to_string();
-        let mut reader = csv::Reader::from_path(path).map_err(|e| csv_error(path, e))?;
-        let columns: Vec<String> = reader
-            .headers()
-            .map_err(|e| csv_error(path, e))?
-            .iter()
-            .map(String::from)
-            .collect();
-        let mut values = vec![Vec::new(); columns.len()];
-        for (row, record) in reader.records().enumerate() {
-            let record = record.map_err(|e| csv_error(path, e))?;
-            for (k, field) in record.iter().enumerate() {
-                let v: f64 = field.parse().map_err(|_| ReportError::Malformed {
-                    file: file.clone(),
-                    detail: format!(
-                        "row {}, column {}: {field:?} is not a number",
-                        row + 2,
-                        columns[k]
-                    ),
-                })?;
-                values[k].push(v);
-            }
-        }
-        Ok(Table {
-            file,
-            columns,
-            values,
-        })
-    }
-
-    /// A table from columns (for tests and callers that build data).
-    pub fn from_columns(file: &str, columns: Vec<(&str, Vec<f64>)>) -> Table {
-        Table {
-            file: file.into(),
-            columns: columns.iter().map(|(n, _)| n.to_string()).collect(),
-            values: columns.into_iter().map(|(_, v)| v).collect(),
-        }
-    }
-
-    /// A column by name.
-    pub fn col(&self, name: &str) -> Result<&[f64], ReportError> {
-        self.columns
-            .iter()
-            .position(|c| c == name)
-            .map(|k| self.values[k].as_slice())
-            .ok_or_else(|| ReportError::MissingColumn {
-                file: self.file.clone(),
-                column: name.into(),
-            })
-    }
-
-    /// A column by name, for changing it (tests that check charts follow
-    /// the data).
-    pub fn col_mut(&mut self, name: &str) -> Option<&mut Vec<f64>> {
-        let k = self.columns.iter().position(|c| c == name)?;
-        Some(&mut self.values[k])
-    }
-
-    /// Rows.
-    pub fn len(&self) -> usize {
-        self.values.first().map_or(0, Vec::len)
-    }
-
-    /// Whether it has no rows.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
 
 /// Capacity over time of one failure domain (or node group).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -120,23 +46,6 @@ pub struct LinkSeries {
     pub bytes_total: Vec<f64>,
 }
 
-/// One canary round (`canary.csv`).
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-pub struct CanaryRound {
-    /// When it ended, seconds.
-    pub time_s: f64,
-    /// The node uploaded to.
-    pub upload_node: u32,
-    /// The node that downloaded.
-    pub download_node: u32,
-    /// `ok`, `node_down` or `timeout`.
-    pub outcome: String,
-    /// Upload duration, seconds (when it completed).
-    pub upload_s: Option<f64>,
-    /// Download duration, seconds (when it completed).
-    pub download_s: Option<f64>,
-}
-
 /// Everything a report shows, read from a run directory.
 #[derive(Clone, Debug)]
 pub struct RunData {
@@ -144,8 +53,8 @@ pub struct RunData {
     pub name: String,
     /// Its description.
     pub description: Option<String>,
-    /// `fleet.csv`.
-    pub fleet: Table,
+    /// `fleet.csv`, sample by sample.
+    pub fleet: Vec<FleetSample>,
     /// What `domains` are: a failure-domain level's name, or `group`.
     pub domain_kind: String,
     /// Capacity per domain of the outermost level (per node group when the
@@ -154,40 +63,65 @@ pub struct RunData {
     /// `links.csv`, per link and direction.
     pub links: Vec<LinkSeries>,
     /// `canary.csv`, when the scenario has canaries.
-    pub canary: Option<Vec<CanaryRound>>,
+    pub canary: Option<Vec<CanaryRecord>>,
     /// `summary.json`.
-    pub summary: serde_json::Value,
+    pub summary: Summary,
     /// `manifest.json`.
-    pub manifest: serde_json::Value,
+    pub manifest: Manifest,
     /// `config.toml`, the resolved configuration.
     pub config_toml: String,
 }
 
-#[derive(Deserialize)]
-struct NodeRow {
-    time_s: f64,
-    node: u32,
-    group: String,
-    quota_bytes: f64,
-    codex_repostore_bytes_reserved: f64,
-    codex_repostore_bytes_used: f64,
-}
-
-#[derive(Deserialize)]
-struct LinkRow {
-    time_s: f64,
-    link: String,
-    direction: String,
-    fill_bytes_total: f64,
-    repair_bytes_total: f64,
-    canary_bytes_total: f64,
-}
-
-fn csv_error(path: &Path, e: csv::Error) -> ReportError {
+/// A CSV error, with the row (its line in the file) and the column's name
+/// when a field could not be read.
+fn csv_error(path: &Path, headers: Option<&csv::StringRecord>, e: csv::Error) -> ReportError {
+    let detail = match e.kind() {
+        csv::ErrorKind::Deserialize { pos, err } => {
+            let mut at = Vec::new();
+            if let Some(p) = pos {
+                at.push(format!("row {}", p.line()));
+            }
+            if let Some(name) = err.field().and_then(|k| headers?.get(k as usize)) {
+                at.push(format!("column {name}"));
+            }
+            if at.is_empty() {
+                err.kind().to_string()
+            } else {
+                format!("{}: {}", at.join(", "), err.kind())
+            }
+        }
+        _ => e.to_string(),
+    };
     ReportError::Malformed {
         file: path.display().to_string(),
-        detail: e.to_string(),
+        detail,
     }
+}
+
+/// Reads a CSV file of the run directory row by row, as its record type.
+fn each_row<T: DeserializeOwned>(
+    path: &Path,
+    mut f: impl FnMut(T) -> Result<(), ReportError>,
+) -> Result<(), ReportError> {
+    let mut reader = csv::Reader::from_path(path).map_err(|e| csv_error(path, None, e))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| csv_error(path, None, e))?
+        .clone();
+    for row in reader.deserialize() {
+        f(row.map_err(|e| csv_error(path, Some(&headers), e))?)?;
+    }
+    Ok(())
+}
+
+/// Every row of a CSV file of the run directory, as its record type.
+fn read_rows<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, ReportError> {
+    let mut rows = Vec::new();
+    each_row(path, |r| {
+        rows.push(r);
+        Ok(())
+    })?;
+    Ok(rows)
 }
 
 fn read_text(path: &Path) -> Result<String, ReportError> {
@@ -197,7 +131,7 @@ fn read_text(path: &Path) -> Result<String, ReportError> {
     })
 }
 
-fn read_json(path: &Path) -> Result<serde_json::Value, ReportError> {
+fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, ReportError> {
     serde_json::from_str(&read_text(path)?).map_err(|e| ReportError::Malformed {
         file: path.display().to_string(),
         detail: e.to_string(),
@@ -205,6 +139,11 @@ fn read_json(path: &Path) -> Result<serde_json::Value, ReportError> {
 }
 
 impl RunData {
+    /// The time of the fleet's last sample, seconds (0 without samples).
+    pub fn end_s(&self) -> f64 {
+        self.fleet.last().map_or(0.0, |s| s.time_s)
+    }
+
     /// Reads a run directory written by `codexsim run`.
     pub fn load(dir: &Path) -> Result<RunData, ReportError> {
         let need = |name: &str| -> Result<PathBuf, ReportError> {
@@ -218,15 +157,15 @@ impl RunData {
                 })
             }
         };
-        let fleet = Table::read(&need("fleet.csv")?)?;
-        let summary = read_json(&need("summary.json")?)?;
-        let manifest = read_json(&need("manifest.json")?)?;
-        let config_toml = read_text(&need("config.toml")?)?;
+        let fleet = read_rows(&need(FleetSample::FILE)?)?;
+        let summary = read_json(&need(Summary::FILE)?)?;
+        let manifest = read_json(&need(Manifest::FILE)?)?;
+        let config_toml = read_text(&need(Manifest::CONFIG_FILE)?)?;
         // The domains of the outermost level, from the run's own resolved
         // configuration.
         let scenario = codexsim_config::parse(&config_toml, "config.toml").map_err(|e| {
             ReportError::Malformed {
-                file: dir.join("config.toml").display().to_string(),
+                file: dir.join(Manifest::CONFIG_FILE).display().to_string(),
                 detail: e.to_string(),
             }
         })?;
@@ -242,19 +181,16 @@ impl RunData {
                 }
                 None => ("group".into(), None),
             };
-        let nodes_path = dir.join("nodes.csv");
+        let nodes_path = dir.join(NodeSample::FILE);
         let domains = if nodes_path.is_file() {
             read_domains(&nodes_path, node_label.as_deref())?
         } else {
             Vec::new()
         };
-        let links = read_links(&need("links.csv")?)?;
-        let canary_path = dir.join("canary.csv");
+        let links = read_links(&need(LinkSample::FILE)?)?;
+        let canary_path = dir.join(CanaryRecord::FILE);
         let canary = if canary_path.is_file() {
-            let mut reader =
-                csv::Reader::from_path(&canary_path).map_err(|e| csv_error(&canary_path, e))?;
-            let rounds: Result<Vec<CanaryRound>, _> = reader.deserialize().collect();
-            Some(rounds.map_err(|e| csv_error(&canary_path, e))?)
+            Some(read_rows(&canary_path)?)
         } else {
             None
         };
@@ -275,10 +211,8 @@ impl RunData {
 
 /// Sums `nodes.csv` per domain (or group) and sample time.
 fn read_domains(path: &Path, labels: Option<&[String]>) -> Result<Vec<DomainSeries>, ReportError> {
-    let mut reader = csv::Reader::from_path(path).map_err(|e| csv_error(path, e))?;
     let mut by_name: BTreeMap<String, DomainSeries> = BTreeMap::new();
-    for row in reader.deserialize::<NodeRow>() {
-        let row = row.map_err(|e| csv_error(path, e))?;
+    each_row(path, |row: NodeSample| {
         let name = match labels {
             Some(l) => l
                 .get(row.node as usize)
@@ -299,10 +233,11 @@ fn read_domains(path: &Path, labels: Option<&[String]>) -> Result<Vec<DomainSeri
             d.used_bytes.push(0.0);
             d.reserved_bytes.push(0.0);
         }
-        *d.quota_bytes.last_mut().expect("pushed") += row.quota_bytes;
-        *d.used_bytes.last_mut().expect("pushed") += row.codex_repostore_bytes_used;
-        *d.reserved_bytes.last_mut().expect("pushed") += row.codex_repostore_bytes_reserved;
-    }
+        *d.quota_bytes.last_mut().expect("pushed") += row.quota_bytes as f64;
+        *d.used_bytes.last_mut().expect("pushed") += row.codex_repostore_bytes_used as f64;
+        *d.reserved_bytes.last_mut().expect("pushed") += row.codex_repostore_bytes_reserved as f64;
+        Ok(())
+    })?;
     let mut out: Vec<DomainSeries> = by_name.into_values().collect();
     // machine-2 before machine-10.
     out.sort_by_key(|d| natural_key(&d.name));
@@ -310,21 +245,23 @@ fn read_domains(path: &Path, labels: Option<&[String]>) -> Result<Vec<DomainSeri
 }
 
 fn read_links(path: &Path) -> Result<Vec<LinkSeries>, ReportError> {
-    let mut reader = csv::Reader::from_path(path).map_err(|e| csv_error(path, e))?;
     let mut by_key: BTreeMap<(String, String), LinkSeries> = BTreeMap::new();
-    for row in reader.deserialize::<LinkRow>() {
-        let row = row.map_err(|e| csv_error(path, e))?;
+    each_row(path, |row: LinkSample| {
         let s = by_key
-            .entry((row.link.clone(), row.direction.clone()))
+            .entry((row.link.clone(), row.direction.to_string()))
             .or_insert_with(|| LinkSeries {
                 link: row.link,
-                direction: row.direction,
+                direction: row.direction.to_string(),
                 ..LinkSeries::default()
             });
         s.time_s.push(row.time_s);
-        s.bytes_total
-            .push(row.fill_bytes_total + row.repair_bytes_total + row.canary_bytes_total);
-    }
+        s.bytes_total.push(
+            row.fill_bytes_total as f64
+                + row.repair_bytes_total as f64
+                + row.canary_bytes_total as f64,
+        );
+        Ok(())
+    })?;
     let mut out: Vec<LinkSeries> = by_key.into_values().collect();
     out.sort_by_key(|s| (natural_key(&s.link), s.direction.clone()));
     Ok(out)

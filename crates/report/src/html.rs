@@ -1,12 +1,14 @@
-//! `report.html`: the summary table, the charts (inline SVG), the resolved
-//! configuration and the provenance, in one file that needs nothing else.
+//! Owns `report.html`: the summary table (from `summary.json`), the charts
+//! (inline SVG), the resolved configuration and the provenance (from
+//! `manifest.json`), in one file that needs nothing else.
 
 use std::fmt::Write;
 
-use serde_json::Value;
+use codexsim_model::output::TransferStats;
 
-use crate::charts::{scale_for, tick, Chart, Quantity};
+use crate::charts::Chart;
 use crate::data::RunData;
+use crate::scale::{scale_for, tick, Quantity};
 
 /// Escapes text for HTML.
 pub fn escape(s: &str) -> String {
@@ -61,137 +63,105 @@ pub fn duration(s: f64) -> String {
     }
 }
 
-fn num(v: &Value, path: &[&str]) -> Option<f64> {
-    let mut v = v;
-    for k in path {
-        v = v.get(k)?;
-    }
-    v.as_f64()
-}
-
-/// The summary rows: (what, value, note).
+/// The summary rows: (what, value).
 fn summary_rows(data: &RunData) -> Vec<(String, String)> {
     let s = &data.summary;
-    let t = |k: &str| num(s, &["totals", k]);
+    let t = &s.totals;
+    let c = |v: u64| count(v as f64);
+    let b = |v: u64| bytes(v as f64);
     let mut rows: Vec<(String, String)> = Vec::new();
     let mut add = |what: &str, value: Option<String>| {
         if let Some(v) = value {
             rows.push((what.into(), v));
         }
     };
-    add("Simulated time", num(s, &["end_time_s"]).map(duration));
-    add(
-        "Stopped by",
-        s.get("stop_reason")
-            .and_then(Value::as_str)
-            .map(String::from),
-    );
+    add("Simulated time", Some(duration(s.end_time_s)));
+    add("Stopped by", Some(s.stop_reason.clone()));
     add(
         "Nodes at the end (up / down / gone)",
-        match (t("nodes_up"), t("nodes_down"), t("nodes_gone")) {
-            (Some(u), Some(d), Some(g)) => {
-                Some(format!("{} / {} / {}", count(u), count(d), count(g)))
-            }
-            _ => None,
-        },
+        Some(format!(
+            "{} / {} / {}",
+            c(t.nodes_up.into()),
+            c(t.nodes_down.into()),
+            c(t.nodes_gone.into())
+        )),
     );
     add(
         "Capacity at the end (used / reserved / quota)",
-        match (
-            t("codex_repostore_bytes_used"),
-            t("codex_repostore_bytes_reserved"),
-            t("quota_bytes"),
-        ) {
-            (Some(u), Some(r), Some(q)) => {
-                Some(format!("{} / {} / {}", bytes(u), bytes(r), bytes(q)))
-            }
-            _ => None,
-        },
+        Some(format!(
+            "{} / {} / {}",
+            b(t.codex_repostore_bytes_used),
+            b(t.codex_repostore_bytes_reserved),
+            b(t.quota_bytes)
+        )),
     );
-    add("Datasets created", num(s, &["datasets_created"]).map(count));
-    add("Renewals", t("renewals_total").map(count));
-    add(
-        "Contract failures",
-        t("codex_purchases_failed_total").map(count),
-    );
+    add("Datasets created", Some(c(s.datasets_created)));
+    add("Renewals", Some(c(t.renewals_total)));
+    add("Contract failures", Some(c(t.codex_purchases_failed_total)));
     add(
         "First contract failure",
-        num(s, &["first_contract_failure_s"]).map(|v| format!("after {}", duration(v))),
+        s.first_contract_failure_s
+            .map(|v| format!("after {}", duration(v))),
     );
-    add("Datasets lost", t("datasets_lost_total").map(count));
-    add("Bytes lost", t("bytes_lost_total").map(bytes));
+    add("Datasets lost", Some(c(t.datasets_lost_total)));
+    add("Bytes lost", Some(b(t.bytes_lost_total)));
     add(
         "First data loss",
-        num(s, &["first_data_loss_s"]).map(|v| format!("after {}", duration(v))),
+        s.first_data_loss_s
+            .map(|v| format!("after {}", duration(v))),
     );
     add(
         "Slots filled / freed / repaired",
-        match (
-            t("slots_filled_total"),
-            t("slots_freed_total"),
-            t("slots_repaired_total"),
-        ) {
-            (Some(a), Some(b), Some(c)) => {
-                Some(format!("{} / {} / {}", count(a), count(b), count(c)))
-            }
-            _ => None,
-        },
+        Some(format!(
+            "{} / {} / {}",
+            c(t.slots_filled_total),
+            c(t.slots_freed_total),
+            c(t.slots_repaired_total)
+        )),
     );
     add(
         "Proofs required / missed",
-        match (t("proofs_required_total"), t("proofs_missed_total")) {
-            (Some(a), Some(b)) => Some(format!("{} / {}", count(a), count(b))),
-            _ => None,
-        },
+        Some(format!(
+            "{} / {}",
+            c(t.proofs_required_total),
+            c(t.proofs_missed_total)
+        )),
     );
-    add("Slashes", t("slashes_total").map(count));
+    add("Slashes", Some(c(t.slashes_total)));
     add(
         "Traffic (fill / repair / canary)",
-        match (
-            t("net_fill_bytes_total"),
-            t("net_repair_bytes_total"),
-            t("net_canary_bytes_total"),
-        ) {
-            (Some(a), Some(b), Some(c)) => {
-                Some(format!("{} / {} / {}", bytes(a), bytes(b), bytes(c)))
-            }
-            _ => None,
-        },
+        Some(format!(
+            "{} / {} / {}",
+            b(t.net_fill_bytes_total),
+            b(t.net_repair_bytes_total),
+            b(t.net_canary_bytes_total)
+        )),
     );
+    let median_p99 = |x: &TransferStats| match (x.p50_s, x.p99_s) {
+        (Some(a), Some(b)) => Some(format!("{} / {}", duration(a), duration(b))),
+        _ => None,
+    };
     add(
         "Fill transfer time (median / p99)",
-        match (
-            num(s, &["network", "fill_transfer", "p50_s"]),
-            num(s, &["network", "fill_transfer", "p99_s"]),
-        ) {
-            (Some(a), Some(b)) => Some(format!("{} / {}", duration(a), duration(b))),
-            _ => None,
-        },
+        median_p99(&s.network.fill_transfer),
     );
     add(
         "Repair transfer time (median / p99)",
-        match (
-            num(s, &["network", "repair_transfer", "p50_s"]),
-            num(s, &["network", "repair_transfer", "p99_s"]),
-        ) {
-            (Some(a), Some(b)) => Some(format!("{} / {}", duration(a), duration(b))),
-            _ => None,
-        },
+        median_p99(&s.network.repair_transfer),
     );
-    if let (Some(rounds), Some(failed)) = (t("canary_rounds_total"), t("canary_failures_total")) {
-        if rounds > 0.0 {
-            add(
-                "Canary rounds (failed)",
-                Some(format!(
-                    "{} ({}, {:.2} % succeeded)",
-                    count(rounds),
-                    count(failed),
-                    100.0 * (1.0 - failed / rounds)
-                )),
-            );
-        }
+    if t.canary_rounds_total > 0 {
+        let (rounds, failed) = (t.canary_rounds_total as f64, t.canary_failures_total as f64);
+        add(
+            "Canary rounds (failed)",
+            Some(format!(
+                "{} ({}, {:.2} % succeeded)",
+                count(rounds),
+                count(failed),
+                100.0 * (1.0 - failed / rounds)
+            )),
+        );
     }
-    add("Events processed", num(s, &["events_processed"]).map(count));
+    add("Events processed", Some(c(s.events_processed)));
     rows
 }
 
@@ -199,25 +169,13 @@ fn summary_rows(data: &RunData) -> Vec<(String, String)> {
 /// bytes for the same configuration and seed).
 fn provenance_rows(data: &RunData) -> Vec<(String, String)> {
     let m = &data.manifest;
-    let text = |k: &str| {
-        m.get(k).and_then(|v| match v {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        })
-    };
-    let mut rows = Vec::new();
-    for (what, key) in [
-        ("codexsim version", "codexsim_version"),
-        ("Git commit", "git_commit"),
-        ("Command", "command"),
-        ("Seed", "seed"),
-        ("Configuration SHA-256", "config_hash"),
-    ] {
-        if let Some(v) = text(key) {
-            rows.push((what.to_string(), v));
-        }
+    let mut rows = vec![("codexsim version".to_string(), m.codexsim_version.clone())];
+    if let Some(commit) = &m.git_commit {
+        rows.push(("Git commit".into(), commit.clone()));
     }
+    rows.push(("Command".into(), m.command.clone()));
+    rows.push(("Seed".into(), m.seed.to_string()));
+    rows.push(("Configuration SHA-256".into(), m.config_hash.clone()));
     rows
 }
 

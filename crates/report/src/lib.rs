@@ -1,16 +1,26 @@
 //! Charts and a report drawn from a codexsim run directory.
 //!
 //! [`render`] reads a finished run directory ([`data::RunData`]), builds its
-//! charts ([`charts::build`]), draws each as SVG and PNG into `plots/`, and
-//! writes `report.html`: one self-contained file (charts inline, no scripts,
-//! nothing fetched) with the summary table, the charts, the resolved
-//! configuration and the provenance. Everything comes from the directory's
-//! own files, so a run's report can be redrawn at any time, and the same
-//! files give the same bytes.
+//! charts ([`charts::build`]), draws each as SVG and PNG into `plots/`
+//! ([`draw`]), and writes `report.html` ([`html`]): one self-contained file
+//! (charts inline, no scripts, nothing fetched) with the summary table, the
+//! charts, the resolved configuration and the provenance. Everything comes
+//! from the directory's own files, so a run's report can be redrawn at any
+//! time, and the same files give the same bytes.
+//!
+//! Modules: [`data`] reads the run directory; [`charts`] says what each
+//! chart shows, from values made by [`series`] (rates, thinning); [`draw`]
+//! draws a run's charts and [`sweep_charts`] the sweeps'; both take their
+//! units from [`scale`] and their look from [`style`]. This file owns
+//! [`render`] and [`ReportError`].
 
 pub mod charts;
 pub mod data;
+pub mod draw;
 pub mod html;
+pub mod scale;
+pub mod series;
+pub mod style;
 pub mod sweep_charts;
 
 use std::fs;
@@ -29,21 +39,14 @@ pub enum ReportError {
         /// The missing file.
         missing: String,
     },
-    /// A file could not be parsed.
+    /// A file could not be parsed (or lacks a column: written by another
+    /// codexsim version).
     #[error("{file}: {detail}")]
     Malformed {
         /// The file.
         file: String,
         /// What is wrong.
         detail: String,
-    },
-    /// A column a chart needs is missing.
-    #[error("{file}: no column {column:?} (written by another codexsim version?)")]
-    MissingColumn {
-        /// The file.
-        file: String,
-        /// The column.
-        column: String,
     },
     /// plotters failed to draw.
     #[error("drawing chart {chart}: {detail}")]
@@ -88,9 +91,8 @@ pub fn render(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
 
 fn render_files(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
     let data = RunData::load(dir)?;
-    let charts = charts::build(&data)?;
-    let end_s = data.fleet.col("time_s")?.last().copied().unwrap_or(0.0);
-    let time = charts::time_scale(end_s);
+    let charts = charts::build(&data);
+    let time = scale::time_scale(data.end_s());
 
     let tmp_plots = dir.join(".plots.tmp");
     if tmp_plots.exists() {
@@ -100,10 +102,10 @@ fn render_files(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
     let mut svgs = Vec::new();
     let mut files = Vec::new();
     for chart in &charts {
-        let svg = charts::to_svg(chart, time)?;
+        let svg = draw::to_svg(chart, time)?;
         let svg_path = tmp_plots.join(format!("{}.svg", chart.name));
         fs::write(&svg_path, &svg).map_err(io(&svg_path))?;
-        charts::to_png(chart, time, &tmp_plots.join(format!("{}.png", chart.name)))?;
+        draw::to_png(chart, time, &tmp_plots.join(format!("{}.png", chart.name)))?;
         files.push(PathBuf::from(format!("plots/{}.svg", chart.name)));
         files.push(PathBuf::from(format!("plots/{}.png", chart.name)));
         svgs.push(svg);

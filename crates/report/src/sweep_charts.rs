@@ -1,6 +1,8 @@
-//! Charts of parameter sweeps: a metric against a parameter with confidence
-//! bands (one line per variant), and heatmaps of a metric over a
-//! two-parameter grid.
+//! Owns the charts of parameter sweeps and rare-event estimates: a metric
+//! against a parameter with confidence bands (one line per variant),
+//! heatmaps of a metric over a two-parameter grid, and estimates with
+//! intervals on a logarithmic axis; what each shows and how it is laid out,
+//! in the look [`crate::style`] sets.
 
 use std::path::Path;
 
@@ -8,7 +10,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::charts::{axis_ticks, scale_for, tick, Quantity, PALETTE};
+use crate::scale::{axis_ticks, scale_for, tick, Quantity};
+use crate::style;
 use crate::ReportError;
 
 /// One variant's estimates along the x axis.
@@ -71,9 +74,8 @@ fn draw_band<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     c: &BandChart,
 ) -> Result<(), String> {
-    crate::charts::fonts();
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    root.fill(&WHITE).map_err(e)?;
+    style::canvas(root).map_err(e)?;
     let all = c.series.iter().flat_map(|s| s.points.iter());
     let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, 0.0f64, 0.0f64);
     for &(x, m, lo, hi) in all {
@@ -97,14 +99,7 @@ fn draw_band<DB: DrawingBackend>(
         y1 = y0 + 1.0;
     }
     let y1 = y1 + (y1 - y0) * 0.08;
-    let mut chart = ChartBuilder::on(root)
-        .caption(
-            &c.title,
-            ("sans-serif", 20).into_font().style(FontStyle::Bold),
-        )
-        .margin(12)
-        .x_label_area_size(48)
-        .y_label_area_size(80)
+    let mut chart = style::builder(root, &c.title, style::SWEEP_LABEL_AREAS)
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(e)?;
     let cats = c.x_categories.clone();
@@ -125,21 +120,16 @@ fn draw_band<DB: DrawingBackend>(
         format!("{} ({})", c.y_what, ys.unit)
     };
     let n_labels = c.x_categories.as_ref().map_or(10, |l| l.len() * 4 + 1);
-    chart
-        .configure_mesh()
+    style::grid(&mut chart.configure_mesh())
         .x_desc(&c.x_label)
         .y_desc(y_desc)
         .x_labels(n_labels)
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&axis_ticks(y1 - y0))
-        .light_line_style(BLACK.mix(0.05))
-        .bold_line_style(BLACK.mix(0.15))
-        .axis_desc_style(("sans-serif", 15))
-        .label_style(("sans-serif", 13))
         .draw()
         .map_err(e)?;
     for (k, s) in c.series.iter().enumerate() {
-        let color = PALETTE[k % PALETTE.len()];
+        let color = style::color(k);
         let finite: Vec<(f64, f64, f64, f64)> = s
             .points
             .iter()
@@ -152,14 +142,14 @@ fn draw_band<DB: DrawingBackend>(
             chart
                 .draw_series(std::iter::once(Polygon::new(
                     band,
-                    color.mix(0.18).filled(),
+                    color.mix(style::BAND_OPACITY).filled(),
                 )))
                 .map_err(e)?;
         }
         // Error bars, so a single point shows its interval too.
         chart
             .draw_series(finite.iter().map(|&(x, _, lo, hi)| {
-                PathElement::new(vec![(x, lo), (x, hi)], color.stroke_width(1))
+                PathElement::new(vec![(x, lo), (x, hi)], style::thin(color))
             }))
             .map_err(e)?;
         let pts: Vec<(f64, f64)> = s
@@ -168,51 +158,30 @@ fn draw_band<DB: DrawingBackend>(
             .map(|&(x, m, _, _)| (x, m / ys.div))
             .collect();
         chart
-            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+            .draw_series(LineSeries::new(pts.clone(), style::line(color)))
             .map_err(e)?
             .label(&s.label)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-            });
+            .legend(style::legend_mark(style::line(color), false));
         chart
-            .draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))
+            .draw_series(
+                pts.iter()
+                    .map(|&p| Circle::new(p, style::MARKER, color.filled())),
+            )
             .map_err(e)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .label_font(("sans-serif", 13))
-        .draw()
-        .map_err(e)?;
+    style::legend(&mut chart, SeriesLabelPosition::UpperLeft).map_err(e)?;
     root.present().map_err(e)
 }
 
-/// A colour from white (low) to dark blue (high).
-fn shade(f: f64) -> RGBColor {
-    let f = f.clamp(0.0, 1.0);
-    let lerp = |a: f64, b: f64| (a + (b - a) * f).round() as u8;
-    RGBColor(lerp(247.0, 8.0), lerp(251.0, 48.0), lerp(255.0, 107.0))
-}
-
 fn draw_heat<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, h: &Heatmap) -> Result<(), String> {
-    crate::charts::fonts();
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    root.fill(&WHITE).map_err(e)?;
+    style::canvas(root).map_err(e)?;
     let nx = h.x_values.len().max(1);
     let ny = h.y_values.len().max(1);
     let values: Vec<f64> = h.cells.iter().flatten().flatten().copied().collect();
     let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let mut chart = ChartBuilder::on(root)
-        .caption(
-            &h.title,
-            ("sans-serif", 20).into_font().style(FontStyle::Bold),
-        )
-        .margin(12)
-        .x_label_area_size(48)
-        .y_label_area_size(80)
+    let mut chart = style::builder(root, &h.title, style::SWEEP_LABEL_AREAS)
         .build_cartesian_2d(0.0..nx as f64, 0.0..ny as f64)
         .map_err(e)?;
     let xv = h.x_values.clone();
@@ -227,8 +196,7 @@ fn draw_heat<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, h: &Heatmap) -> 
             }
         }
     };
-    chart
-        .configure_mesh()
+    style::axis_text(&mut chart.configure_mesh())
         .disable_mesh()
         .x_desc(&h.x_label)
         .y_desc(&h.y_label)
@@ -236,8 +204,6 @@ fn draw_heat<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, h: &Heatmap) -> 
         .y_labels(ny * 2 + 1)
         .x_label_formatter(&cat(xv))
         .y_label_formatter(&cat(yv))
-        .axis_desc_style(("sans-serif", 15))
-        .label_style(("sans-serif", 13))
         .draw()
         .map_err(e)?;
     for (y, row) in h.cells.iter().enumerate() {
@@ -251,9 +217,9 @@ fn draw_heat<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, h: &Heatmap) -> 
                     } else {
                         format!("{} {}", tick(v / s.div), s.unit)
                     };
-                    (shade(f), (label, f))
+                    (style::shade(f), (label, f))
                 }
-                None => (RGBColor(230, 230, 230), ("-".to_string(), 0.0)),
+                None => (style::MISSING_CELL, ("-".to_string(), 0.0)),
             };
             let (x, y) = (x as f64, y as f64);
             chart
@@ -262,12 +228,12 @@ fn draw_heat<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, h: &Heatmap) -> 
                     fill.filled(),
                 )))
                 .map_err(e)?;
-            let color = if text.1 > 0.55 { WHITE } else { BLACK };
+            let color = style::cell_text(text.1);
             chart
                 .draw_series(std::iter::once(Text::new(
                     text.0,
                     (x + 0.5, y + 0.5),
-                    ("sans-serif", 15)
+                    (style::FONT, style::AXIS_DESC_SIZE)
                         .into_font()
                         .color(&color)
                         .pos(Pos::new(HPos::Center, VPos::Center)),
@@ -278,23 +244,35 @@ fn draw_heat<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, h: &Heatmap) -> 
     root.present().map_err(e)
 }
 
-const SIZE: (u32, u32) = (1000, 560);
-
 /// Draws a band chart as `dir/NAME.svg` and `dir/NAME.png`.
 pub fn write_band(c: &BandChart, dir: &Path) -> Result<(), ReportError> {
     let svg = dir.join(format!("{}.svg", c.name));
-    draw_band(&SVGBackend::new(&svg, SIZE).into_drawing_area(), c).map_err(err(&c.name))?;
+    draw_band(
+        &SVGBackend::new(&svg, style::SWEEP_SIZE).into_drawing_area(),
+        c,
+    )
+    .map_err(err(&c.name))?;
     let png = dir.join(format!("{}.png", c.name));
-    let result = draw_band(&BitMapBackend::new(&png, SIZE).into_drawing_area(), c);
+    let result = draw_band(
+        &BitMapBackend::new(&png, style::SWEEP_SIZE).into_drawing_area(),
+        c,
+    );
     result.map_err(err(&c.name))
 }
 
 /// Draws a heatmap as `dir/NAME.svg` and `dir/NAME.png`.
 pub fn write_heatmap(h: &Heatmap, dir: &Path) -> Result<(), ReportError> {
     let svg = dir.join(format!("{}.svg", h.name));
-    draw_heat(&SVGBackend::new(&svg, SIZE).into_drawing_area(), h).map_err(err(&h.name))?;
+    draw_heat(
+        &SVGBackend::new(&svg, style::SWEEP_SIZE).into_drawing_area(),
+        h,
+    )
+    .map_err(err(&h.name))?;
     let png = dir.join(format!("{}.png", h.name));
-    let result = draw_heat(&BitMapBackend::new(&png, SIZE).into_drawing_area(), h);
+    let result = draw_heat(
+        &BitMapBackend::new(&png, style::SWEEP_SIZE).into_drawing_area(),
+        h,
+    );
     result.map_err(err(&h.name))
 }
 
@@ -317,9 +295,8 @@ pub struct LogChart {
 }
 
 fn draw_log<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &LogChart) -> Result<(), String> {
-    crate::charts::fonts();
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    root.fill(&WHITE).map_err(e)?;
+    style::canvas(root).map_err(e)?;
     let (mut x0, mut x1) = (f64::INFINITY, f64::NEG_INFINITY);
     let (mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY);
     for &(x, m, lo, hi) in c.series.iter().flat_map(|s| s.points.iter()) {
@@ -348,43 +325,32 @@ fn draw_log<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &LogChart) -> 
         decade(y1, true).max(decade(y0, false) * 10.0),
     );
     let pad = ((x1 - x0) * 0.05).max(1.0);
-    let mut chart = ChartBuilder::on(root)
-        .caption(
-            &c.title,
-            ("sans-serif", 20).into_font().style(FontStyle::Bold),
-        )
-        .margin(12)
-        .x_label_area_size(48)
-        .y_label_area_size(80)
+    let mut chart = style::builder(root, &c.title, style::SWEEP_LABEL_AREAS)
         .build_cartesian_2d((x0 - pad)..(x1 + pad), (y0..y1).log_scale())
         .map_err(e)?;
-    chart
-        .configure_mesh()
+    style::grid(&mut chart.configure_mesh())
         .x_desc(&c.x_label)
         .y_desc(&c.y_label)
         .x_label_formatter(&|v| tick(*v))
         .y_label_formatter(&|v| format!("{v:.0e}"))
-        .light_line_style(BLACK.mix(0.05))
-        .bold_line_style(BLACK.mix(0.15))
-        .axis_desc_style(("sans-serif", 15))
-        .label_style(("sans-serif", 13))
         .draw()
         .map_err(e)?;
     if let Some((t, label)) = &c.target {
         let t = *t;
+        let (dash, gap) = style::DASH;
         chart
             .draw_series(DashedLineSeries::new(
                 vec![(x0 - pad, t), (x1 + pad, t)],
-                8,
-                5,
-                BLACK.stroke_width(1),
+                dash,
+                gap,
+                style::thin(BLACK),
             ))
             .map_err(e)?
             .label(label.as_str())
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 8, y)], BLACK.stroke_width(1)));
+            .legend(style::legend_mark(style::thin(BLACK), true));
     }
     for (k, s) in c.series.iter().enumerate() {
-        let color = PALETTE[k % PALETTE.len()];
+        let color = style::color(k);
         let pts: Vec<(f64, f64)> = s
             .points
             .iter()
@@ -397,40 +363,38 @@ fn draw_log<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &LogChart) -> 
                     .iter()
                     .filter(|p| p.1 > 0.0)
                     .map(|&(x, _, lo, hi)| {
-                        PathElement::new(
-                            vec![(x, lo.max(y0)), (x, hi.max(y0))],
-                            color.stroke_width(1),
-                        )
+                        PathElement::new(vec![(x, lo.max(y0)), (x, hi.max(y0))], style::thin(color))
                     }),
             )
             .map_err(e)?;
         chart
-            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+            .draw_series(LineSeries::new(pts.clone(), style::line(color)))
             .map_err(e)?
             .label(&s.label)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-            });
+            .legend(style::legend_mark(style::line(color), false));
         chart
-            .draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))
+            .draw_series(
+                pts.iter()
+                    .map(|&p| Circle::new(p, style::SMALL_MARKER, color.filled())),
+            )
             .map_err(e)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .label_font(("sans-serif", 13))
-        .draw()
-        .map_err(e)?;
+    style::legend(&mut chart, SeriesLabelPosition::UpperRight).map_err(e)?;
     root.present().map_err(e)
 }
 
 /// Draws a log chart as `dir/NAME.svg` and `dir/NAME.png`.
 pub fn write_log(c: &LogChart, dir: &Path) -> Result<(), ReportError> {
     let svg = dir.join(format!("{}.svg", c.name));
-    draw_log(&SVGBackend::new(&svg, SIZE).into_drawing_area(), c).map_err(err(&c.name))?;
+    draw_log(
+        &SVGBackend::new(&svg, style::SWEEP_SIZE).into_drawing_area(),
+        c,
+    )
+    .map_err(err(&c.name))?;
     let png = dir.join(format!("{}.png", c.name));
-    let result = draw_log(&BitMapBackend::new(&png, SIZE).into_drawing_area(), c);
+    let result = draw_log(
+        &BitMapBackend::new(&png, style::SWEEP_SIZE).into_drawing_area(),
+        c,
+    );
     result.map_err(err(&c.name))
 }

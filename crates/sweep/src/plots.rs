@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use codexsim_report::charts::Quantity;
+use codexsim_report::scale::Quantity;
 use codexsim_report::sweep_charts::{write_band, write_heatmap, BandChart, BandSeries, Heatmap};
 
 use crate::experiment::Experiment;

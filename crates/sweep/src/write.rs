@@ -10,7 +10,7 @@
 
 use std::fs;
 
-use codexsim_report::charts::{Quantity, Scale};
+use codexsim_report::scale::{Quantity, Scale};
 
 use crate::dir::{write_atomic, SweepDir};
 use crate::experiment::{Experiment, Variant};
@@ -194,7 +194,7 @@ pub fn human(q: Quantity, v: f64) -> String {
     if !v.is_finite() {
         return if v > 0.0 { "inf".into() } else { "-inf".into() };
     }
-    let s: Scale = codexsim_report::charts::scale_for(q, v.abs());
+    let s: Scale = codexsim_report::scale::scale_for(q, v.abs());
     let x = v / s.div;
     let digits = if x.abs() >= 100.0 {
         0
