@@ -62,7 +62,7 @@ impl<'s> Model<'s> {
             proofs: ProofBooks::new(cfg.run.seed),
             workload: WorkloadState::new(cfg.run.seed),
             repair: RepairState::new(cfg.run.seed),
-            net: NetState::new(cfg),
+            net: NetState::new(cfg, crate::sharing::flow_net(cfg.network.sharing)),
             canary: Canaries::default(),
             cfg: cfg.clone(),
             sink,

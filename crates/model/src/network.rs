@@ -141,8 +141,8 @@ fn capacity(link: &Link) -> LinkCapacity {
 
 impl NetState {
     /// The scenario's tree. Levels nest (the configuration checks it).
-    pub(crate) fn new(cfg: &Scenario) -> Self {
-        let mut flows = crate::sharing::flow_net(cfg.network.sharing);
+    /// `flows` is empty, set up for the scenario's sharing mode.
+    pub(crate) fn new(cfg: &Scenario, mut flows: FlowNet) -> Self {
         let levels: Vec<LevelSpec> = cfg
             .domain_levels
             .iter()
