@@ -1,5 +1,5 @@
 //! What the model emits: time-series samples, trace events and the summary.
-//! The model writes into a [`Sink`]; only the command line writes files.
+//! The model writes into a [`Sink`]; the binary writes the run directory.
 //!
 //! This module also owns the format of every file of a run directory: each
 //! file is one type here (a CSV row, a JSON Lines object or a JSON
