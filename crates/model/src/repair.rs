@@ -65,6 +65,7 @@ impl Model<'_> {
         match self.ledger.after_free(req, slot, max_loss, lazy) {
             AfterFree::Fails => self.fail_request(s, req),
             AfterFree::Inactive | AfterFree::Deferred => Ok(()),
+            AfterFree::RepairOne => self.repair_slots(s, req, &[slot]),
             AfterFree::Repair(slots) => self.repair_slots(s, req, &slots),
         }
     }

@@ -92,7 +92,9 @@ pub(crate) enum AfterFree {
     Inactive,
     /// A started dataset below its lazy-repair threshold: the slot waits.
     Deferred,
-    /// Repair these slots now.
+    /// Repair this slot now (nothing was deferred: no list to build).
+    RepairOne,
+    /// Repair these slots now: the deferred ones, then this one.
     Repair(Vec<u32>),
 }
 
@@ -612,6 +614,9 @@ impl Ledger {
         if r.state == ReqState::Started && (r.slots.len() as u32 - r.filled) < lazy {
             r.deferred.push(slot);
             return AfterFree::Deferred;
+        }
+        if r.deferred.is_empty() {
+            return AfterFree::RepairOne;
         }
         let mut slots = std::mem::take(&mut r.deferred);
         slots.push(slot);
