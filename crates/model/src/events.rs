@@ -62,6 +62,11 @@ pub enum Ev {
         /// The node.
         node: u32,
     },
+    /// Fast market: the next host of an announcement's race wakes.
+    RaceWake {
+        /// The race.
+        race: u32,
+    },
     /// A host finished downloading and its initial proof is due: fillSlot.
     FillReady {
         /// The sale.

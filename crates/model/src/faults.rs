@@ -200,7 +200,8 @@ impl Model<'_> {
     pub(crate) fn node_down(&mut self, s: &mut Scheduler<Ev>, node: u32) -> Result<(), Stop> {
         let n = &mut self.ledger.nodes[node as usize];
         n.down_causes += 1;
-        if n.down_causes > 1 {
+        self.ledger.sync_node(node);
+        if self.ledger.nodes[node as usize].down_causes > 1 {
             return Ok(());
         }
         self.trace(s.now(), TraceKind::NodeDown, Some(node), None, None, None);
@@ -255,7 +256,8 @@ impl Model<'_> {
             return Ok(());
         }
         n.down_causes -= 1;
-        if n.down_causes > 0 {
+        self.ledger.sync_node(node);
+        if self.ledger.nodes[node as usize].down_causes > 0 {
             return Ok(());
         }
         self.trace(s.now(), TraceKind::NodeUp, Some(node), None, None, None);
@@ -282,6 +284,7 @@ impl Model<'_> {
         let now = s.now();
         self.trace(now, TraceKind::DiskLost, Some(node), None, None, None);
         self.ledger.nodes[node as usize].down_causes += 1;
+        self.ledger.sync_node(node);
         if self.ledger.nodes[node as usize].down_causes == 1 {
             self.trace(now, TraceKind::NodeDown, Some(node), None, None, None);
         }
@@ -330,6 +333,7 @@ impl Model<'_> {
         // Gone first: the repairs and retries its departure sets off must
         // not pick it as a host or a source.
         self.ledger.nodes[node as usize].gone = true;
+        self.ledger.sync_node(node);
         self.lose_local_state(s, node)?;
         self.clear_queue(node);
         // Refresh proofs: a gone node can never prove.

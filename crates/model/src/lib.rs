@@ -24,6 +24,7 @@ mod network;
 pub mod output;
 pub mod proofs;
 mod proving;
+mod race;
 mod repair;
 mod router;
 mod sales;

@@ -13,6 +13,7 @@ use crate::events::{Ev, Stop};
 use crate::model::Model;
 use crate::network::{Part, TransferKind};
 use crate::output::TraceKind;
+use crate::race::Races;
 use crate::slotqueue::{Keys, QueueItem, SlotKey, SlotQueues};
 
 /// Slot-queue keys of every request, announced as new (index 0) or as a
@@ -35,23 +36,30 @@ impl Keys for QueueKeys {
     }
 }
 
-/// Every host's slot queue, and the keys that order them.
+/// Every host's slot queue, the keys that order them, and (fast market)
+/// the races under way.
 pub(crate) struct Market {
     pub(crate) queues: SlotQueues,
     pub(crate) keys: QueueKeys,
+    pub(crate) races: Races,
+    /// `run.market = "fast"` with a block period: announcements start races.
+    pub(crate) fast: bool,
 }
 
 impl Market {
-    pub(crate) fn new(queue_sizes: &[u32], seed: u64) -> Self {
+    pub(crate) fn new(queue_sizes: &[u32], seed: u64, fast: bool) -> Self {
         Market {
             queues: SlotQueues::new(queue_sizes, seed),
             keys: QueueKeys::default(),
+            races: Races::new(seed),
+            fast,
         }
     }
 
     /// The slot queues' invariants.
     pub(crate) fn check(&self) -> Result<(), String> {
-        self.queues.check(&self.keys)
+        self.queues.check(&self.keys)?;
+        self.races.check()
     }
 }
 
@@ -88,7 +96,9 @@ impl Model<'_> {
     }
 
     /// Pushes slots into the queue of every online node (StorageRequested or
-    /// SlotFreed), each node in its own random order.
+    /// SlotFreed), each node in its own random order, and wakes the idle
+    /// ones: each after its own delay (exact market), or one at a time in a
+    /// race (fast market, `race.rs`).
     pub(crate) fn announce(
         &mut self,
         s: &mut Scheduler<Ev>,
@@ -100,15 +110,16 @@ impl Model<'_> {
         for &slot in slots {
             r.slots[slot as usize].announced_repair = repair;
         }
-        let mut receivers = vec![0u64; self.ledger.nodes.len().div_ceil(64).max(1)];
-        for (n, node) in self.ledger.nodes.iter().enumerate() {
-            if node.up() {
-                receivers[n / 64] |= 1 << (n % 64);
-            }
+        self.market.queues.announce(
+            request,
+            slots,
+            repair,
+            &self.ledger.online,
+            &self.market.keys,
+        );
+        if self.market.fast {
+            return self.start_race(s, request, slots);
         }
-        self.market
-            .queues
-            .announce(request, slots, repair, &receivers, &self.market.keys);
         for n in 0..self.ledger.nodes.len() {
             if self.ledger.nodes[n].up() {
                 self.kick(s, n as u32)?;
@@ -145,6 +156,7 @@ impl Model<'_> {
         {
             let d = self.tx_delay(node);
             self.ledger.nodes[node as usize].work_scheduled = true;
+            self.ledger.sync_node(node);
             s.schedule_in(d, Ev::Work { node })?;
         }
         Ok(())
@@ -152,6 +164,7 @@ impl Model<'_> {
 
     pub(crate) fn on_work(&mut self, s: &mut Scheduler<Ev>, node: u32) -> Result<(), Stop> {
         self.ledger.nodes[node as usize].work_scheduled = false;
+        self.ledger.sync_node(node);
         loop {
             let n = &self.ledger.nodes[node as usize];
             if !n.up() || n.workers_busy >= n.workers {

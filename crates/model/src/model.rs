@@ -4,7 +4,7 @@
 //! The concept modules add their behaviour as `impl Model` blocks; the
 //! router (`router.rs`) delivers events to them.
 
-use codexsim_config::Scenario;
+use codexsim_config::{MarketMode, Scenario};
 use codexsim_engine::{RunLimits, SimTime, Simulation, StopReason};
 
 use crate::canary::Canaries;
@@ -58,7 +58,11 @@ impl<'s> Model<'s> {
         Model {
             horizon: SimTime::ZERO.saturating_add(cfg.run.duration),
             faults: FaultStreams::new(cfg),
-            market: Market::new(&queue_sizes, cfg.run.seed),
+            market: Market::new(
+                &queue_sizes,
+                cfg.run.seed,
+                cfg.run.market == MarketMode::Fast && cfg.marketplace.block_period.as_nanos() > 0,
+            ),
             proofs: ProofBooks::new(cfg.run.seed),
             workload: WorkloadState::new(cfg.run.seed),
             repair: RepairState::new(cfg.run.seed),

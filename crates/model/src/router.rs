@@ -135,6 +135,7 @@ impl Handler<Ev> for Model<'_> {
             Ev::Scheduled { index } => self.on_scheduled(s, index)?,
             // market
             Ev::Work { node } => self.on_work(s, node)?,
+            Ev::RaceWake { race } => self.on_race_wake(s, race)?,
             // Events of an earlier sale with a reused id are stale.
             Ev::FillReady { sale, generation } | Ev::RepairDone { sale, generation }
                 if self.ledger.sales[sale as usize].generation != generation => {}

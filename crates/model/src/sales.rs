@@ -38,6 +38,7 @@ impl Model<'_> {
         let n = &mut self.ledger.nodes[node as usize];
         if !self.ledger.sales[sale as usize].exp_repair {
             n.workers_busy -= 1;
+            self.ledger.sync_node(node);
         }
         self.kick(s, node)
     }

@@ -175,13 +175,10 @@ fn cmp_entry<K: Keys>(a: &Entry, b: &Entry, keys: &K) -> Ordering {
 #[derive(Clone, Copy, Debug, Default)]
 struct NodeQueue {
     capacity: u32,
-    /// Items held.
-    len: u32,
+    /// Items held: `SlotQueues::base - missing` (see there).
+    missing: u64,
     /// Items held and seen.
     seen: u32,
-    /// Paused on a seen item, until something new arrives or the seen flags
-    /// are cleared.
-    paused: bool,
     /// No item the node holds unseen lies before this position...
     cursor: usize,
     /// ...as long as the list has this generation.
@@ -199,6 +196,17 @@ pub struct SlotQueues {
     free_bits: Vec<u32>,
     words: usize,
     nodes: Vec<NodeQueue>,
+    /// A node holds `base - missing` items. An announcement to nearly every
+    /// node raises `base` and the `missing` of the nodes it skips; an item's
+    /// removal lowers either its holders' counts or `base` and the others':
+    /// whichever set is smaller. So neither costs a step per host.
+    base: u64,
+    /// The smallest capacity: while the list is no longer, no queue can be
+    /// over capacity.
+    min_capacity: u32,
+    /// Nodes paused on a seen item, until something new arrives or the seen
+    /// flags are cleared (a node bit set).
+    paused: Vec<u64>,
     /// Bumped whenever positions move.
     generation: u64,
     next_batch: u64,
@@ -214,6 +222,9 @@ impl SlotQueues {
             bits: Vec::new(),
             free_bits: Vec::new(),
             words: capacities.len().div_ceil(64).max(1),
+            base: 0,
+            min_capacity: capacities.iter().copied().min().unwrap_or(0),
+            paused: vec![0; capacities.len().div_ceil(64).max(1)],
             nodes: capacities
                 .iter()
                 .map(|&capacity| NodeQueue {
@@ -229,17 +240,66 @@ impl SlotQueues {
 
     /// Items in `node`'s queue.
     pub fn len(&self, node: u32) -> usize {
-        self.nodes[node as usize].len as usize
+        (self.base - self.nodes[node as usize].missing) as usize
     }
 
     /// Whether `node`'s queue is empty.
     pub fn is_empty(&self, node: u32) -> bool {
-        self.nodes[node as usize].len == 0
+        self.len(node) == 0
     }
 
     /// Whether `node`'s queue is paused on a seen item.
     pub fn paused(&self, node: u32) -> bool {
-        self.nodes[node as usize].paused
+        self.paused[node as usize / 64] & (1 << (node % 64)) != 0
+    }
+
+    fn set_paused(&mut self, node: usize, paused: bool) {
+        let bit = 1u64 << (node % 64);
+        if paused {
+            self.paused[node / 64] |= bit;
+        } else {
+            self.paused[node / 64] &= !bit;
+        }
+    }
+
+    /// The nodes that do not hold an item, a word at a time (only bits of
+    /// existing nodes).
+    fn absent_word(&self, holders_word: u64, w: usize) -> u64 {
+        let hosts_here = self.nodes.len().saturating_sub(w * 64).min(64);
+        let valid = if hosts_here == 64 {
+            u64::MAX
+        } else {
+            (1u64 << hosts_here) - 1
+        };
+        !holders_word & valid
+    }
+
+    /// Every holder of a removed item holds one item less: counted on the
+    /// holders, or on the others and `base`, whichever are fewer.
+    fn uncount(&mut self, bits: u32) {
+        let base = bits as usize * 2 * self.words;
+        let holders: u32 = self.bits[base..base + self.words]
+            .iter()
+            .map(|w| w.count_ones())
+            .sum();
+        if holders as usize * 2 <= self.nodes.len() {
+            for w in 0..self.words {
+                let mut held = self.bits[base + w];
+                while held != 0 {
+                    self.nodes[w * 64 + held.trailing_zeros() as usize].missing += 1;
+                    held &= held - 1;
+                }
+            }
+        } else {
+            self.base -= 1;
+            for w in 0..self.words {
+                let mut absent = self.absent_word(self.bits[base + w], w);
+                while absent != 0 {
+                    self.nodes[w * 64 + absent.trailing_zeros() as usize].missing -= 1;
+                    absent &= absent - 1;
+                }
+            }
+        }
     }
 
     fn holders(&self, e: &Entry) -> &[u64] {
@@ -325,16 +385,25 @@ impl SlotQueues {
         }
         self.items.splice(at..at, new);
         self.generation += 1;
+        self.base += u64::from(n_slots);
+        for (w, &word) in receivers.iter().enumerate() {
+            self.paused[w] &= !word;
+            let mut absent = self.absent_word(word, w);
+            while absent != 0 {
+                self.nodes[w * 64 + absent.trailing_zeros() as usize].missing += u64::from(n_slots);
+                absent &= absent - 1;
+            }
+        }
+        if self.items.len() <= self.min_capacity as usize {
+            return;
+        }
         for (w, &word) in receivers.iter().enumerate() {
             let mut b = word;
             while b != 0 {
                 let n = w * 64 + b.trailing_zeros() as usize;
                 b &= b - 1;
-                let q = &mut self.nodes[n];
-                q.len += n_slots;
-                q.paused = false;
                 let mut bound = None;
-                while self.nodes[n].len > self.nodes[n].capacity {
+                while self.len(n as u32) > self.nodes[n].capacity as usize {
                     bound = Some(self.drop_worst(n, bound));
                 }
             }
@@ -396,7 +465,7 @@ impl SlotQueues {
     pub fn next_unseen(&mut self, node: u32) -> Option<Pos> {
         let n = node as usize;
         let q = self.nodes[n];
-        if q.paused || q.len == 0 {
+        if self.paused(node) || self.is_empty(node) {
             return None;
         }
         let from = if q.cursor_generation == self.generation {
@@ -410,7 +479,7 @@ impl SlotQueues {
             .position(|e| eligible(self, e))
             .map(|i| i + from);
         let Some(first) = found else {
-            self.nodes[n].paused = true;
+            self.set_paused(n, true);
             return None;
         };
         // Within its announcement run, the node's own order decides.
@@ -434,6 +503,15 @@ impl SlotQueues {
         Some(Pos(best))
     }
 
+    /// The items `node` holds and has not seen, in list order.
+    pub fn unseen(&self, node: u32) -> impl Iterator<Item = QueueItem> + '_ {
+        let n = node as usize;
+        self.items
+            .iter()
+            .filter(move |e| self.has(e, n) && !self.has_seen(e, n))
+            .map(|e| e.item())
+    }
+
     /// The item at `pos`.
     pub fn get(&self, pos: Pos) -> QueueItem {
         self.items[pos.0].item()
@@ -448,7 +526,7 @@ impl SlotQueues {
         let (w, bit) = (n / 64, 1u64 << (n % 64));
         self.bits[base + w] &= !bit;
         let q = &mut self.nodes[n];
-        q.len -= 1;
+        q.missing += 1;
         if self.bits[base + self.words + w] & bit != 0 {
             self.bits[base + self.words + w] &= !bit;
             q.seen -= 1;
@@ -484,8 +562,8 @@ impl SlotQueues {
     /// back).
     pub fn clear_seen(&mut self, node: u32) {
         let n = node as usize;
+        self.set_paused(n, false);
         let q = &mut self.nodes[n];
-        q.paused = false;
         q.cursor = 0;
         if q.seen > 0 {
             q.seen = 0;
@@ -499,32 +577,28 @@ impl SlotQueues {
     /// Empties `node`'s queue (it went offline or left).
     pub fn clear(&mut self, node: u32) {
         let n = node as usize;
-        if self.nodes[n].len > 0 {
+        if !self.is_empty(node) {
             let mut i = self.items.len();
-            while i > 0 && self.nodes[n].len > 0 {
+            while i > 0 && !self.is_empty(node) {
                 i -= 1;
                 if self.has(&self.items[i], n) {
                     self.take(node, Pos(i));
                 }
             }
         }
-        let q = &mut self.nodes[n];
-        q.paused = false;
-        q.cursor = 0;
+        self.set_paused(n, false);
+        self.nodes[n].cursor = 0;
     }
 
     /// Removes the item at `pos` from every queue.
     fn remove_at(&mut self, pos: usize) {
         let e = self.items.remove(pos);
         self.generation += 1;
+        self.uncount(e.bits);
         let base = e.bits as usize * 2 * self.words;
         for w in 0..self.words {
-            let mut held = std::mem::take(&mut self.bits[base + w]);
+            self.bits[base + w] = 0;
             let mut seen = std::mem::take(&mut self.bits[base + self.words + w]);
-            while held != 0 {
-                self.nodes[w * 64 + held.trailing_zeros() as usize].len -= 1;
-                held &= held - 1;
-            }
             while seen != 0 {
                 self.nodes[w * 64 + seen.trailing_zeros() as usize].seen -= 1;
                 seen &= seen - 1;
@@ -612,16 +686,17 @@ impl SlotQueues {
             }
         }
         for (n, q) in self.nodes.iter().enumerate() {
-            if q.len != len[n] || q.seen != seen[n] {
+            let held = self.len(n as u32) as u32;
+            if q.missing > self.base || held != len[n] || q.seen != seen[n] {
                 return Err(format!(
-                    "node {n}: counts {}/{} seen but {}/{} held/seen",
-                    q.len, q.seen, len[n], seen[n]
+                    "node {n}: counts {held}/{} seen but {}/{} held/seen",
+                    q.seen, len[n], seen[n]
                 ));
             }
-            if q.len > q.capacity {
+            if held > q.capacity {
                 return Err(format!(
-                    "node {n}: {} items over capacity {}",
-                    q.len, q.capacity
+                    "node {n}: {held} items over capacity {}",
+                    q.capacity
                 ));
             }
         }

@@ -158,6 +158,11 @@ pub struct RawRun {
     /// `"aggregated"` (default): no event per slot per period; `"exact"`: every
     /// period of every slot is drawn.
     pub proof_mode: String,
+    /// `"fast"` (default): the hosts' race for announced slots is drawn
+    /// lazily and ends when the slots are gone; `"exact"`: every online host
+    /// wakes after its own delay on every announcement (cost grows with the
+    /// fleet's square). Equal in distribution.
+    pub market: String,
     /// Stop at the first dataset lost. Default false.
     pub stop_on_data_loss: bool,
     /// Write per-node time series (`nodes.csv`). Default true.
@@ -172,6 +177,7 @@ impl Default for RawRun {
             max_events: 1_000_000_000_000,
             series_interval_s: text("1 h"),
             proof_mode: "aggregated".into(),
+            market: "fast".into(),
             stop_on_data_loss: false,
             per_node_series: true,
         }

@@ -115,6 +115,18 @@ pub enum ProofMode {
     Aggregated,
 }
 
+/// How the market decides which hosts act on an announcement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarketMode {
+    /// Every online host with a free worker wakes after its own transaction
+    /// delay (one event per host per announcement): the reference.
+    Exact,
+    /// The same race drawn lazily: hosts wake in the order of their delays'
+    /// order statistics, and the race stops once the announced slots are
+    /// gone, so later hosts cost nothing.
+    Fast,
+}
+
 /// Validated `[run]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunConfig {
@@ -128,6 +140,8 @@ pub struct RunConfig {
     pub series_interval: SimDuration,
     /// Proof simulation mode.
     pub proof_mode: ProofMode,
+    /// Market simulation mode.
+    pub market: MarketMode,
     /// Stop at the first dataset lost.
     pub stop_on_data_loss: bool,
     /// Write per-node series.

@@ -24,6 +24,15 @@ impl Ledger {
 
     fn check_nodes(&self) -> Result<(), String> {
         for (i, n) in self.nodes.iter().enumerate() {
+            if (self.online[i / 64] >> (i % 64)) & 1 != n.up() as u64
+                || (self.ready[i / 64] >> (i % 64)) & 1 != n.ready() as u64
+            {
+                return Err(format!(
+                    "node {i}: online and ready bits are not up() = {}, ready() = {}",
+                    n.up(),
+                    n.ready()
+                ));
+            }
             let (mut charged, mut stored, mut orphaned, mut filled, mut downloading) =
                 (0u64, 0u64, 0u64, 0u32, 0u32);
             for &x in &n.sales {

@@ -45,6 +45,11 @@ pub(crate) struct Ledger {
     pub(crate) pending_new_bytes: u64,
     /// Filled slots of active requests.
     pub(crate) active_filled: u64,
+    /// The nodes online (a node bit set; see [`Ledger::sync_node`]).
+    pub(crate) online: Vec<u64>,
+    /// The nodes online with a free worker and no wake-up pending: those an
+    /// announcement wakes (a node bit set; see [`Ledger::sync_node`]).
+    pub(crate) ready: Vec<u64>,
 }
 
 /// A new request's terms, as drawn by the workload.
@@ -142,7 +147,15 @@ impl Ledger {
                 index += 1;
             }
         }
+        let mut online = vec![0u64; nodes.len().div_ceil(64).max(1)];
+        for (i, n) in nodes.iter().enumerate() {
+            if n.up() {
+                online[i / 64] |= 1 << (i % 64);
+            }
+        }
         Ledger {
+            ready: online.clone(),
+            online,
             nodes,
             domains,
             requests: Vec::new(),
@@ -154,6 +167,21 @@ impl Ledger {
             requests_started: 0,
             pending_new_bytes: 0,
             active_filled: 0,
+        }
+    }
+
+    /// Records whether the node is online and ready, after its
+    /// `down_causes`, `gone`, `workers_busy` or `work_scheduled` changed.
+    pub(crate) fn sync_node(&mut self, node: u32) {
+        let (w, bit) = (node as usize / 64, 1u64 << (node % 64));
+        let n = &self.nodes[node as usize];
+        let (up, ready) = (n.up(), n.ready());
+        for (bits, on) in [(&mut self.online, up), (&mut self.ready, ready)] {
+            if on {
+                bits[w] |= bit;
+            } else {
+                bits[w] &= !bit;
+            }
         }
     }
 
@@ -373,6 +401,9 @@ impl Ledger {
         };
         let node_pos = n.sales.len() as u32;
         n.sales.push(id);
+        if !exp_repair {
+            self.sync_node(node);
+        }
         let sale = Sale {
             generation,
             node,
@@ -470,6 +501,7 @@ impl Ledger {
         }
         if was_downloading && !self.sales[sale as usize].exp_repair {
             n.workers_busy -= 1;
+            self.sync_node(node);
         }
         if was_downloading {
             let sl = &mut self.requests[req as usize].slots[slot as usize];

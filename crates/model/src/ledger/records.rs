@@ -138,6 +138,11 @@ impl Node {
     pub(crate) fn up(&self) -> bool {
         !self.gone && self.down_causes == 0
     }
+
+    /// Online, a worker free, no wake-up pending.
+    pub(crate) fn ready(&self) -> bool {
+        self.up() && self.workers_busy < self.workers && !self.work_scheduled
+    }
 }
 
 #[derive(Clone, Debug, Default)]

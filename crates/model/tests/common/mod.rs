@@ -37,6 +37,15 @@ pub fn try_summary(text: &str) -> Result<Summary, codexsim_model::ModelError> {
         .run(&mut |_| {})
 }
 
+/// Runs a scenario for its summary alone, checking the invariants only at
+/// the model's usual intervals (for tests of many replications).
+pub fn unchecked_summary(text: &str) -> Summary {
+    let cfg = parse(text, "test.toml").unwrap();
+    Model::new(&cfg, &mut NullSink)
+        .run(&mut |_| {})
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// The nodes of a trace's events of one kind, in order.
 pub fn nodes_of(sink: &MemorySink, kind: TraceKind) -> Vec<u32> {
     sink.trace

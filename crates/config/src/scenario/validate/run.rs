@@ -2,7 +2,7 @@
 
 use codexsim_engine::SimDuration;
 
-use super::super::{Marketplace, ProofMode, RawMarketplace, RawRun, RunConfig};
+use super::super::{MarketMode, Marketplace, ProofMode, RawMarketplace, RawRun, RunConfig};
 use super::{choice, ONE_NS};
 use crate::validate::Ctx;
 
@@ -32,6 +32,12 @@ pub(super) fn validate_run(c: &mut Ctx, r: &RawRun) -> Option<RunConfig> {
             ("exact", ProofMode::Exact),
         ],
     );
+    let market = choice(
+        c,
+        "run.market",
+        &r.market,
+        &[("fast", MarketMode::Fast), ("exact", MarketMode::Exact)],
+    );
 
     Some(RunConfig {
         seed: seed?,
@@ -39,6 +45,7 @@ pub(super) fn validate_run(c: &mut Ctx, r: &RawRun) -> Option<RunConfig> {
         max_events: max_events?,
         series_interval: series_interval?,
         proof_mode: proof_mode?,
+        market: market?,
         stop_on_data_loss: r.stop_on_data_loss,
         per_node_series: r.per_node_series,
     })
