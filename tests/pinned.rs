@@ -1,5 +1,6 @@
 //! Pinned outputs: the base-capacity fleet's first 20 days, in both sharing
-//! modes and both proof modes, hash to fixed values. A change that alters
+//! modes and both proof modes with the fast market, and with the exact
+//! market once, hash to fixed values. A change that alters
 //! what the model computes (on purpose or not) breaks this test; when the
 //! change is meant, say by how much and why in its commit and update the
 //! hashes printed by the failure.
@@ -13,33 +14,43 @@ use sha2::{Digest, Sha256};
 
 use crate::common::{codexsim, repo_root, run};
 
-/// (network.sharing, run.proof_mode, SHA-256 of the outputs).
-const PINNED: [(&str, &str, &str); 4] = [
+/// (network.sharing, run.proof_mode, run.market, SHA-256 of the outputs).
+const PINNED: [(&str, &str, &str, &str); 5] = [
     (
         "max_min",
         "aggregated",
-        "6864c0605b897df36b627eada77f11a2b88d13a05d3b19291d87d1c170787501",
+        "fast",
+        "f2789eb20f5ddaa1f6a826886c5b5f16000b574da1e5e79acffaa9c0fe42efd4",
     ),
     (
         "max_min",
         "exact",
-        "9805be43084622d027706a534c99f0771911ddfae9d13944c719188db5299346",
+        "fast",
+        "b48d3c4f470bead33b9be237ba6466066203d99ef316f96bc2272408b5db95ac",
     ),
     (
         "unshared",
         "aggregated",
-        "66d60324fae5240088736302c6b2960aaf0665dd470d1826e06b7439d028886c",
+        "fast",
+        "d5ef39442dd0d7ff46c37a0bbb4a61d9bc5bbae2e3c40f042794dac3ed1cc80a",
     ),
     (
         "unshared",
         "exact",
-        "74f759ce50ab331c40b6f7079c29134af37605945e227433fa2e40c214e3b64d",
+        "fast",
+        "2f91ba5359b1431100f6a57b38c89d26ff138b4744c4f3e128960dd2b9b30ab1",
+    ),
+    (
+        "max_min",
+        "aggregated",
+        "exact",
+        "745da8f96abc02c73df5f8ad29e9822939e55b3c57688d0486a9854f69168599",
     ),
 ];
 
 /// The shipped base-capacity scenario with a 20-day horizon and the given
 /// modes.
-fn scenario(sharing: &str, proof_mode: &str) -> String {
+fn scenario(sharing: &str, proof_mode: &str, market: &str) -> String {
     let text = std::fs::read_to_string(repo_root().join("configs/base-capacity.toml")).unwrap();
     let mut out = String::new();
     let mut section = String::new();
@@ -50,7 +61,9 @@ fn scenario(sharing: &str, proof_mode: &str) -> String {
         let key = line.split('=').next().unwrap().trim();
         let replaced = match (section.as_str(), key) {
             ("[run]", "duration_s") => Some("duration_s = \"20 days\"".to_string()),
-            ("[run]", "proof_mode") => Some(format!("proof_mode = \"{proof_mode}\"")),
+            ("[run]", "proof_mode") => Some(format!(
+                "proof_mode = \"{proof_mode}\"\nmarket = \"{market}\""
+            )),
             ("[network]", "sharing") => Some(format!("sharing = \"{sharing}\"")),
             _ => None,
         };
@@ -97,10 +110,10 @@ fn outputs_hash(dir: &std::path::Path) -> String {
 fn base_capacity_outputs_are_pinned() {
     let tmp = tempfile::tempdir().unwrap();
     let mut changed = Vec::new();
-    for (sharing, proof_mode, expected) in PINNED {
-        let cfg = tmp.path().join(format!("{sharing}-{proof_mode}.toml"));
-        std::fs::write(&cfg, scenario(sharing, proof_mode)).unwrap();
-        let out = tmp.path().join(format!("run-{sharing}-{proof_mode}"));
+    for (sharing, proof_mode, market, expected) in PINNED {
+        let cfg = tmp.path().join(format!("{sharing}-{proof_mode}-{market}.toml"));
+        std::fs::write(&cfg, scenario(sharing, proof_mode, market)).unwrap();
+        let out = tmp.path().join(format!("run-{sharing}-{proof_mode}-{market}"));
         let (code, _, err) = run(codexsim()
             .arg("run")
             .arg(&cfg)
@@ -110,7 +123,9 @@ fn base_capacity_outputs_are_pinned() {
         assert_eq!(code, 0, "{err}");
         let got = outputs_hash(&out);
         if got != expected {
-            changed.push(format!("    (\"{sharing}\", \"{proof_mode}\", \"{got}\"),"));
+            changed.push(format!(
+                "    (\"{sharing}\", \"{proof_mode}\", \"{market}\", \"{got}\"),"
+            ));
         }
     }
     assert!(
