@@ -25,6 +25,7 @@ pub mod output;
 pub mod proofs;
 mod proving;
 mod repair;
+pub mod replay;
 mod router;
 mod sales;
 mod sampling;
