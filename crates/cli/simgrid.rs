@@ -48,16 +48,28 @@ pub fn storm(w: &Workload) -> Vec<TimedFlow> {
     out
 }
 
+/// This process's CPU time so far, seconds (immune to other processes on a
+/// shared machine, unlike wall time).
+fn cpu_s() -> f64 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes the timespec it is given.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) };
+    t.tv_sec as f64 + t.tv_nsec as f64 / 1e9
+}
+
 /// codexsim's side: the fleet's network built and the storm replayed.
-/// Returns the finish times (ns) and the wall time (s).
-fn ours(shape: &FleetShape, flows: &[TimedFlow]) -> Result<(Vec<u64>, f64)> {
-    let t = Instant::now();
+/// Returns the finish times (ns), the wall and the CPU time (s).
+fn ours(shape: &FleetShape, flows: &[TimedFlow]) -> Result<(Vec<u64>, f64, f64)> {
+    let (t, c) = (Instant::now(), cpu_s());
     let mut net = FlowNet::new(Recompute::Incremental);
     net.track_finishes();
     net.defer_changes();
     shape.build(&mut net);
     let ends = replay(&mut net, flows)?;
-    Ok((ends, t.elapsed().as_secs_f64()))
+    Ok((ends, t.elapsed().as_secs_f64(), cpu_s() - c))
 }
 
 /// Writes the storm for the SimGrid script: `resources.csv` (every finite
@@ -110,11 +122,12 @@ fn script() -> PathBuf {
     }
 }
 
-/// One SimGrid run: the completion times (s), its wall time (platform and
-/// simulation, s) and SimGrid's version.
+/// One SimGrid run: the completion times (s), its wall and CPU times
+/// (platform and simulation, s) and SimGrid's version.
 struct SimGridRun {
     ends_s: Vec<f64>,
     wall_s: f64,
+    cpu_s: f64,
     version: String,
 }
 
@@ -141,6 +154,8 @@ fn run_simgrid(python: &str, dir: &Path, n: usize) -> Result<SimGridRun> {
         serde_json::from_slice(&out.stdout).context("reading the SimGrid script's JSON line")?;
     let wall_s =
         v["build_s"].as_f64().context("no build_s")? + v["run_s"].as_f64().context("no run_s")?;
+    let cpu_s = v["build_cpu_s"].as_f64().context("no build_cpu_s")?
+        + v["run_cpu_s"].as_f64().context("no run_cpu_s")?;
     let version = v["simgrid"].as_str().unwrap_or("?").to_string();
     let text = std::fs::read_to_string(dir.join("ends.csv"))?;
     let mut ends_s = vec![f64::NAN; n];
@@ -158,6 +173,7 @@ fn run_simgrid(python: &str, dir: &Path, n: usize) -> Result<SimGridRun> {
     Ok(SimGridRun {
         ends_s,
         wall_s,
+        cpu_s,
         version,
     })
 }
@@ -201,20 +217,28 @@ pub fn run(args: &FlowsBenchArgs, shape: FleetShape) -> Result<()> {
         shape.clients,
         args.seed
     );
-    println!("{:<16} {:>12} {:>6}", "solver", "wall s", "runs");
-    println!("{:<16} {:>12.4} {:>6}", "codexsim", c.ours_s, args.repeat);
     println!(
-        "{:<16} {:>12.4} {:>6}",
+        "{:<16} {:>12} {:>12} {:>6}",
+        "solver", "wall s", "CPU s", "runs"
+    );
+    println!(
+        "{:<16} {:>12.4} {:>12.4} {:>6}",
+        "codexsim", c.ours_s, c.ours_cpu_s, args.repeat
+    );
+    println!(
+        "{:<16} {:>12.4} {:>12.4} {:>6}",
         format!("SimGrid {}", c.version),
         c.simgrid_s,
+        c.simgrid_cpu_s,
         args.simgrid_repeat
     );
     println!(
-        "SimGrid / codexsim: {:.1} x (medians; each: building the network and running the storm)",
-        c.simgrid_s / c.ours_s
+        "SimGrid / codexsim: {:.1} x wall, {:.1} x CPU (medians; each: building the network and running the storm)",
+        c.simgrid_s / c.ours_s,
+        c.simgrid_cpu_s / c.ours_cpu_s
     );
     println!(
-        "completion times: largest relative difference {:.3e} (transfer {}; {:.3e} on durations; largest absolute difference {:.2} ns, codexsim's clock ticks in ns), tolerance {:e}: {}",
+        "completion times: largest relative difference {:.3e} (transfer {}; {:.3e} on durations; largest absolute difference {:.2} ns, codexsim's clock ticks in ns); tolerance {:e}: {}",
         c.max_rel_end,
         c.worst_index,
         c.max_rel_duration,
@@ -229,11 +253,14 @@ pub fn run(args: &FlowsBenchArgs, shape: FleetShape) -> Result<()> {
     if let Some(out) = &args.out {
         let dir = crate::rundir::RunDir::create(out)?;
         let csv = format!(
-            "flows,transfers,codexsim_wall_s,simgrid_wall_s,simgrid_over_codexsim,max_rel_diff_end,max_rel_diff_duration,max_abs_diff_end_s,simgrid_version\n{},{n},{:.6},{:.6},{:.3},{:e},{:e},{:e},{}\n",
+            "flows,transfers,codexsim_wall_s,simgrid_wall_s,simgrid_over_codexsim,codexsim_cpu_s,simgrid_cpu_s,simgrid_over_codexsim_cpu,max_rel_diff_end,max_rel_diff_duration,max_abs_diff_end_s,simgrid_version\n{},{n},{:.6},{:.6},{:.3},{:.6},{:.6},{:.3},{:e},{:e},{:e},{}\n",
             args.flows,
             c.ours_s,
             c.simgrid_s,
             c.simgrid_s / c.ours_s,
+            c.ours_cpu_s,
+            c.simgrid_cpu_s,
+            c.simgrid_cpu_s / c.ours_cpu_s,
             c.max_rel_end,
             c.max_rel_duration,
             c.max_abs_end_s,
@@ -275,7 +302,9 @@ pub fn run(args: &FlowsBenchArgs, shape: FleetShape) -> Result<()> {
 
 struct Comparison {
     ours_s: f64,
+    ours_cpu_s: f64,
     simgrid_s: f64,
+    simgrid_cpu_s: f64,
     version: String,
     max_rel_end: f64,
     max_abs_end_s: f64,
@@ -301,21 +330,25 @@ fn compare(
         args.simgrid_repeat
     );
     let mut ours_s = Vec::new();
+    let mut ours_cpu_s = Vec::new();
     let mut ends_ns: Option<Vec<u64>> = None;
     for _ in 0..args.repeat {
-        let (ends, s) = ours(shape, flows)?;
+        let (ends, s, cpu) = ours(shape, flows)?;
         if ends_ns.as_ref().is_some_and(|e| *e != ends) {
             bail!("two replays of one storm gave different completion times");
         }
         ends_ns = Some(ends);
         ours_s.push(s);
+        ours_cpu_s.push(cpu);
     }
     let ends_ns = ends_ns.expect("--repeat > 0");
     let mut simgrid_s = Vec::new();
+    let mut simgrid_cpu_s = Vec::new();
     let mut sg: Option<SimGridRun> = None;
     for _ in 0..args.simgrid_repeat {
         let run = run_simgrid(&args.python, dir, flows.len())?;
         simgrid_s.push(run.wall_s);
+        simgrid_cpu_s.push(run.cpu_s);
         sg = Some(run);
     }
     let sg = sg.expect("--simgrid-repeat > 0");
@@ -332,7 +365,9 @@ fn compare(
     let (max_rel_duration, _) = max_rel_diff(&ours_d, &sg_d);
     Ok(Comparison {
         ours_s: median(ours_s),
+        ours_cpu_s: median(ours_cpu_s),
         simgrid_s: median(simgrid_s),
+        simgrid_cpu_s: median(simgrid_cpu_s),
         version: sg.version.clone(),
         max_rel_end,
         max_abs_end_s,
