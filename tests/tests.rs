@@ -8,6 +8,7 @@
 //! - `browser`: report.html in headless Chromium;
 //! - `sweep`: experiments, sweeps, shards and merges;
 //! - `durability`: exact models and rare-event estimates;
+//! - `flows`: `flows replay`, and random storms against SimGrid;
 //! - `prometheus`: a real Prometheus serving a run's export to `compare`;
 //! - `trace`: a trace of events driving a run, and compared with it;
 //! - `notebooks`: the Jupyter notebooks, executed;
@@ -17,6 +18,7 @@ mod browser;
 mod cli;
 mod common;
 mod durability;
+mod flows;
 mod notebooks;
 mod pinned;
 mod prometheus;

@@ -4,7 +4,8 @@
 //! base-capacity fleet by default), beside the engine's hold model as the
 //! session's reference.
 //! `codexsim bench flows`: the bandwidth sharing alone, N concurrent flows
-//! under a steady churn, recomputed incrementally and in full.
+//! under a steady churn, recomputed incrementally and in full (with
+//! `--simgrid`, against SimGrid instead: `simgrid.rs`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -54,7 +55,7 @@ struct Row {
     simpy: Option<f64>,
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
+pub(crate) fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     let n = xs.len();
     if n % 2 == 1 {
@@ -362,16 +363,65 @@ pub struct FlowsBenchArgs {
     /// Master seed of the workload's stream.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Hosts of the fleet (default 1,000).
+    #[arg(long)]
+    pub hosts: Option<u32>,
+    /// Machines, shared network cards; a multiple of --racks (default 50).
+    #[arg(long)]
+    pub machines: Option<u32>,
+    /// Racks, shared uplinks (default 5).
+    #[arg(long)]
+    pub racks: Option<u32>,
+    /// Clients outside the fleet (default 200).
+    #[arg(long)]
+    pub clients: Option<u32>,
+    /// Instead: run the storm (the N flows, then the churn's starts, every flow to its end)
+    /// through SimGrid's max-min solver and codexsim's, and compare wall times and
+    /// completion times (needs SimGrid's Python module: `apt-get install python3-simgrid`).
+    #[arg(long)]
+    pub simgrid: bool,
+    /// The Python interpreter with SimGrid, for --simgrid.
+    #[arg(long, default_value = "/usr/bin/python3")]
+    pub python: String,
+    /// SimGrid runs per --simgrid measurement; the median is reported.
+    #[arg(long, default_value_t = 1)]
+    pub simgrid_repeat: usize,
+    /// With --simgrid: the largest relative difference of completion times allowed (exit 1 past it).
+    #[arg(long, default_value_t = 1e-6)]
+    pub tolerance: f64,
     /// Write results.csv and manifest.json into this new directory.
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+/// The fleet of `bench flows`: the default shape with the options' counts.
+fn flows_shape(args: &FlowsBenchArgs) -> Result<codexsim_net::bench::FleetShape> {
+    let d = codexsim_net::bench::FleetShape::default();
+    let shape = codexsim_net::bench::FleetShape {
+        hosts: args.hosts.unwrap_or(d.hosts),
+        machines: args.machines.unwrap_or(d.machines),
+        racks: args.racks.unwrap_or(d.racks),
+        clients: args.clients.unwrap_or(d.clients),
+        ..d
+    };
+    if shape.hosts == 0 || shape.racks == 0 || shape.machines == 0 {
+        return Err(crate::BadInput::new("--hosts, --machines and --racks must be > 0").into());
+    }
+    if shape.machines % shape.racks != 0 {
+        return Err(crate::BadInput::new(format!(
+            "--machines {} must be a multiple of --racks {}",
+            shape.machines, shape.racks
+        ))
+        .into());
+    }
+    Ok(shape)
 }
 
 /// Times the bandwidth sharing alone: N concurrent flows on a fleet's
 /// resources, a steady churn replayed identically on an incremental and a
 /// full network, alternating within each repeat.
 pub fn run_flows(args: &FlowsBenchArgs) -> Result<()> {
-    use codexsim_net::bench::{rates_agree, ChurnStats, FleetShape, Workload};
+    use codexsim_net::bench::{rates_agree, ChurnStats, Workload};
     use codexsim_net::flows::Recompute;
 
     if args.flows == 0 || args.changes == 0 || args.repeat == 0 || args.full_changes == Some(0) {
@@ -380,11 +430,20 @@ pub fn run_flows(args: &FlowsBenchArgs) -> Result<()> {
         )
         .into());
     }
+    let shape = flows_shape(args)?;
+    if args.simgrid {
+        if args.simgrid_repeat == 0 || args.tolerance.is_nan() || args.tolerance < 0.0 {
+            return Err(crate::BadInput::new(
+                "--simgrid-repeat must be > 0 and --tolerance a number >= 0",
+            )
+            .into());
+        }
+        return crate::simgrid::run(args, shape);
+    }
     let changes = args.changes;
     let full_changes = args.full_changes.unwrap_or(changes).min(changes);
     let run_dir = args.out.as_deref().map(RunDir::create).transpose()?;
     let wall = Instant::now();
-    let shape = FleetShape::default();
     let workload = Workload::generate(shape.clone(), args.flows, changes, args.seed);
     eprintln!(
         "starting {} flows in each mode (one recomputation per start)...",
@@ -512,7 +571,7 @@ pub fn run_flows(args: &FlowsBenchArgs) -> Result<()> {
 /// Writes a benchmark's `results.csv` and `manifest.json` into its run
 /// directory and commits it.
 #[allow(clippy::too_many_arguments)]
-fn write_results(
+pub(crate) fn write_results(
     dir: RunDir,
     command: &str,
     config: String,

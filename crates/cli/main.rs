@@ -4,9 +4,11 @@
 
 mod bench;
 mod durability;
+mod flows;
 mod live;
 mod run;
 mod rundir;
+mod simgrid;
 mod sweep;
 
 use std::fmt;
@@ -61,6 +63,9 @@ enum Command {
     /// Traces of what happened (on-chain events, node outages) for post-mortems.
     #[command(subcommand)]
     Trace(live::Trace),
+    /// Bandwidth sharing alone: transfers replayed on a scenario's network.
+    #[command(subcommand)]
+    Flows(flows::Flows),
     /// Check a scenario file and print the resolved configuration.
     Validate {
         /// The scenario (TOML).
@@ -150,6 +155,7 @@ fn main() -> ExitCode {
         Command::Merge { out, shards } => sweep::merge(out, shards),
         Command::Bench(BenchCommand::Sweep(args)) => sweep::bench(args),
         Command::Validate { config, quiet } => validate(config, *quiet),
+        Command::Flows(cmd) => flows::run(cmd),
         Command::Bench(BenchCommand::Engine(args)) => bench::run(args),
         Command::Bench(BenchCommand::Fleet(args)) => bench::run_fleet(args),
         Command::Bench(BenchCommand::Flows(args)) => bench::run_flows(args),

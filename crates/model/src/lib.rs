@@ -26,6 +26,7 @@ pub mod proofs;
 mod proving;
 mod race;
 mod repair;
+pub mod replay;
 mod router;
 mod sales;
 mod sampling;

@@ -14,11 +14,14 @@
 //!   next one.
 //! - [`bench`]: a deterministic workload (a fleet's resources, N concurrent
 //!   flows, a steady churn) to time the sharing, incremental against full.
+//! - [`replay`]: a list of flows with start times run to their ends on a
+//!   network, their finish times in input order.
 //!
 //! No Codex concept lives here: the model decides what to transfer.
 
 pub mod bench;
 pub mod flows;
+pub mod replay;
 pub mod topology;
 
 pub use flows::{FlowId, FlowNet, Purpose, RateChange, ResourceId, SharingStats, PURPOSES};
