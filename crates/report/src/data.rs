@@ -238,10 +238,13 @@ impl<'a> DomainSums<'a> {
                 .ok_or_else(|| format!("node {} is not in the run's configuration", row.node))?,
             None => row.group,
         };
-        let d = self.by_name.entry(name.clone()).or_insert_with(|| DomainSeries {
-            name,
-            ..DomainSeries::default()
-        });
+        let d = self
+            .by_name
+            .entry(name.clone())
+            .or_insert_with(|| DomainSeries {
+                name,
+                ..DomainSeries::default()
+            });
         if d.time_s.last() != Some(&row.time_s) {
             d.time_s.push(row.time_s);
             d.quota_bytes.push(0.0);
