@@ -54,7 +54,7 @@ struct Row {
     simpy: Option<f64>,
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
+pub(crate) fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     let n = xs.len();
     if n % 2 == 1 {
@@ -512,7 +512,7 @@ pub fn run_flows(args: &FlowsBenchArgs) -> Result<()> {
 /// Writes a benchmark's `results.csv` and `manifest.json` into its run
 /// directory and commits it.
 #[allow(clippy::too_many_arguments)]
-fn write_results(
+pub(crate) fn write_results(
     dir: RunDir,
     command: &str,
     config: String,
