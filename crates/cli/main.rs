@@ -3,6 +3,7 @@
 //! prints. Exit codes: 0 success, 2 bad input, 1 internal error.
 
 mod bench;
+mod bench_scale;
 mod durability;
 mod flows;
 mod live;
@@ -87,6 +88,8 @@ enum BenchCommand {
     Fleet(bench::FleetBenchArgs),
     /// Bandwidth sharing alone: time per recomputation with N concurrent flows, incremental against full.
     Flows(bench::FlowsBenchArgs),
+    /// The base-capacity fleet multiplied to 50, 500, 5,000 (10,000) nodes: cost per simulated node-day.
+    Scale(bench_scale::ScaleBenchArgs),
     /// A sweep with one thread and with every core: throughput and its ratio.
     Sweep(sweep::BenchSweepArgs),
     /// A yearly loss probability near 1e-9 estimated to 30 % relative error (95 %).
@@ -159,6 +162,7 @@ fn main() -> ExitCode {
         Command::Bench(BenchCommand::Engine(args)) => bench::run(args),
         Command::Bench(BenchCommand::Fleet(args)) => bench::run_fleet(args),
         Command::Bench(BenchCommand::Flows(args)) => bench::run_flows(args),
+        Command::Bench(BenchCommand::Scale(args)) => bench_scale::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

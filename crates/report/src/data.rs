@@ -209,24 +209,42 @@ impl RunData {
     }
 }
 
-/// Sums `nodes.csv` per domain (or group) and sample time.
-fn read_domains(path: &Path, labels: Option<&[String]>) -> Result<Vec<DomainSeries>, ReportError> {
-    let mut by_name: BTreeMap<String, DomainSeries> = BTreeMap::new();
-    each_row(path, |row: NodeSample| {
-        let name = match labels {
+/// `nodes.csv` summed per domain (or group) and sample time, row by row:
+/// what it holds is a domain's sums per sample, never a node's series, so a
+/// run of 10,000 nodes is read back in the memory of its few domains.
+#[derive(Debug)]
+pub struct DomainSums<'a> {
+    /// Each node's domain label (by node index); `None`: by group.
+    labels: Option<&'a [String]>,
+    by_name: BTreeMap<String, DomainSeries>,
+}
+
+impl<'a> DomainSums<'a> {
+    /// Sums by the domain `labels[node]`, or by group without labels.
+    pub fn new(labels: Option<&'a [String]>) -> Self {
+        DomainSums {
+            labels,
+            by_name: BTreeMap::new(),
+        }
+    }
+
+    /// Adds one row. Rows come sample by sample, as `nodes.csv` has them.
+    /// `Err` names the node when it has no domain.
+    pub fn add(&mut self, row: NodeSample) -> Result<(), String> {
+        let name = match self.labels {
             Some(l) => l
                 .get(row.node as usize)
                 .cloned()
-                .ok_or_else(|| ReportError::Malformed {
-                    file: path.display().to_string(),
-                    detail: format!("node {} is not in the run's configuration", row.node),
-                })?,
+                .ok_or_else(|| format!("node {} is not in the run's configuration", row.node))?,
             None => row.group,
         };
-        let d = by_name.entry(name.clone()).or_insert_with(|| DomainSeries {
-            name,
-            ..DomainSeries::default()
-        });
+        let d = self
+            .by_name
+            .entry(name.clone())
+            .or_insert_with(|| DomainSeries {
+                name,
+                ..DomainSeries::default()
+            });
         if d.time_s.last() != Some(&row.time_s) {
             d.time_s.push(row.time_s);
             d.quota_bytes.push(0.0);
@@ -237,11 +255,37 @@ fn read_domains(path: &Path, labels: Option<&[String]>) -> Result<Vec<DomainSeri
         *d.used_bytes.last_mut().expect("pushed") += row.codex_repostore_bytes_used as f64;
         *d.reserved_bytes.last_mut().expect("pushed") += row.codex_repostore_bytes_reserved as f64;
         Ok(())
+    }
+
+    /// Values held: a time and three sums per domain and sample, whatever
+    /// the number of nodes.
+    pub fn values_held(&self) -> usize {
+        self.by_name
+            .values()
+            .map(|d| {
+                d.time_s.len() + d.quota_bytes.len() + d.used_bytes.len() + d.reserved_bytes.len()
+            })
+            .sum()
+    }
+
+    /// The domains' series, `machine-2` before `machine-10`.
+    pub fn finish(self) -> Vec<DomainSeries> {
+        let mut out: Vec<DomainSeries> = self.by_name.into_values().collect();
+        out.sort_by_key(|d| natural_key(&d.name));
+        out
+    }
+}
+
+/// Sums `nodes.csv` per domain (or group) and sample time, streaming it.
+fn read_domains(path: &Path, labels: Option<&[String]>) -> Result<Vec<DomainSeries>, ReportError> {
+    let mut sums = DomainSums::new(labels);
+    each_row(path, |row: NodeSample| {
+        sums.add(row).map_err(|detail| ReportError::Malformed {
+            file: path.display().to_string(),
+            detail,
+        })
     })?;
-    let mut out: Vec<DomainSeries> = by_name.into_values().collect();
-    // machine-2 before machine-10.
-    out.sort_by_key(|d| natural_key(&d.name));
-    Ok(out)
+    Ok(sums.finish())
 }
 
 fn read_links(path: &Path) -> Result<Vec<LinkSeries>, ReportError> {
@@ -284,6 +328,56 @@ fn natural_key(name: &str) -> (String, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(time_s: f64, node: u32) -> NodeSample {
+        NodeSample {
+            time_s,
+            node,
+            group: "storage".into(),
+            up: 1,
+            quota_bytes: 10,
+            offered_bytes: 10,
+            codex_repostore_bytes_reserved: 1,
+            codex_repostore_bytes_used: node as u64,
+            slots: 0,
+            net_rx_fill_bytes_total: 0,
+            net_rx_repair_bytes_total: 0,
+            net_rx_canary_bytes_total: 0,
+            net_tx_fill_bytes_total: 0,
+            net_tx_repair_bytes_total: 0,
+            net_tx_canary_bytes_total: 0,
+        }
+    }
+
+    /// nodes.csv is summed as it is read: 10,000 nodes over 25 samples
+    /// leave 25 racks' sums, not 250,000 rows (a reader that kept the
+    /// nodes' series would hold 400 times as many values).
+    #[test]
+    fn node_rows_are_summed_per_domain_not_kept() {
+        let nodes = 10_000u32;
+        let racks = 25;
+        let samples = 25;
+        let labels: Vec<String> = (0..nodes).map(|i| format!("rack-{}", i % racks)).collect();
+        let mut sums = DomainSums::new(Some(&labels));
+        for t in 0..samples {
+            for n in 0..nodes {
+                sums.add(row(t as f64 * 3600.0, n)).unwrap();
+            }
+            assert!(sums.values_held() <= 4 * racks as usize * (t + 1));
+        }
+        assert_eq!(sums.values_held(), 4 * racks as usize * samples);
+        let out = sums.finish();
+        assert_eq!(out.len(), racks as usize);
+        assert_eq!(out[2].name, "rack-2");
+        assert_eq!(out[2].time_s.len(), samples);
+        // Nodes 2, 27, 52, ... : 400 nodes, used bytes = their indices.
+        let used: u64 = (0..nodes as u64).filter(|i| i % 25 == 2).sum();
+        assert_eq!(out[2].used_bytes[samples - 1], used as f64);
+        assert_eq!(out[2].quota_bytes[0], 4_000.0);
+        let mut bad = DomainSums::new(Some(&labels));
+        let e = bad.add(row(0.0, nodes)).unwrap_err();
+        assert!(e.contains("node 10000"), "{e}");
+    }
 
     #[test]
     fn natural_order_puts_two_before_ten() {
