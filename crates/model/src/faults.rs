@@ -332,8 +332,7 @@ impl Model<'_> {
         self.trace(now, TraceKind::NodeLeft, Some(node), None, None, None);
         // Gone first: the repairs and retries its departure sets off must
         // not pick it as a host or a source.
-        self.ledger.nodes[node as usize].gone = true;
-        self.ledger.sync_node(node);
+        self.ledger.leave(node);
         self.lose_local_state(s, node)?;
         self.clear_queue(node);
         // Refresh proofs: a gone node can never prove.

@@ -19,6 +19,18 @@ impl Ledger {
             return Err(format!("sale {x} is to be reused but not over"));
         }
         self.check_nodes()?;
+        let (mut quota, mut committed) = (0u64, 0u64);
+        for n in self.nodes.iter().filter(|n| !n.gone) {
+            quota += n.quota_bytes;
+            committed += n.used_bytes + n.reserved_bytes;
+        }
+        if (quota, committed + self.pending_new_bytes) != self.fleet_committed_bytes() {
+            return Err(format!(
+                "fleet quota and committed bytes kept as {:?}, counted as {:?}",
+                self.fleet_committed_bytes(),
+                (quota, committed + self.pending_new_bytes)
+            ));
+        }
         self.check_requests(max_reservations)
     }
 

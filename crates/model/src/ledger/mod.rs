@@ -50,6 +50,11 @@ pub(crate) struct Ledger {
     /// The nodes online with a free worker and no wake-up pending: those an
     /// announcement wakes (a node bit set; see [`Ledger::sync_node`]).
     pub(crate) ready: Vec<u64>,
+    /// The quota of the nodes that have not left.
+    live_quota_bytes: u64,
+    /// Their used and reserved bytes (kept as they change: an arrival reads
+    /// them).
+    live_committed_bytes: u64,
 }
 
 /// A new request's terms, as drawn by the workload.
@@ -153,7 +158,10 @@ impl Ledger {
                 online[i / 64] |= 1 << (i % 64);
             }
         }
+        let live_quota_bytes = nodes.iter().map(|n| n.quota_bytes).sum();
         Ledger {
+            live_quota_bytes,
+            live_committed_bytes: 0,
             ready: online.clone(),
             online,
             nodes,
@@ -190,15 +198,22 @@ impl Ledger {
     /// Quota of the nodes that have not left, and the bytes committed on
     /// them (used, reserved, and the unfilled slots of new requests).
     pub(crate) fn fleet_committed_bytes(&self) -> (u64, u64) {
-        let mut quota = 0u64;
-        let mut committed = 0u64;
-        for n in &self.nodes {
-            if !n.gone {
-                quota += n.quota_bytes;
-                committed += n.used_bytes + n.reserved_bytes;
-            }
+        (
+            self.live_quota_bytes,
+            self.live_committed_bytes + self.pending_new_bytes,
+        )
+    }
+
+    /// The node leaves the fleet for good: its quota and bytes no longer
+    /// count.
+    pub(crate) fn leave(&mut self, node: u32) {
+        let n = &mut self.nodes[node as usize];
+        if !n.gone {
+            n.gone = true;
+            self.live_quota_bytes -= n.quota_bytes;
+            self.live_committed_bytes -= n.used_bytes + n.reserved_bytes;
         }
-        (quota, committed + self.pending_new_bytes)
+        self.sync_node(node);
     }
 
     /// Slot indices of a request whose data some online host stores.
@@ -388,6 +403,9 @@ impl Ledger {
         let n = &mut self.nodes[node as usize];
         n.avail_free_bytes -= slot_size;
         n.reserved_bytes += slot_size;
+        if !n.gone {
+            self.live_committed_bytes += slot_size;
+        }
         n.collateral_left -= collateral;
         if !exp_repair {
             n.workers_busy += 1;
@@ -439,6 +457,9 @@ impl Ledger {
         let slot_size = self.requests[x.request as usize].layout.slot_size_bytes;
         let n = &mut self.nodes[x.node as usize];
         n.reserved_bytes -= slot_size - x.stored_bytes;
+        if !n.gone {
+            self.live_committed_bytes -= slot_size - x.stored_bytes;
+        }
         n.avail_free_bytes += slot_size;
         if let Some(c) = collateral {
             n.collateral_left += c;
@@ -460,9 +481,12 @@ impl Ledger {
         }
         let n = &mut self.nodes[node as usize];
         n.used_bytes -= stored;
-        if Self::charged(state) {
+        let charged = Self::charged(state);
+        if charged {
             // The reservation is still held: the bytes go back to reserved.
             n.reserved_bytes += stored;
+        } else if !n.gone {
+            self.live_committed_bytes -= stored;
         }
         let r = &mut self.requests[req as usize];
         r.holders[slot as usize] -= 1;
