@@ -111,9 +111,13 @@ fn base_capacity_outputs_are_pinned() {
     let tmp = tempfile::tempdir().unwrap();
     let mut changed = Vec::new();
     for (sharing, proof_mode, market, expected) in PINNED {
-        let cfg = tmp.path().join(format!("{sharing}-{proof_mode}-{market}.toml"));
+        let cfg = tmp
+            .path()
+            .join(format!("{sharing}-{proof_mode}-{market}.toml"));
         std::fs::write(&cfg, scenario(sharing, proof_mode, market)).unwrap();
-        let out = tmp.path().join(format!("run-{sharing}-{proof_mode}-{market}"));
+        let out = tmp
+            .path()
+            .join(format!("run-{sharing}-{proof_mode}-{market}"));
         let (code, _, err) = run(codexsim()
             .arg("run")
             .arg(&cfg)

@@ -37,7 +37,7 @@ fn units_are_accepted_in_strings_and_numbers() {
 fn unknown_key_names_the_key_and_its_place() {
     assert_eq!(
         err("[run]\nseed = 3\nduration = 5\n"),
-        "t.toml:3:1: run.duration: unknown field `duration`, expected one of `seed`, `duration_s`, `max_events`, `series_interval_s`, `proof_mode`, `stop_on_data_loss`, `per_node_series`"
+        "t.toml:3:1: run.duration: unknown field `duration`, expected one of `seed`, `duration_s`, `max_events`, `series_interval_s`, `proof_mode`, `market`, `stop_on_data_loss`, `per_node_series`"
     );
     assert!(
         err("[rnu]\n").starts_with("t.toml:1:2: rnu: unknown field `rnu`"),
@@ -346,4 +346,18 @@ fn link_keys_in_domain_levels_and_node_groups() {
         e,
         "t.toml:5:1: node_groups[0].link_up: unknown field `link_up`, expected one of `name`, `count`, `quota_bytes`, `transfer_rate_bytes_per_s`, `link_up_bytes_per_s`, `link_down_bytes_per_s`, `link_latency_s`, `disk_read_bytes_per_s`, `disk_write_bytes_per_s`, `proof_failure_probability`, `slot_queue_size`, `slot_queue_workers`, `placement`, `one_slot_per_request`, `availability`"
     );
+}
+
+#[test]
+fn market_mode_is_fast_or_exact() {
+    let e = err("[run]\nmarket = \"quick\"\n");
+    assert!(
+        e.contains("run.market = \"quick\": must be one of \"fast\", \"exact\""),
+        "{e}"
+    );
+    let group = "[[node_groups]]\nname = \"n\"\ncount = 5\nquota_bytes = \"1 TB\"\n";
+    let fast = crate::parse(group, "t.toml").unwrap();
+    assert_eq!(fast.run.market, crate::MarketMode::Fast);
+    let exact = crate::parse(&format!("[run]\nmarket = \"exact\"\n{group}"), "t.toml").unwrap();
+    assert_eq!(exact.run.market, crate::MarketMode::Exact);
 }
