@@ -116,6 +116,22 @@ impl Races {
     }
 }
 
+/// A host uniformly among the `left` waiting of `hosts`: by rejection (a
+/// random host until a waiting one) while at least a quarter wait, else
+/// the `k`-th waiting one by counting.
+fn pick_waiting(rng: &mut RandomStream, waiting: &[u64], left: u32, hosts: usize) -> usize {
+    if left as usize * 4 >= hosts {
+        loop {
+            let n = rng.below(hosts as u64) as usize;
+            if waiting[n / 64] & (1 << (n % 64)) != 0 {
+                return n;
+            }
+        }
+    }
+    let k = rng.below(u64::from(left)) as u32;
+    nth_set_bit(waiting, k).expect("a waiting host per count")
+}
+
 /// Picks the `k`-th set bit (from 0) of a bit set.
 fn nth_set_bit(bits: &[u64], mut k: u32) -> Option<usize> {
     for (w, &word) in bits.iter().enumerate() {
@@ -201,9 +217,9 @@ impl Model<'_> {
             let (at, end, left) = (race.at_ns, race.end_ns, race.left);
             let races = &mut self.market.races;
             let wake = races.next_wake_ns(at, end, left);
-            let k = races.rng.below(u64::from(left)) as u32;
+            let hosts = self.ledger.nodes.len();
             let race = races.races[id as usize].as_mut().expect("running");
-            let node = nth_set_bit(&race.waiting, k).expect("a waiting host per count");
+            let node = pick_waiting(&mut races.rng, &race.waiting, left, hosts);
             race.waiting[node / 64] &= !(1 << (node % 64));
             race.left -= 1;
             race.at_ns = wake;
@@ -251,6 +267,37 @@ impl Model<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn picks_are_uniform_among_the_waiting() {
+        let mut rng = RandomStream::new(9, StreamId::new("test", 0));
+        // 200 hosts, 60 waiting (rejection) or 20 (counting).
+        for every in [3usize, 10] {
+            let mut waiting = vec![0u64; 4];
+            let mut left = 0;
+            for n in (0..200).step_by(every) {
+                waiting[n / 64] |= 1 << (n % 64);
+                left += 1;
+            }
+            let mut counts = vec![0u32; 200];
+            let draws = 30_000 * left as usize / 20;
+            for _ in 0..draws {
+                counts[pick_waiting(&mut rng, &waiting, left, 200)] += 1;
+            }
+            let expected = draws as f64 / left as f64;
+            for (n, &c) in counts.iter().enumerate() {
+                if n % every == 0 {
+                    // 1,500 expected per host: 5 sd is about 194.
+                    assert!(
+                        (c as f64 - expected).abs() < 200.0,
+                        "host {n}: {c} of {expected}"
+                    );
+                } else {
+                    assert_eq!(c, 0, "host {n} is not waiting");
+                }
+            }
+        }
+    }
 
     #[test]
     fn nth_set_bit_walks_words() {
