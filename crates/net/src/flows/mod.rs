@@ -36,6 +36,8 @@
 mod finishes;
 mod solver;
 #[cfg(test)]
+mod storms;
+#[cfg(test)]
 mod tests;
 
 use finishes::{CapGroups, Finishes};
@@ -141,7 +143,8 @@ pub struct SharingStats {
     pub recomputations: u64,
     /// Flows in their components, summed over the recomputations.
     pub flows_recomputed: u64,
-    /// Finite resources in their components, summed likewise.
+    /// Finite resources in their components, summed likewise (slack ones,
+    /// which the filling leaves out, included).
     pub resources_recomputed: u64,
     /// Flows whose rate changed, summed likewise.
     pub rate_changes: u64,
@@ -167,8 +170,15 @@ struct Resource {
     used: f64,
     /// Active flows crossing it (slot indices).
     flows: Vec<u32>,
+    /// The sum of its listed flows' own limits (finite ones).
+    cap_sum_bytes_per_s: f64,
+    /// Its listed flows without a limit of their own.
+    uncapped: u32,
     bytes: [u64; PURPOSES],
     mark: u64,
+    /// The epoch in which it was counted as a slack resource of the
+    /// component.
+    slack_mark: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -210,6 +220,9 @@ pub struct FlowNet {
     /// Per resource: the epoch in which all its flows joined the component.
     bmark_done: Vec<u64>,
     boundary: Vec<u32>,
+    /// Slack resources of the current component (left out of the filling,
+    /// counted in the statistics).
+    slack_in_component: usize,
     caps: CapGroups,
     heap: BinaryHeap<Reverse<u128>>,
     /// The last recomputation held more than half of the active flows (of
@@ -253,6 +266,7 @@ impl FlowNet {
             version: Vec::new(),
             bmark_done: Vec::new(),
             boundary: Vec::new(),
+            slack_in_component: 0,
             caps: CapGroups::default(),
             heap: BinaryHeap::new(),
             last_comp_big: false,
@@ -279,8 +293,11 @@ impl FlowNet {
             capacity: capacity_bytes_per_s,
             used: 0.0,
             flows: Vec::new(),
+            cap_sum_bytes_per_s: 0.0,
+            uncapped: 0,
             bytes: [0; PURPOSES],
             mark: 0,
+            slack_mark: 0,
         });
         self.rem.push(0.0);
         self.count.push(0);
@@ -410,7 +427,11 @@ impl FlowNet {
             self.resources[r as usize].capacity.is_finite(),
             "a resource stays limited or unlimited"
         );
+        let was_slack = self.slack(r as usize);
         self.resources[r as usize].capacity = capacity_bytes_per_s;
+        if was_slack && !self.slack(r as usize) {
+            self.refresh_used(r as usize);
+        }
         let seeds: Vec<u32> = self.resources[r as usize].flows.clone();
         if self.mode == Recompute::Unshared {
             // Unshared resources keep no flow lists: find the flows.
@@ -501,12 +522,23 @@ impl FlowNet {
             index,
             generation: f.generation,
         };
-        for &r in &self.flows[index as usize].resources {
+        for k in 0..self.flows[index as usize].resources.len() {
+            let r = self.flows[index as usize].resources[k] as usize;
             // Only finite resources list their flows: unlimited ones couple
             // nothing and are only accounted (and unshared flows couple
             // nothing at all).
-            if self.mode != Recompute::Unshared && self.resources[r as usize].capacity.is_finite() {
-                self.resources[r as usize].flows.push(index);
+            if self.mode != Recompute::Unshared && self.resources[r].capacity.is_finite() {
+                let was_slack = self.slack(r);
+                let res = &mut self.resources[r];
+                res.flows.push(index);
+                if cap_bytes_per_s.is_finite() {
+                    res.cap_sum_bytes_per_s += cap_bytes_per_s;
+                } else {
+                    res.uncapped += 1;
+                }
+                if was_slack && !self.slack(r) {
+                    self.refresh_used(r);
+                }
             }
         }
         self.active += 1;
@@ -592,11 +624,12 @@ impl FlowNet {
         // flow was held back by them, and no rate changes.
         let mut affects_others = false;
         let mut seeds = Vec::new();
+        let cap = self.flows[index as usize].cap;
         for &r in &resources {
-            let res = &mut self.resources[r as usize];
-            if res.capacity.is_finite() && Self::full(res) {
+            if self.resources[r as usize].capacity.is_finite() && self.saturated(r as usize) {
                 affects_others = true;
             }
+            let res = &mut self.resources[r as usize];
             if rate.is_finite() {
                 res.used -= rate;
             }
@@ -604,6 +637,15 @@ impl FlowNet {
                 let list = &mut res.flows;
                 let at = list.iter().position(|&x| x == index).expect("listed");
                 list.swap_remove(at);
+                if cap.is_finite() {
+                    res.cap_sum_bytes_per_s -= cap;
+                } else {
+                    res.uncapped -= 1;
+                }
+                if res.flows.is_empty() {
+                    // (No drift from the running sum.)
+                    res.cap_sum_bytes_per_s = 0.0;
+                }
                 seeds.extend_from_slice(&res.flows);
             }
         }

@@ -15,13 +15,14 @@ impl FlowNet {
             for k in 0..self.flows[f].resources.len() {
                 let r = self.flows[f].resources[k] as usize;
                 let res = &self.resources[r];
-                if !res.capacity.is_finite() {
+                if !res.capacity.is_finite() || res.mark == epoch {
+                    continue;
+                }
+                if self.slack(r) {
+                    self.count_slack(r, epoch);
                     continue;
                 }
                 let full = Self::full(res);
-                if res.mark == epoch {
-                    continue;
-                }
                 self.resources[r].mark = epoch;
                 self.comp_res.push(r as u32);
                 if full {
@@ -47,17 +48,23 @@ impl FlowNet {
         // freezing a flow takes its rate off its other resources, whose
         // shares can only grow, so levels come out non-decreasing. Stale
         // heap entries carry an old version and are skipped.
+        let every_flow = self.comp_flows.len() == self.active;
         for &r in &self.comp_res {
             let r = r as usize;
             // Flows outside the component keep their rates.
             let mut rem = self.resources[r].capacity;
             let mut count = 0;
-            for &g in &self.resources[r].flows {
-                let f = &self.flows[g as usize];
-                if f.mark == epoch {
-                    count += 1;
-                } else if f.rate.is_finite() {
-                    rem -= f.rate;
+            if every_flow {
+                // (Every flow is in the component: nothing to take off.)
+                count = self.resources[r].flows.len() as u32;
+            } else {
+                for &g in &self.resources[r].flows {
+                    let f = &self.flows[g as usize];
+                    if f.mark == epoch {
+                        count += 1;
+                    } else if f.rate.is_finite() {
+                        rem -= f.rate;
+                    }
                 }
             }
             self.rem[r] = rem;
@@ -190,14 +197,60 @@ impl FlowNet {
         r.used >= r.capacity * (1.0 - 1e-9)
     }
 
+    /// Whether finite resource `r` can never be full, whatever the rates
+    /// (incremental mode only): every flow crossing it has a limit of its
+    /// own and the limits add up to less than its capacity (with a margin
+    /// far above rounding). Such a resource never holds a flow back: in the
+    /// progressive filling its share stays above the limit of every flow on
+    /// it not yet frozen, so each of those stops at its own limit (or
+    /// elsewhere) first. The solver leaves it out, and its `used` is not
+    /// kept up to date (it is summed again when the resource stops being
+    /// slack).
+    #[inline]
+    pub(super) fn slack(&self, r: usize) -> bool {
+        let res = &self.resources[r];
+        self.mode == Recompute::Incremental
+            && res.uncapped == 0
+            && res.cap_sum_bytes_per_s < res.capacity * (1.0 - 1e-6)
+    }
+
+    /// Counts slack resource `r` once in the component of `epoch`.
+    #[inline]
+    pub(super) fn count_slack(&mut self, r: usize, epoch: u64) {
+        if self.resources[r].slack_mark != epoch {
+            self.resources[r].slack_mark = epoch;
+            self.slack_in_component += 1;
+        }
+    }
+
+    /// Whether finite resource `r` is full (a slack one never is).
+    pub(super) fn saturated(&self, r: usize) -> bool {
+        !self.slack(r) && Self::full(&self.resources[r])
+    }
+
+    /// Sums resource `r`'s load again from its flows' rates (when it stops
+    /// being slack).
+    pub(super) fn refresh_used(&mut self, r: usize) {
+        let mut used = 0.0;
+        for &g in &self.resources[r].flows {
+            let rate = self.flows[g as usize].rate;
+            if rate.is_finite() {
+                used += rate;
+            }
+        }
+        self.resources[r].used = used;
+    }
+
     /// Whether flow `index` (new, not yet rated) can run at its own finite
     /// limit with every finite resource it crosses still not full.
     pub(super) fn fits_at_cap(&self, index: u32) -> bool {
         let f = &self.flows[index as usize];
         f.cap.is_finite()
             && f.resources.iter().all(|&r| {
-                let r = &self.resources[r as usize];
-                !r.capacity.is_finite() || r.used + f.cap < r.capacity * (1.0 - 1e-9)
+                let res = &self.resources[r as usize];
+                !res.capacity.is_finite()
+                    || self.slack(r as usize)
+                    || res.used + f.cap < res.capacity * (1.0 - 1e-9)
             })
     }
 
@@ -283,6 +336,7 @@ impl FlowNet {
         self.comp_flows.clear();
         self.comp_res.clear();
         self.boundary.clear();
+        self.slack_in_component = 0;
         // When the last component held most flows (a congested network), a
         // search would find nearly everything again: recompute all at once.
         let incremental = self.mode != Recompute::Full && !self.last_comp_big;
@@ -292,16 +346,26 @@ impl FlowNet {
             Recompute::Full
         } {
             Recompute::Full => {
-                for (i, f) in self.flows.iter_mut().enumerate() {
-                    if f.active {
-                        f.mark = epoch;
-                        self.comp_flows.push(i as u32);
+                // The finite resources of the active flows (those with a
+                // flow list), found from the flows: a scan of every
+                // resource would visit every idle client's line too.
+                for i in 0..self.flows.len() {
+                    if !self.flows[i].active {
+                        continue;
                     }
-                }
-                for (r, res) in self.resources.iter_mut().enumerate() {
-                    if res.capacity.is_finite() && !res.flows.is_empty() {
-                        res.mark = epoch;
-                        self.comp_res.push(r as u32);
+                    self.flows[i].mark = epoch;
+                    self.comp_flows.push(i as u32);
+                    for k in 0..self.flows[i].resources.len() {
+                        let r = self.flows[i].resources[k] as usize;
+                        if self.resources[r].mark != epoch && self.resources[r].capacity.is_finite()
+                        {
+                            if self.slack(r) {
+                                self.count_slack(r, epoch);
+                            } else {
+                                self.resources[r].mark = epoch;
+                                self.comp_res.push(r as u32);
+                            }
+                        }
                     }
                 }
             }
@@ -360,7 +424,7 @@ impl FlowNet {
         self.recomputed_flows += self.comp_flows.len() as u64;
         self.stats.recomputations += 1;
         self.stats.flows_recomputed += self.comp_flows.len() as u64;
-        self.stats.resources_recomputed += self.comp_res.len() as u64;
+        self.stats.resources_recomputed += (self.comp_res.len() + self.slack_in_component) as u64;
         // (Only worth it for large networks: small components are cheap.)
         self.last_comp_big = self.active >= 1024 && self.comp_flows.len() * 2 > self.active;
         // Loads: the component's new rates and the others' old ones.
