@@ -144,7 +144,7 @@ pub struct SharingStats {
     /// Flows in their components, summed over the recomputations.
     pub flows_recomputed: u64,
     /// Finite resources in their components, summed likewise (slack ones,
-    /// which the filling leaves out, included).
+    /// which the filling leaves out, not counted).
     pub resources_recomputed: u64,
     /// Flows whose rate changed, summed likewise.
     pub rate_changes: u64,
@@ -176,9 +176,6 @@ struct Resource {
     uncapped: u32,
     bytes: [u64; PURPOSES],
     mark: u64,
-    /// The epoch in which it was counted as a slack resource of the
-    /// component.
-    slack_mark: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -187,6 +184,8 @@ struct Flow {
     active: bool,
     /// Every resource crossed (finite or not: all are accounted).
     resources: Vec<ResourceId>,
+    /// Those the solver fills: finite and not slack (in no set order).
+    shared: Vec<ResourceId>,
     cap: f64,
     size: u64,
     remaining: f64,
@@ -220,9 +219,8 @@ pub struct FlowNet {
     /// Per resource: the epoch in which all its flows joined the component.
     bmark_done: Vec<u64>,
     boundary: Vec<u32>,
-    /// Slack resources of the current component (left out of the filling,
-    /// counted in the statistics).
-    slack_in_component: usize,
+    /// The current component was gathered from every flow.
+    whole_network: bool,
     caps: CapGroups,
     heap: BinaryHeap<Reverse<u128>>,
     /// The last recomputation held more than half of the active flows (of
@@ -266,7 +264,7 @@ impl FlowNet {
             version: Vec::new(),
             bmark_done: Vec::new(),
             boundary: Vec::new(),
-            slack_in_component: 0,
+            whole_network: false,
             caps: CapGroups::default(),
             heap: BinaryHeap::new(),
             last_comp_big: false,
@@ -297,7 +295,6 @@ impl FlowNet {
             uncapped: 0,
             bytes: [0; PURPOSES],
             mark: 0,
-            slack_mark: 0,
         });
         self.rem.push(0.0);
         self.count.push(0);
@@ -429,9 +426,7 @@ impl FlowNet {
         );
         let was_slack = self.slack(r as usize);
         self.resources[r as usize].capacity = capacity_bytes_per_s;
-        if was_slack && !self.slack(r as usize) {
-            self.refresh_used(r as usize);
-        }
+        self.slack_changed(r as usize, was_slack);
         let seeds: Vec<u32> = self.resources[r as usize].flows.clone();
         if self.mode == Recompute::Unshared {
             // Unshared resources keep no flow lists: find the flows.
@@ -490,6 +485,7 @@ impl FlowNet {
                     generation: 0,
                     active: false,
                     resources: Vec::new(),
+                    shared: Vec::new(),
                     cap: 0.0,
                     size: 0,
                     remaining: 0.0,
@@ -536,8 +532,12 @@ impl FlowNet {
                 } else {
                     res.uncapped += 1;
                 }
-                if was_slack && !self.slack(r) {
-                    self.refresh_used(r);
+                if was_slack {
+                    // (If it stops being slack, every flow on it, this one
+                    // included, gets it.)
+                    self.slack_changed(r, true);
+                } else {
+                    self.flows[index as usize].shared.push(r as ResourceId);
                 }
             }
         }
@@ -625,7 +625,9 @@ impl FlowNet {
         let mut affects_others = false;
         let mut seeds = Vec::new();
         let cap = self.flows[index as usize].cap;
+        self.flows[index as usize].shared.clear();
         for &r in &resources {
+            let was_slack = self.slack(r as usize);
             if self.resources[r as usize].capacity.is_finite() && self.saturated(r as usize) {
                 affects_others = true;
             }
@@ -647,6 +649,7 @@ impl FlowNet {
                     res.cap_sum_bytes_per_s = 0.0;
                 }
                 seeds.extend_from_slice(&res.flows);
+                self.slack_changed(r as usize, was_slack);
             }
         }
         if self.mode == Recompute::Full || self.dirty {

@@ -12,14 +12,10 @@ impl FlowNet {
         while *head < self.comp_flows.len() {
             let f = self.comp_flows[*head] as usize;
             *head += 1;
-            for k in 0..self.flows[f].resources.len() {
-                let r = self.flows[f].resources[k] as usize;
+            for k in 0..self.flows[f].shared.len() {
+                let r = self.flows[f].shared[k] as usize;
                 let res = &self.resources[r];
-                if !res.capacity.is_finite() || res.mark == epoch {
-                    continue;
-                }
-                if self.slack(r) {
-                    self.count_slack(r, epoch);
+                if res.mark == epoch {
                     continue;
                 }
                 let full = Self::full(res);
@@ -48,7 +44,9 @@ impl FlowNet {
         // freezing a flow takes its rate off its other resources, whose
         // shares can only grow, so levels come out non-decreasing. Stale
         // heap entries carry an old version and are skipped.
-        let every_flow = self.comp_flows.len() == self.active;
+        // (After a whole-network gathering every flow on a component
+        // resource is in the component.)
+        let every_flow = self.whole_network;
         for &r in &self.comp_res {
             let r = r as usize;
             // Flows outside the component keep their rates.
@@ -163,11 +161,10 @@ impl FlowNet {
     /// the component (marked `epoch`).
     pub(super) fn freeze(&mut self, f: u32, rate: f64, epoch: u64) {
         self.flows[f as usize].new_rate = rate;
-        for k in 0..self.flows[f as usize].resources.len() {
-            let r = self.flows[f as usize].resources[k] as usize;
-            if self.resources[r].mark != epoch {
-                continue;
-            }
+        // (Every shared resource of a flow in the component is in it.)
+        for k in 0..self.flows[f as usize].shared.len() {
+            let r = self.flows[f as usize].shared[k] as usize;
+            debug_assert_eq!(self.resources[r].mark, epoch);
             self.rem[r] -= rate;
             self.count[r] -= 1;
             // Its share can only grow: its heap entry is refreshed when it
@@ -214,18 +211,34 @@ impl FlowNet {
             && res.cap_sum_bytes_per_s < res.capacity * (1.0 - 1e-6)
     }
 
-    /// Counts slack resource `r` once in the component of `epoch`.
-    #[inline]
-    pub(super) fn count_slack(&mut self, r: usize, epoch: u64) {
-        if self.resources[r].slack_mark != epoch {
-            self.resources[r].slack_mark = epoch;
-            self.slack_in_component += 1;
-        }
-    }
-
     /// Whether finite resource `r` is full (a slack one never is).
     pub(super) fn saturated(&self, r: usize) -> bool {
         !self.slack(r) && Self::full(&self.resources[r])
+    }
+
+    /// Resource `r` may have stopped or started being slack (it was, or
+    /// not, before a change of its flows or capacity): its flows' solver
+    /// lists follow, and a resource that stops being slack has its load
+    /// summed again.
+    pub(super) fn slack_changed(&mut self, r: usize, was_slack: bool) {
+        let slack = self.slack(r);
+        if slack == was_slack {
+            return;
+        }
+        let members = std::mem::take(&mut self.resources[r].flows);
+        for &g in &members {
+            let shared = &mut self.flows[g as usize].shared;
+            if slack {
+                let at = shared.iter().position(|&x| x as usize == r);
+                shared.swap_remove(at.expect("a shared resource"));
+            } else {
+                shared.push(r as ResourceId);
+            }
+        }
+        self.resources[r].flows = members;
+        if !slack {
+            self.refresh_used(r);
+        }
     }
 
     /// Sums resource `r`'s load again from its flows' rates (when it stops
@@ -336,7 +349,7 @@ impl FlowNet {
         self.comp_flows.clear();
         self.comp_res.clear();
         self.boundary.clear();
-        self.slack_in_component = 0;
+        self.whole_network = false;
         // When the last component held most flows (a congested network), a
         // search would find nearly everything again: recompute all at once.
         let incremental = self.mode != Recompute::Full && !self.last_comp_big;
@@ -349,24 +362,29 @@ impl FlowNet {
                 // The finite resources of the active flows (those with a
                 // flow list), found from the flows: a scan of every
                 // resource would visit every idle client's line too.
+                // In incremental mode, a flow whose finite resources are
+                // all slack and that already runs at its own limit keeps
+                // it: nothing can hold it back, and its resources are not
+                // filled.
+                let prune = self.mode == Recompute::Incremental;
+                self.whole_network = true;
                 for i in 0..self.flows.len() {
                     if !self.flows[i].active {
                         continue;
                     }
-                    self.flows[i].mark = epoch;
-                    self.comp_flows.push(i as u32);
-                    for k in 0..self.flows[i].resources.len() {
-                        let r = self.flows[i].resources[k] as usize;
-                        if self.resources[r].mark != epoch && self.resources[r].capacity.is_finite()
-                        {
-                            if self.slack(r) {
-                                self.count_slack(r, epoch);
-                            } else {
-                                self.resources[r].mark = epoch;
-                                self.comp_res.push(r as u32);
-                            }
+                    for k in 0..self.flows[i].shared.len() {
+                        let r = self.flows[i].shared[k] as usize;
+                        if self.resources[r].mark != epoch {
+                            self.resources[r].mark = epoch;
+                            self.comp_res.push(r as u32);
                         }
                     }
+                    let f = &mut self.flows[i];
+                    if prune && f.shared.is_empty() && f.rate == f.cap {
+                        continue;
+                    }
+                    f.mark = epoch;
+                    self.comp_flows.push(i as u32);
                 }
             }
             // Unshared flows never reach here; like incremental, from the
@@ -424,7 +442,7 @@ impl FlowNet {
         self.recomputed_flows += self.comp_flows.len() as u64;
         self.stats.recomputations += 1;
         self.stats.flows_recomputed += self.comp_flows.len() as u64;
-        self.stats.resources_recomputed += (self.comp_res.len() + self.slack_in_component) as u64;
+        self.stats.resources_recomputed += self.comp_res.len() as u64;
         // (Only worth it for large networks: small components are cheap.)
         self.last_comp_big = self.active >= 1024 && self.comp_flows.len() * 2 > self.active;
         // Loads: the component's new rates and the others' old ones.
