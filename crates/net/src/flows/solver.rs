@@ -44,8 +44,8 @@ impl FlowNet {
         // freezing a flow takes its rate off its other resources, whose
         // shares can only grow, so levels come out non-decreasing. Stale
         // heap entries carry an old version and are skipped.
-        // (After a whole-network gathering every flow on a component
-        // resource is in the component.)
+        // (When a whole-network gathering left no flow out for its rate,
+        // every flow on a component resource is in the component.)
         let every_flow = self.whole_network;
         for &r in &self.comp_res {
             let r = r as usize;
@@ -362,14 +362,21 @@ impl FlowNet {
                 // The finite resources of the active flows (those with a
                 // flow list), found from the flows: a scan of every
                 // resource would visit every idle client's line too.
-                // In incremental mode, a flow whose finite resources are
-                // all slack and that already runs at its own limit keeps
-                // it: nothing can hold it back, and its resources are not
-                // filled.
+                // In incremental mode, two kinds of flows keep their rates
+                // and stay out: one whose finite resources are all slack
+                // and that already runs at its own limit (nothing can hold
+                // it back, and its resources are not filled), and, after an
+                // end, one slower than `min_rate` (see `remove`).
                 let prune = self.mode == Recompute::Incremental;
                 self.whole_network = true;
                 for i in 0..self.flows.len() {
-                    if !self.flows[i].active {
+                    let f = &self.flows[i];
+                    if !f.active || prune && f.shared.is_empty() && f.rate == f.cap {
+                        continue;
+                    }
+                    if prune && !self.may_change(i as u32) {
+                        // (Its load stays on its resources.)
+                        self.whole_network = false;
                         continue;
                     }
                     for k in 0..self.flows[i].shared.len() {
@@ -379,11 +386,7 @@ impl FlowNet {
                             self.comp_res.push(r as u32);
                         }
                     }
-                    let f = &mut self.flows[i];
-                    if prune && f.shared.is_empty() && f.rate == f.cap {
-                        continue;
-                    }
-                    f.mark = epoch;
+                    self.flows[i].mark = epoch;
                     self.comp_flows.push(i as u32);
                 }
             }
