@@ -18,12 +18,12 @@ const PINNED: [(&str, &str, &str); 4] = [
     (
         "max_min",
         "aggregated",
-        "6864c0605b897df36b627eada77f11a2b88d13a05d3b19291d87d1c170787501",
+        "b1b9d44a5e4dee8194a157cce0e2853b218d415c88a0700a453d8312083b8a2b",
     ),
     (
         "max_min",
         "exact",
-        "9805be43084622d027706a534c99f0771911ddfae9d13944c719188db5299346",
+        "689ccf3d54d16134afbddde58edf920e531cf347b52ca1e2093b7b5e2bf509f5",
     ),
     (
         "unshared",
