@@ -14,6 +14,15 @@
 //! component is recomputed ([`Recompute::Incremental`]);
 //! [`Recompute::Full`] recomputes every flow, for comparison.
 //!
+//! The incremental method leaves out what cannot change: a *slack*
+//! resource (every flow on it has a limit of its own, and the limits add up
+//! to less than its capacity: a disk under a few transfers, a client's
+//! line) never holds a flow back, so the filling skips it, and each flow
+//! keeps the list of its resources that are not slack; after an end, flows
+//! slower than the one that ended keep their rates. In a congested network,
+//! where a component holds most flows, the component is gathered from every
+//! flow instead of searched, with the same exclusions.
+//!
 //! Time is in integer nanoseconds, rates in bytes per second (`f64`). Every
 //! change returns the flows whose rate changed with their new finish times;
 //! the caller schedules those and ignores finish events of a flow whose
@@ -31,7 +40,9 @@
 //! Files: this one holds the types and the public API (resources, starting,
 //! finishing and aborting flows, finish tracking, deferred changes);
 //! `solver.rs` the progressive filling over a change's component;
-//! `finishes.rs` the finish-time list and the grouping of flows by limit.
+//! `finishes.rs` the finish-time list and the grouping of flows by limit;
+//! `tests.rs` and `storms.rs` the tests (the latter: random storms on
+//! fleet-like trees against the full method).
 
 mod finishes;
 mod solver;

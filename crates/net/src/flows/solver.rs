@@ -353,6 +353,9 @@ impl FlowNet {
         // When the last component held most flows (a congested network), a
         // search would find nearly everything again: recompute all at once.
         let incremental = self.mode != Recompute::Full && !self.last_comp_big;
+        // Flows a whole-network gathering left out: free ones (nothing can
+        // hold them back) and slow ones (after an end).
+        let (mut free, mut slow) = (0usize, 0usize);
         match if incremental {
             Recompute::Incremental
         } else {
@@ -371,12 +374,17 @@ impl FlowNet {
                 self.whole_network = true;
                 for i in 0..self.flows.len() {
                     let f = &self.flows[i];
-                    if !f.active || prune && f.shared.is_empty() && f.rate == f.cap {
+                    if !f.active {
+                        continue;
+                    }
+                    if prune && f.shared.is_empty() && f.rate == f.cap {
+                        free += 1;
                         continue;
                     }
                     if prune && !self.may_change(i as u32) {
                         // (Its load stays on its resources.)
                         self.whole_network = false;
+                        slow += 1;
                         continue;
                     }
                     for k in 0..self.flows[i].shared.len() {
@@ -447,7 +455,10 @@ impl FlowNet {
         self.stats.flows_recomputed += self.comp_flows.len() as u64;
         self.stats.resources_recomputed += self.comp_res.len() as u64;
         // (Only worth it for large networks: small components are cheap.)
-        self.last_comp_big = self.active >= 1024 && self.comp_flows.len() * 2 > self.active;
+        // A search would have met the slow flows too (and left them out),
+        // never the free ones.
+        self.last_comp_big =
+            self.active >= 1024 && (self.comp_flows.len() + slow) * 2 > self.active - free;
         // Loads: the component's new rates and the others' old ones.
         for &r in &self.comp_res {
             let mut used = 0.0;
