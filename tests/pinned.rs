@@ -20,13 +20,13 @@ const PINNED: [(&str, &str, &str, &str); 5] = [
         "max_min",
         "aggregated",
         "fast",
-        "e6267a02b474c1b99c0b907b7a0aba16031a9fa9c80d3bf7c53836bd1fba8d98",
+        "d2260466ed1a2763d732df4d45e5806c1cf199dfe8fb2eea49dada445b1770b7",
     ),
     (
         "max_min",
         "exact",
         "fast",
-        "e2cd9ba0ca82f534e728a93bae25eca34408abecae72f1aecdaa38a60cc759ca",
+        "8d7646850783780c7fad4369896001263e3385a38c5479f014f84ffd2d11d70d",
     ),
     (
         "unshared",
@@ -44,7 +44,7 @@ const PINNED: [(&str, &str, &str, &str); 5] = [
         "max_min",
         "aggregated",
         "exact",
-        "745da8f96abc02c73df5f8ad29e9822939e55b3c57688d0486a9854f69168599",
+        "22da2f0f8fc674435869ec68c243a89b68bfd8294da8c6e7d04426bccfea3868",
     ),
 ];
 

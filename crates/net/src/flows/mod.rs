@@ -14,6 +14,15 @@
 //! component is recomputed ([`Recompute::Incremental`]);
 //! [`Recompute::Full`] recomputes every flow, for comparison.
 //!
+//! The incremental method leaves out what cannot change: a *slack*
+//! resource (every flow on it has a limit of its own, and the limits add up
+//! to less than its capacity: a disk under a few transfers, a client's
+//! line) never holds a flow back, so the filling skips it, and each flow
+//! keeps the list of its resources that are not slack; after an end, flows
+//! slower than the one that ended keep their rates. In a congested network,
+//! where a component holds most flows, the component is gathered from every
+//! flow instead of searched, with the same exclusions.
+//!
 //! Time is in integer nanoseconds, rates in bytes per second (`f64`). Every
 //! change returns the flows whose rate changed with their new finish times;
 //! the caller schedules those and ignores finish events of a flow whose
@@ -31,10 +40,14 @@
 //! Files: this one holds the types and the public API (resources, starting,
 //! finishing and aborting flows, finish tracking, deferred changes);
 //! `solver.rs` the progressive filling over a change's component;
-//! `finishes.rs` the finish-time list and the grouping of flows by limit.
+//! `finishes.rs` the finish-time list and the grouping of flows by limit;
+//! `tests.rs` and `storms.rs` the tests (the latter: random storms on
+//! fleet-like trees against the full method).
 
 mod finishes;
 mod solver;
+#[cfg(test)]
+mod storms;
 #[cfg(test)]
 mod tests;
 
@@ -141,7 +154,8 @@ pub struct SharingStats {
     pub recomputations: u64,
     /// Flows in their components, summed over the recomputations.
     pub flows_recomputed: u64,
-    /// Finite resources in their components, summed likewise.
+    /// Finite resources in their components, summed likewise (slack ones,
+    /// which the filling leaves out, not counted).
     pub resources_recomputed: u64,
     /// Flows whose rate changed, summed likewise.
     pub rate_changes: u64,
@@ -167,6 +181,10 @@ struct Resource {
     used: f64,
     /// Active flows crossing it (slot indices).
     flows: Vec<u32>,
+    /// The sum of its listed flows' own limits (finite ones).
+    cap_sum_bytes_per_s: f64,
+    /// Its listed flows without a limit of their own.
+    uncapped: u32,
     bytes: [u64; PURPOSES],
     mark: u64,
 }
@@ -177,6 +195,8 @@ struct Flow {
     active: bool,
     /// Every resource crossed (finite or not: all are accounted).
     resources: Vec<ResourceId>,
+    /// Those the solver fills: finite and not slack (in no set order).
+    shared: Vec<ResourceId>,
     cap: f64,
     size: u64,
     remaining: f64,
@@ -210,6 +230,8 @@ pub struct FlowNet {
     /// Per resource: the epoch in which all its flows joined the component.
     bmark_done: Vec<u64>,
     boundary: Vec<u32>,
+    /// The current component was gathered from every flow.
+    whole_network: bool,
     caps: CapGroups,
     heap: BinaryHeap<Reverse<u128>>,
     /// The last recomputation held more than half of the active flows (of
@@ -253,6 +275,7 @@ impl FlowNet {
             version: Vec::new(),
             bmark_done: Vec::new(),
             boundary: Vec::new(),
+            whole_network: false,
             caps: CapGroups::default(),
             heap: BinaryHeap::new(),
             last_comp_big: false,
@@ -279,6 +302,8 @@ impl FlowNet {
             capacity: capacity_bytes_per_s,
             used: 0.0,
             flows: Vec::new(),
+            cap_sum_bytes_per_s: 0.0,
+            uncapped: 0,
             bytes: [0; PURPOSES],
             mark: 0,
         });
@@ -410,7 +435,9 @@ impl FlowNet {
             self.resources[r as usize].capacity.is_finite(),
             "a resource stays limited or unlimited"
         );
+        let was_slack = self.slack(r as usize);
         self.resources[r as usize].capacity = capacity_bytes_per_s;
+        self.slack_changed(r as usize, was_slack);
         let seeds: Vec<u32> = self.resources[r as usize].flows.clone();
         if self.mode == Recompute::Unshared {
             // Unshared resources keep no flow lists: find the flows.
@@ -469,6 +496,7 @@ impl FlowNet {
                     generation: 0,
                     active: false,
                     resources: Vec::new(),
+                    shared: Vec::new(),
                     cap: 0.0,
                     size: 0,
                     remaining: 0.0,
@@ -501,12 +529,27 @@ impl FlowNet {
             index,
             generation: f.generation,
         };
-        for &r in &self.flows[index as usize].resources {
+        for k in 0..self.flows[index as usize].resources.len() {
+            let r = self.flows[index as usize].resources[k] as usize;
             // Only finite resources list their flows: unlimited ones couple
             // nothing and are only accounted (and unshared flows couple
             // nothing at all).
-            if self.mode != Recompute::Unshared && self.resources[r as usize].capacity.is_finite() {
-                self.resources[r as usize].flows.push(index);
+            if self.mode != Recompute::Unshared && self.resources[r].capacity.is_finite() {
+                let was_slack = self.slack(r);
+                let res = &mut self.resources[r];
+                res.flows.push(index);
+                if cap_bytes_per_s.is_finite() {
+                    res.cap_sum_bytes_per_s += cap_bytes_per_s;
+                } else {
+                    res.uncapped += 1;
+                }
+                if was_slack {
+                    // (If it stops being slack, every flow on it, this one
+                    // included, gets it.)
+                    self.slack_changed(r, true);
+                } else {
+                    self.flows[index as usize].shared.push(r as ResourceId);
+                }
             }
         }
         self.active += 1;
@@ -592,11 +635,14 @@ impl FlowNet {
         // flow was held back by them, and no rate changes.
         let mut affects_others = false;
         let mut seeds = Vec::new();
+        let cap = self.flows[index as usize].cap;
+        self.flows[index as usize].shared.clear();
         for &r in &resources {
-            let res = &mut self.resources[r as usize];
-            if res.capacity.is_finite() && Self::full(res) {
+            let was_slack = self.slack(r as usize);
+            if self.resources[r as usize].capacity.is_finite() && self.saturated(r as usize) {
                 affects_others = true;
             }
+            let res = &mut self.resources[r as usize];
             if rate.is_finite() {
                 res.used -= rate;
             }
@@ -604,7 +650,17 @@ impl FlowNet {
                 let list = &mut res.flows;
                 let at = list.iter().position(|&x| x == index).expect("listed");
                 list.swap_remove(at);
+                if cap.is_finite() {
+                    res.cap_sum_bytes_per_s -= cap;
+                } else {
+                    res.uncapped -= 1;
+                }
+                if res.flows.is_empty() {
+                    // (No drift from the running sum.)
+                    res.cap_sum_bytes_per_s = 0.0;
+                }
                 seeds.extend_from_slice(&res.flows);
+                self.slack_changed(r as usize, was_slack);
             }
         }
         if self.mode == Recompute::Full || self.dirty {

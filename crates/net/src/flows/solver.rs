@@ -12,16 +12,13 @@ impl FlowNet {
         while *head < self.comp_flows.len() {
             let f = self.comp_flows[*head] as usize;
             *head += 1;
-            for k in 0..self.flows[f].resources.len() {
-                let r = self.flows[f].resources[k] as usize;
+            for k in 0..self.flows[f].shared.len() {
+                let r = self.flows[f].shared[k] as usize;
                 let res = &self.resources[r];
-                if !res.capacity.is_finite() {
-                    continue;
-                }
-                let full = Self::full(res);
                 if res.mark == epoch {
                     continue;
                 }
+                let full = Self::full(res);
                 self.resources[r].mark = epoch;
                 self.comp_res.push(r as u32);
                 if full {
@@ -47,17 +44,25 @@ impl FlowNet {
         // freezing a flow takes its rate off its other resources, whose
         // shares can only grow, so levels come out non-decreasing. Stale
         // heap entries carry an old version and are skipped.
+        // (When a whole-network gathering left no flow out for its rate,
+        // every flow on a component resource is in the component.)
+        let every_flow = self.whole_network;
         for &r in &self.comp_res {
             let r = r as usize;
             // Flows outside the component keep their rates.
             let mut rem = self.resources[r].capacity;
             let mut count = 0;
-            for &g in &self.resources[r].flows {
-                let f = &self.flows[g as usize];
-                if f.mark == epoch {
-                    count += 1;
-                } else if f.rate.is_finite() {
-                    rem -= f.rate;
+            if every_flow {
+                // (Every flow is in the component: nothing to take off.)
+                count = self.resources[r].flows.len() as u32;
+            } else {
+                for &g in &self.resources[r].flows {
+                    let f = &self.flows[g as usize];
+                    if f.mark == epoch {
+                        count += 1;
+                    } else if f.rate.is_finite() {
+                        rem -= f.rate;
+                    }
                 }
             }
             self.rem[r] = rem;
@@ -156,11 +161,10 @@ impl FlowNet {
     /// the component (marked `epoch`).
     pub(super) fn freeze(&mut self, f: u32, rate: f64, epoch: u64) {
         self.flows[f as usize].new_rate = rate;
-        for k in 0..self.flows[f as usize].resources.len() {
-            let r = self.flows[f as usize].resources[k] as usize;
-            if self.resources[r].mark != epoch {
-                continue;
-            }
+        // (Every shared resource of a flow in the component is in it.)
+        for k in 0..self.flows[f as usize].shared.len() {
+            let r = self.flows[f as usize].shared[k] as usize;
+            debug_assert_eq!(self.resources[r].mark, epoch);
             self.rem[r] -= rate;
             self.count[r] -= 1;
             // Its share can only grow: its heap entry is refreshed when it
@@ -190,14 +194,76 @@ impl FlowNet {
         r.used >= r.capacity * (1.0 - 1e-9)
     }
 
+    /// Whether finite resource `r` can never be full, whatever the rates
+    /// (incremental mode only): every flow crossing it has a limit of its
+    /// own and the limits add up to less than its capacity (with a margin
+    /// far above rounding). Such a resource never holds a flow back: in the
+    /// progressive filling its share stays above the limit of every flow on
+    /// it not yet frozen, so each of those stops at its own limit (or
+    /// elsewhere) first. The solver leaves it out, and its `used` is not
+    /// kept up to date (it is summed again when the resource stops being
+    /// slack).
+    #[inline]
+    pub(super) fn slack(&self, r: usize) -> bool {
+        let res = &self.resources[r];
+        self.mode == Recompute::Incremental
+            && res.uncapped == 0
+            && res.cap_sum_bytes_per_s < res.capacity * (1.0 - 1e-6)
+    }
+
+    /// Whether finite resource `r` is full (a slack one never is).
+    pub(super) fn saturated(&self, r: usize) -> bool {
+        !self.slack(r) && Self::full(&self.resources[r])
+    }
+
+    /// Resource `r` may have stopped or started being slack (it was, or
+    /// not, before a change of its flows or capacity): its flows' solver
+    /// lists follow, and a resource that stops being slack has its load
+    /// summed again.
+    pub(super) fn slack_changed(&mut self, r: usize, was_slack: bool) {
+        let slack = self.slack(r);
+        if slack == was_slack {
+            return;
+        }
+        let members = std::mem::take(&mut self.resources[r].flows);
+        for &g in &members {
+            let shared = &mut self.flows[g as usize].shared;
+            if slack {
+                let at = shared.iter().position(|&x| x as usize == r);
+                shared.swap_remove(at.expect("a shared resource"));
+            } else {
+                shared.push(r as ResourceId);
+            }
+        }
+        self.resources[r].flows = members;
+        if !slack {
+            self.refresh_used(r);
+        }
+    }
+
+    /// Sums resource `r`'s load again from its flows' rates (when it stops
+    /// being slack).
+    pub(super) fn refresh_used(&mut self, r: usize) {
+        let mut used = 0.0;
+        for &g in &self.resources[r].flows {
+            let rate = self.flows[g as usize].rate;
+            if rate.is_finite() {
+                used += rate;
+            }
+        }
+        self.resources[r].used = used;
+    }
+
     /// Whether flow `index` (new, not yet rated) can run at its own finite
     /// limit with every finite resource it crosses still not full.
     pub(super) fn fits_at_cap(&self, index: u32) -> bool {
         let f = &self.flows[index as usize];
         f.cap.is_finite()
             && f.resources.iter().all(|&r| {
-                let r = &self.resources[r as usize];
-                !r.capacity.is_finite() || r.used + f.cap < r.capacity * (1.0 - 1e-9)
+                let res = &self.resources[r as usize];
+                !res.capacity.is_finite()
+                    || self.slack(r as usize)
+                    || res.used + f.cap < res.capacity * (1.0 - 1e-9)
             })
     }
 
@@ -283,26 +349,53 @@ impl FlowNet {
         self.comp_flows.clear();
         self.comp_res.clear();
         self.boundary.clear();
+        self.whole_network = false;
         // When the last component held most flows (a congested network), a
         // search would find nearly everything again: recompute all at once.
         let incremental = self.mode != Recompute::Full && !self.last_comp_big;
+        // Flows a whole-network gathering left out: free ones (nothing can
+        // hold them back) and slow ones (after an end).
+        let (mut free, mut slow) = (0usize, 0usize);
         match if incremental {
             Recompute::Incremental
         } else {
             Recompute::Full
         } {
             Recompute::Full => {
-                for (i, f) in self.flows.iter_mut().enumerate() {
-                    if f.active {
-                        f.mark = epoch;
-                        self.comp_flows.push(i as u32);
+                // The finite resources of the active flows (those with a
+                // flow list), found from the flows: a scan of every
+                // resource would visit every idle client's line too.
+                // In incremental mode, two kinds of flows keep their rates
+                // and stay out: one whose finite resources are all slack
+                // and that already runs at its own limit (nothing can hold
+                // it back, and its resources are not filled), and, after an
+                // end, one slower than `min_rate` (see `remove`).
+                let prune = self.mode == Recompute::Incremental;
+                self.whole_network = true;
+                for i in 0..self.flows.len() {
+                    let f = &self.flows[i];
+                    if !f.active {
+                        continue;
                     }
-                }
-                for (r, res) in self.resources.iter_mut().enumerate() {
-                    if res.capacity.is_finite() && !res.flows.is_empty() {
-                        res.mark = epoch;
-                        self.comp_res.push(r as u32);
+                    if prune && f.shared.is_empty() && f.rate == f.cap {
+                        free += 1;
+                        continue;
                     }
+                    if prune && !self.may_change(i as u32) {
+                        // (Its load stays on its resources.)
+                        self.whole_network = false;
+                        slow += 1;
+                        continue;
+                    }
+                    for k in 0..self.flows[i].shared.len() {
+                        let r = self.flows[i].shared[k] as usize;
+                        if self.resources[r].mark != epoch {
+                            self.resources[r].mark = epoch;
+                            self.comp_res.push(r as u32);
+                        }
+                    }
+                    self.flows[i].mark = epoch;
+                    self.comp_flows.push(i as u32);
                 }
             }
             // Unshared flows never reach here; like incremental, from the
@@ -362,7 +455,10 @@ impl FlowNet {
         self.stats.flows_recomputed += self.comp_flows.len() as u64;
         self.stats.resources_recomputed += self.comp_res.len() as u64;
         // (Only worth it for large networks: small components are cheap.)
-        self.last_comp_big = self.active >= 1024 && self.comp_flows.len() * 2 > self.active;
+        // A search would have met the slow flows too (and left them out),
+        // never the free ones.
+        self.last_comp_big =
+            self.active >= 1024 && (self.comp_flows.len() + slow) * 2 > self.active - free;
         // Loads: the component's new rates and the others' old ones.
         for &r in &self.comp_res {
             let mut used = 0.0;
