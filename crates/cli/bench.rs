@@ -65,26 +65,35 @@ pub(crate) fn median(mut xs: Vec<f64>) -> f64 {
     }
 }
 
-fn simpy_script() -> PathBuf {
-    let local = Path::new("benches/hold_simpy.py");
+/// A script of `benches/`: beside the working directory, else in the
+/// source tree.
+fn bench_script(name: &str) -> PathBuf {
+    let local = Path::new("benches").join(name);
     if local.exists() {
-        local.to_path_buf()
+        local
     } else {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/hold_simpy.py")
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("benches")
+            .join(name)
     }
 }
 
-fn run_simpy(python: &str, pending: usize, events: u64, seed: u64) -> Result<f64> {
-    let script = simpy_script();
+/// Runs a Python script of `benches/` with these arguments and reads the
+/// JSON line it prints; `what` names it in errors.
+pub(crate) fn run_bench_script<I, S>(
+    python: &str,
+    name: &str,
+    args: I,
+    what: &str,
+) -> Result<serde_json::Value>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let script = bench_script(name);
     let out = Command::new(python)
         .arg(&script)
-        .args([
-            "--pending",
-            &pending.to_string(),
-            "--events",
-            &events.to_string(),
-        ])
-        .args(["--seed", &seed.to_string()])
+        .args(args)
         .output()
         .with_context(|| format!("starting {python} {}", script.display()))?;
     if !out.status.success() {
@@ -94,8 +103,23 @@ fn run_simpy(python: &str, pending: usize, events: u64, seed: u64) -> Result<f64
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }
-    let v: serde_json::Value =
-        serde_json::from_slice(&out.stdout).context("reading the SimPy script's JSON line")?;
+    serde_json::from_slice(&out.stdout).with_context(|| format!("reading {what}'s JSON line"))
+}
+
+fn run_simpy(python: &str, pending: usize, events: u64, seed: u64) -> Result<f64> {
+    let v = run_bench_script(
+        python,
+        "hold_simpy.py",
+        [
+            "--pending".to_string(),
+            pending.to_string(),
+            "--events".to_string(),
+            events.to_string(),
+            "--seed".to_string(),
+            seed.to_string(),
+        ],
+        "the SimPy script",
+    )?;
     v["events_per_s"]
         .as_f64()
         .context("the SimPy script printed no events_per_s")

@@ -18,8 +18,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
@@ -27,7 +26,7 @@ use codexsim_net::bench::{FleetShape, Workload};
 use codexsim_net::flows::{FlowNet, Recompute};
 use codexsim_net::replay::{replay, TimedFlow};
 
-use crate::bench::{median, FlowsBenchArgs};
+use crate::bench::{median, run_bench_script, FlowsBenchArgs};
 
 /// The storm as timed flows: the initial flows at 0, then each churn
 /// step's new flow at the step's time.
@@ -113,15 +112,6 @@ fn write_inputs(dir: &Path, shape: &FleetShape, flows: &[TimedFlow]) -> Result<(
     Ok(())
 }
 
-fn script() -> PathBuf {
-    let local = Path::new("benches/simgrid_storm.py");
-    if local.exists() {
-        local.to_path_buf()
-    } else {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/simgrid_storm.py")
-    }
-}
-
 /// One SimGrid run: the completion times (s), its wall and CPU times
 /// (platform and simulation, s) and SimGrid's version.
 struct SimGridRun {
@@ -132,26 +122,19 @@ struct SimGridRun {
 }
 
 fn run_simgrid(python: &str, dir: &Path, n: usize) -> Result<SimGridRun> {
-    let script = script();
-    let out = Command::new(python)
-        .arg(&script)
-        .arg("--resources")
-        .arg(dir.join("resources.csv"))
-        .arg("--transfers")
-        .arg(dir.join("transfers.csv"))
-        .arg("--out")
-        .arg(dir.join("ends.csv"))
-        .output()
-        .with_context(|| format!("starting {python} {}", script.display()))?;
-    if !out.status.success() {
-        bail!(
-            "{} failed: {}",
-            script.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    let v: serde_json::Value =
-        serde_json::from_slice(&out.stdout).context("reading the SimGrid script's JSON line")?;
+    let v = run_bench_script(
+        python,
+        "simgrid_storm.py",
+        [
+            "--resources".into(),
+            dir.join("resources.csv").into_os_string(),
+            "--transfers".into(),
+            dir.join("transfers.csv").into_os_string(),
+            "--out".into(),
+            dir.join("ends.csv").into_os_string(),
+        ],
+        "the SimGrid script",
+    )?;
     let wall_s =
         v["build_s"].as_f64().context("no build_s")? + v["run_s"].as_f64().context("no run_s")?;
     let cpu_s = v["build_cpu_s"].as_f64().context("no build_cpu_s")?

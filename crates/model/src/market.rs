@@ -147,19 +147,21 @@ impl Model<'_> {
     /// a transaction delay, so that which host reserves first is random, as
     /// on the chain.
     pub(crate) fn kick(&mut self, s: &mut Scheduler<Ev>, node: u32) -> Result<(), Stop> {
-        let n = &self.ledger.nodes[node as usize];
-        if n.up()
-            && !n.work_scheduled
-            && n.workers_busy < n.workers
-            && !self.market.queues.is_empty(node)
-            && !self.market.queues.paused(node)
-        {
+        if self.would_wake(node) {
             let d = self.tx_delay(node);
             self.ledger.nodes[node as usize].work_scheduled = true;
             self.ledger.sync_node(node);
             s.schedule_in(d, Ev::Work { node })?;
         }
         Ok(())
+    }
+
+    /// Whether the node's workers would wake: it is ready (online, a worker
+    /// free, no wake-up pending) and its queue holds something unseen.
+    pub(crate) fn would_wake(&self, node: u32) -> bool {
+        self.ledger.nodes[node as usize].ready()
+            && !self.market.queues.is_empty(node)
+            && !self.market.queues.paused(node)
     }
 
     pub(crate) fn on_work(&mut self, s: &mut Scheduler<Ev>, node: u32) -> Result<(), Stop> {

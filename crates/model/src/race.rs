@@ -177,16 +177,6 @@ impl Model<'_> {
         self.advance_race(s, race)
     }
 
-    /// Whether `kick` would wake the node's workers.
-    pub(crate) fn would_wake(&self, node: u32) -> bool {
-        let n = &self.ledger.nodes[node as usize];
-        n.up()
-            && !n.work_scheduled
-            && n.workers_busy < n.workers
-            && !self.market.queues.is_empty(node)
-            && !self.market.queues.paused(node)
-    }
-
     /// The race's next host wakes and works; the race goes on.
     pub(crate) fn on_race_wake(&mut self, s: &mut Scheduler<Ev>, id: u32) -> Result<(), Stop> {
         let node = self.market.races.races[id as usize]
