@@ -15,6 +15,7 @@
 // state; the state layer; the concept modules (each an `impl Model` block
 // over the assembly); the router.
 mod canary;
+mod durations;
 mod events;
 mod faults;
 mod ledger;

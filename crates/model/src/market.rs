@@ -17,22 +17,31 @@ use crate::race::Races;
 use crate::slotqueue::{Keys, QueueItem, SlotKey, SlotQueues};
 
 /// Slot-queue keys of every request, announced as new (index 0) or as a
-/// repair (index 1, the collateral reduced by the repair reward): a dense
-/// table, since the queues look keys up on every tie.
+/// repair (index 1, the collateral reduced by the repair reward): a table by
+/// request id, since the queues look keys up on every tie. A retired
+/// request's keys are freed (no queue holds its slots any more).
 #[derive(Clone, Debug, Default)]
-pub(crate) struct QueueKeys(Vec<[SlotKey; 2]>);
+pub(crate) struct QueueKeys(Vec<Option<Box<[SlotKey; 2]>>>);
 
 impl QueueKeys {
     /// The next request's keys.
     pub(crate) fn push(&mut self, keys: [SlotKey; 2]) {
-        self.0.push(keys);
+        self.0.push(Some(Box::new(keys)));
+    }
+
+    /// A retired request's keys are freed.
+    pub(crate) fn retire(&mut self, request: u32) {
+        self.0[request as usize] = None;
     }
 }
 
 impl Keys for QueueKeys {
     #[inline]
     fn key(&self, request: u32, repair: bool) -> SlotKey {
-        self.0[request as usize][repair as usize]
+        match &self.0[request as usize] {
+            Some(keys) => keys[repair as usize],
+            None => panic!("request {request} is retired: no queue holds it"),
+        }
     }
 }
 

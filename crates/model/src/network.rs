@@ -10,6 +10,7 @@
 //! This is the network's state; what the model does with it is
 //! `transfers.rs`, and what differs between the sharing modes `sharing.rs`.
 
+use crate::durations::Durations;
 use codexsim_config::{Link, Scenario, SharingMode};
 use codexsim_engine::{EventId, SimTime};
 use codexsim_net::topology::{HostSpec, LevelSpec};
@@ -117,9 +118,10 @@ pub(crate) struct NetState {
     pub clients: Vec<Endpoint>,
     /// An unlimited resource on every fill's path: what clients sent.
     pub client_uploads: ResourceId,
-    /// Completed transfer durations, seconds, by kind (fill, repair).
-    pub fill_durations_s: Vec<f64>,
-    pub repair_durations_s: Vec<f64>,
+    /// Completed transfers' durations by kind (fill, repair), in bounded
+    /// memory (`durations.rs`).
+    pub fill_durations: Durations,
+    pub repair_durations: Durations,
     /// Max-min sharing: the one event waiting for the network's next flow
     /// end, and its time (ns).
     pub next_event: Option<(EventId, u64)>,
@@ -182,8 +184,8 @@ impl NetState {
             free: Vec::new(),
             flow_part: Vec::new(),
             clients: Vec::new(),
-            fill_durations_s: Vec::new(),
-            repair_durations_s: Vec::new(),
+            fill_durations: Durations::default(),
+            repair_durations: Durations::default(),
         }
     }
 
@@ -245,8 +247,8 @@ impl NetState {
     /// A fill's or repair's duration, for the summary.
     pub(crate) fn record_duration(&mut self, kind: TransferKind, took_s: f64) {
         match kind {
-            TransferKind::Fill { .. } => self.fill_durations_s.push(took_s),
-            TransferKind::Repair { .. } => self.repair_durations_s.push(took_s),
+            TransferKind::Fill { .. } => self.fill_durations.push(took_s),
+            TransferKind::Repair { .. } => self.repair_durations.push(took_s),
             TransferKind::CanaryUp { .. } | TransferKind::CanaryDown { .. } => {}
         }
     }

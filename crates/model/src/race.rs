@@ -242,7 +242,9 @@ impl Model<'_> {
 
     /// Whether a host could still reserve one of these slots.
     fn race_open(&self, request: u32, slots: &[u32]) -> bool {
-        let r = &self.ledger.requests[request as usize];
+        let Some(r) = self.ledger.requests.get(request as usize) else {
+            return false; // retired
+        };
         if !r.active() || r.lost {
             return false;
         }

@@ -110,6 +110,9 @@ impl Model<'_> {
         req: u32,
         slot: u32,
     ) -> Result<(), Stop> {
+        if self.ledger.requests.get(req as usize).is_none() {
+            return Ok(()); // retired meanwhile
+        }
         self.ledger.requests[req as usize].slots[slot as usize].retry_pending = false;
         let r = &self.ledger.requests[req as usize];
         if !r.active() || r.slots[slot as usize].host_sale.is_some() || r.lost {

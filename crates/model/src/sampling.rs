@@ -8,7 +8,6 @@ use crate::events::{Ev, Stop};
 use crate::model::Model;
 use crate::output::{
     FleetSample, LinkSample, LinkTotals, NetworkSummary, NodeSample, Sharing, Summary, Traffic,
-    TransferStats,
 };
 
 /// How often a run checks every invariant (besides its end). Tests check
@@ -70,8 +69,8 @@ impl Model<'_> {
     pub(crate) fn network_summary(&self) -> NetworkSummary {
         let d = self.net.delivered();
         NetworkSummary {
-            fill_transfer: TransferStats::of(&self.net.fill_durations_s),
-            repair_transfer: TransferStats::of(&self.net.repair_durations_s),
+            fill_transfer: self.net.fill_durations.stats(),
+            repair_transfer: self.net.repair_durations.stats(),
             transfer_timeouts: self.ledger.c.transfer_timeouts,
             traffic: Traffic {
                 fill_bytes: d[0],

@@ -184,13 +184,13 @@ impl Model<'_> {
                 self.trace(now, TraceKind::RequestFinished, None, Some(req), None, None);
                 self.unqueue_request(req);
                 self.end_sales(s, req)?;
-                self.release_client(req);
+                self.retire_request(req);
                 Ok(())
             }
             // Failed or cancelled: what is left on disk expires now (block TTL).
             _ => {
                 self.end_sales(s, req)?;
-                self.release_client(req);
+                self.retire_request(req);
                 Ok(())
             }
         }
@@ -225,10 +225,15 @@ impl Model<'_> {
     /// client's place in the network serves the next request's client
     /// (clients are alike), so the network holds the clients of live
     /// requests, not of every request ever made.
-    pub(crate) fn release_client(&mut self, req: u32) {
+    ///
+    /// Then its record and queue keys are freed: a run's memory follows the
+    /// requests alive, not every request ever made.
+    pub(crate) fn retire_request(&mut self, req: u32) {
         debug_assert!(!self.ledger.requests[req as usize].active());
         if let Endpoint::Client(c) = self.net.clients[req as usize] {
             self.net.topo.release_client(c);
         }
+        self.ledger.retire(req);
+        self.market.keys.retire(req);
     }
 }

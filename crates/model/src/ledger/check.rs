@@ -121,7 +121,7 @@ impl Ledger {
     fn check_requests(&self, max_reservations: usize) -> Result<(), String> {
         let mut active_filled = 0u64;
         let mut holders: Vec<u16> = Vec::new();
-        for (ri, r) in self.requests.iter().enumerate() {
+        for (ri, r) in self.requests.live() {
             if !r.active() {
                 continue;
             }

@@ -15,7 +15,9 @@
 mod check;
 mod records;
 
-pub(crate) use records::{Counters, Node, ReqState, Request, Sale, SaleState, Slot};
+pub(crate) use records::{
+    Counters, Node, ReqState, Request, Requests, Sale, SaleState, Sales, Slot,
+};
 
 use std::collections::VecDeque;
 
@@ -29,10 +31,10 @@ pub(crate) struct Ledger {
     pub(crate) nodes: Vec<Node>,
     /// Per level, per domain: member nodes.
     pub(crate) domains: Vec<Vec<Vec<u32>>>,
-    pub(crate) requests: Vec<Request>,
+    pub(crate) requests: Requests,
     /// Sales by id. Ids of sales that are over are reused (a sale's
     /// generation tells its events from those of earlier sales with its id).
-    pub(crate) sales: Vec<Sale>,
+    pub(crate) sales: Sales,
     /// Ids free for new sales.
     free_sales: Vec<u32>,
     /// Ids of sales that ended in the current event: free once it is over.
@@ -166,8 +168,8 @@ impl Ledger {
             online,
             nodes,
             domains,
-            requests: Vec::new(),
-            sales: Vec::new(),
+            requests: Requests::default(),
+            sales: Sales::default(),
             free_sales: Vec::new(),
             closed_sales: Vec::new(),
             c: Counters::default(),
@@ -293,7 +295,11 @@ impl Ledger {
     /// A new request's expiry passed before it started: it is cancelled.
     /// Whether it was still new.
     pub(crate) fn cancel(&mut self, req: u32) -> bool {
-        if self.requests[req as usize].state != ReqState::New {
+        if self
+            .requests
+            .get(req as usize)
+            .is_none_or(|r| r.state != ReqState::New)
+        {
             return false;
         }
         self.deactivate(req, ReqState::Cancelled);
@@ -332,6 +338,15 @@ impl Ledger {
             sl.reservations.clear();
         }
         self.requests[req as usize].filled = 0;
+    }
+
+    /// A request over for good (its end passed, its sales closed, its
+    /// client released) is retired: its record is freed. Events still
+    /// pending for it find it gone ([`Requests::get`]).
+    pub(crate) fn retire(&mut self, req: u32) {
+        let r = &self.requests[req as usize];
+        debug_assert!(!r.active() && r.sales.is_empty() && r.repairs_active == 0);
+        self.requests.retire(req as usize);
     }
 
     /// A request with too few slot indices held is lost, once: its bytes.
@@ -529,7 +544,7 @@ impl Ledger {
         }
         if was_downloading {
             let sl = &mut self.requests[req as usize].slots[slot as usize];
-            sl.reservations.retain(|&h| h != node);
+            sl.reservations.remove(node);
         }
         SaleEnded { node, released }
     }

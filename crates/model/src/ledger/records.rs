@@ -68,7 +68,7 @@ pub(crate) enum ReqState {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Slot {
     pub(crate) host_sale: Option<u32>,
-    pub(crate) reservations: Vec<u32>,
+    pub(crate) reservations: Reservations,
     pub(crate) missed: u32,
     pub(crate) freed_at: Option<SimTime>,
     /// A RepairRetry for this slot is pending.
@@ -177,4 +177,257 @@ pub(crate) struct Counters {
     pub(crate) fill_errored: u64,
     pub(crate) first_loss: Option<SimTime>,
     pub(crate) first_failure: Option<SimTime>,
+}
+
+/// Every request by id. Ids are never reused (outputs name them); a request
+/// over for good is retired, its record freed, so that memory follows the
+/// requests alive rather than every request ever made (a pointer per id).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Requests(Vec<Option<Box<Request>>>);
+
+impl Requests {
+    /// Ids issued so far (the next id).
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Records a request under the next id.
+    pub(crate) fn push(&mut self, r: Request) {
+        self.0.push(Some(Box::new(r)));
+    }
+
+    /// A request that is not retired.
+    pub(crate) fn get(&self, id: usize) -> Option<&Request> {
+        self.0.get(id).and_then(|r| r.as_deref())
+    }
+
+    /// Frees a request's record: nothing reads it any more.
+    pub(crate) fn retire(&mut self, id: usize) {
+        self.0[id] = None;
+    }
+
+    /// The requests not retired, with their ids.
+    pub(crate) fn live(&self) -> impl Iterator<Item = (usize, &Request)> {
+        self.0
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.as_deref().map(|r| (i, r)))
+    }
+}
+
+impl std::ops::Index<usize> for Requests {
+    type Output = Request;
+
+    #[inline]
+    fn index(&self, id: usize) -> &Request {
+        match &self.0[id] {
+            Some(r) => r,
+            None => panic!("request {id} is retired"),
+        }
+    }
+}
+
+impl std::ops::IndexMut<usize> for Requests {
+    #[inline]
+    fn index_mut(&mut self, id: usize) -> &mut Request {
+        match &mut self.0[id] {
+            Some(r) => r,
+            None => panic!("request {id} is retired"),
+        }
+    }
+}
+
+/// Sales by id, in chunks of [`Sales::CHUNK`] that never move: the store
+/// grows without copying itself, so a fleet of millions of sales never
+/// holds the old and the new copy at once (a `Vec` doubling would, for a
+/// moment, at twice the memory).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Sales(Vec<Vec<Sale>>);
+
+impl Sales {
+    /// Sales per chunk.
+    const CHUNK: usize = 1 << 14;
+
+    /// Ids in use or free (the next new id).
+    pub(crate) fn len(&self) -> usize {
+        match self.0.last() {
+            Some(last) => (self.0.len() - 1) * Self::CHUNK + last.len(),
+            None => 0,
+        }
+    }
+
+    /// Records a sale under the next new id.
+    pub(crate) fn push(&mut self, sale: Sale) {
+        if self.0.last().is_none_or(|c| c.len() == Self::CHUNK) {
+            self.0.push(Vec::with_capacity(Self::CHUNK));
+        }
+        self.0.last_mut().expect("a chunk").push(sale);
+    }
+}
+
+impl std::ops::Index<usize> for Sales {
+    type Output = Sale;
+
+    #[inline]
+    fn index(&self, id: usize) -> &Sale {
+        &self.0[id / Self::CHUNK][id % Self::CHUNK]
+    }
+}
+
+impl std::ops::IndexMut<usize> for Sales {
+    #[inline]
+    fn index_mut(&mut self, id: usize) -> &mut Sale {
+        &mut self.0[id / Self::CHUNK][id % Self::CHUNK]
+    }
+}
+
+/// A slot's reservations (hosts), without an allocation while they are at
+/// most [`Reservations::INLINE`] (`max_reservations_per_slot` is 3 by
+/// default).
+#[derive(Clone, Debug)]
+pub(crate) enum Reservations {
+    Inline { len: u8, hosts: [u32; 3] },
+    Spilled(Vec<u32>),
+}
+
+impl Default for Reservations {
+    fn default() -> Self {
+        Reservations::Inline {
+            len: 0,
+            hosts: [0; 3],
+        }
+    }
+}
+
+impl Reservations {
+    /// Hosts held inline.
+    const INLINE: usize = 3;
+
+    /// The hosts, in the order they reserved.
+    #[inline]
+    pub(crate) fn as_slice(&self) -> &[u32] {
+        match self {
+            Reservations::Inline { len, hosts } => &hosts[..*len as usize],
+            Reservations::Spilled(v) => v,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    pub(crate) fn contains(&self, host: &u32) -> bool {
+        self.as_slice().contains(host)
+    }
+
+    pub(crate) fn push(&mut self, host: u32) {
+        match self {
+            Reservations::Inline { len, hosts } if (*len as usize) < Self::INLINE => {
+                hosts[*len as usize] = host;
+                *len += 1;
+            }
+            Reservations::Inline { .. } => {
+                let mut v = self.as_slice().to_vec();
+                v.push(host);
+                *self = Reservations::Spilled(v);
+            }
+            Reservations::Spilled(v) => v.push(host),
+        }
+    }
+
+    /// Removes `host`'s reservation (the others keep their order).
+    pub(crate) fn remove(&mut self, host: u32) {
+        match self {
+            Reservations::Inline { len, hosts } => {
+                let mut kept = 0;
+                for i in 0..*len as usize {
+                    if hosts[i] != host {
+                        hosts[kept] = hosts[i];
+                        kept += 1;
+                    }
+                }
+                *len = kept as u8;
+            }
+            Reservations::Spilled(v) => v.retain(|&h| h != host),
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        *self = Reservations::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reservations_behave_like_a_list_inline_and_spilled() {
+        let mut model: Vec<u32> = Vec::new();
+        let mut r = Reservations::default();
+        let ops: [(bool, u32); 12] = [
+            (true, 7),
+            (true, 3),
+            (false, 7),
+            (true, 9),
+            (true, 3),
+            (true, 11),
+            (true, 12),
+            (false, 3),
+            (true, 5),
+            (false, 42),
+            (false, 11),
+            (true, 1),
+        ];
+        for (push, h) in ops {
+            if push {
+                r.push(h);
+                model.push(h);
+            } else {
+                r.remove(h);
+                model.retain(|&x| x != h);
+            }
+            assert_eq!(r.as_slice(), &model[..]);
+            assert_eq!(r.len(), model.len());
+            assert_eq!(r.contains(&h), model.contains(&h));
+        }
+        assert!(matches!(r, Reservations::Spilled(_)));
+        r.clear();
+        assert_eq!(r.len(), 0);
+        assert!(matches!(r, Reservations::Inline { .. }));
+    }
+
+    #[test]
+    fn sales_keep_their_ids_across_chunks() {
+        let sale = |node| Sale {
+            generation: 0,
+            node,
+            node_pos: 0,
+            request: 0,
+            slot: 0,
+            state: SaleState::Done,
+            stored_bytes: 0,
+            collateral: 0,
+            fill_period: 0,
+            provable: false,
+            pending_miss: None,
+            miss_regime: None,
+            exp_repair: false,
+            transfer: None,
+            lost_at: SimTime::ZERO,
+            proof_p: 0.0,
+        };
+        let mut s = Sales::default();
+        let n = Sales::CHUNK * 2 + 5;
+        for i in 0..n {
+            assert_eq!(s.len(), i);
+            s.push(sale(i as u32));
+        }
+        assert_eq!(s.len(), n);
+        s[Sales::CHUNK + 1].node = 1;
+        for i in (0..n).step_by(997) {
+            assert_eq!(s[i].node, if i == Sales::CHUNK + 1 { 1 } else { i as u32 });
+        }
+        assert_eq!(s[n - 1].node, (n - 1) as u32);
+    }
 }
