@@ -116,6 +116,12 @@ pub(crate) struct NetState {
     pub flow_part: Vec<(u32, u32)>,
     /// Per request: its client.
     pub clients: Vec<Endpoint>,
+    /// Per client vertex: the request it serves, the fills reading from it,
+    /// and whether that request needs it no more (see
+    /// [`NetState::client_done`]).
+    client_owner: Vec<u32>,
+    client_fills: Vec<u32>,
+    client_done: Vec<bool>,
     /// An unlimited resource on every fill's path: what clients sent.
     pub client_uploads: ResourceId,
     /// Completed transfers' durations by kind (fill, repair), in bounded
@@ -184,8 +190,63 @@ impl NetState {
             free: Vec::new(),
             flow_part: Vec::new(),
             clients: Vec::new(),
+            client_owner: Vec::new(),
+            client_fills: Vec::new(),
+            client_done: Vec::new(),
             fill_durations: Durations::default(),
             repair_durations: Durations::default(),
+        }
+    }
+
+    /// Request `req` (the next id) gets a client: a free vertex of the
+    /// network, or a new one.
+    pub(crate) fn add_client(&mut self, req: u32) -> Endpoint {
+        debug_assert_eq!(self.clients.len(), req as usize);
+        let client = self.topo.add_client(&mut self.flows);
+        if let Endpoint::Client(c) = client {
+            let c = c as usize;
+            if self.client_owner.len() <= c {
+                self.client_owner.resize(c + 1, u32::MAX);
+                self.client_fills.resize(c + 1, 0);
+                self.client_done.resize(c + 1, false);
+            }
+            debug_assert!(self.client_fills[c] == 0 && !self.client_done[c]);
+            self.client_owner[c] = req;
+        }
+        self.clients.push(client);
+        client
+    }
+
+    /// Request `req` needs its client no more (it started and the client
+    /// keeps no data, or it is over): the client's vertex serves the next
+    /// request's client once the fills reading from it are over (clients
+    /// are alike), so the network holds the clients that still send, not
+    /// one per request alive. Idempotent.
+    pub(crate) fn client_done(&mut self, req: u32) {
+        let Endpoint::Client(c) = self.clients[req as usize] else {
+            return;
+        };
+        let c = c as usize;
+        if self.client_owner[c] != req || self.client_done[c] {
+            return; // released already (and maybe serving another request)
+        }
+        self.client_done[c] = true;
+        if self.client_fills[c] == 0 {
+            self.free_client(c);
+        }
+    }
+
+    fn free_client(&mut self, c: usize) {
+        self.client_done[c] = false;
+        self.client_owner[c] = u32::MAX;
+        self.topo.release_client(c as u32);
+    }
+
+    /// The client a fill transfer reads from.
+    fn fill_client(tr: &Transfer) -> Option<usize> {
+        match (tr.kind, tr.parts.first().map(|p| p.src)) {
+            (TransferKind::Fill { .. }, Some(Endpoint::Client(c))) => Some(c as usize),
+            _ => None,
         }
     }
 
@@ -210,6 +271,13 @@ impl NetState {
             fill_ready: None,
             cap_bytes_per_s,
         };
+        if let Some(c) = Self::fill_client(&t) {
+            debug_assert!(
+                !self.client_done[c],
+                "a fill from a client no longer needed"
+            );
+            self.client_fills[c] += 1;
+        }
         match self.free.pop() {
             Some(i) => {
                 let g = self.transfers[i as usize].generation.wrapping_add(1);
@@ -225,6 +293,12 @@ impl NetState {
 
     /// Frees a transfer's slot (its flows must be gone).
     pub(crate) fn release(&mut self, t: u32) {
+        if let Some(c) = Self::fill_client(&self.transfers[t as usize]) {
+            self.client_fills[c] -= 1;
+            if self.client_fills[c] == 0 && self.client_done[c] {
+                self.free_client(c);
+            }
+        }
         let tr = &mut self.transfers[t as usize];
         debug_assert!(tr.parts.iter().all(|p| p.flow.is_none()));
         tr.live = false;

@@ -110,6 +110,11 @@ impl Model<'_> {
         );
         if f.request_started {
             self.unqueue_request(f.request);
+            if !keeps {
+                // Repairs read from hosts from now on: the client goes once
+                // the other reservations' downloads from it are over.
+                self.net.client_done(f.request);
+            }
             self.trace(
                 now,
                 TraceKind::RequestStarted,

@@ -9,7 +9,6 @@
 
 use codexsim_config::Layout;
 use codexsim_engine::{RandomStream, Scheduler, SimDuration, SimTime, StreamId};
-use codexsim_net::Endpoint;
 
 use crate::events::{Ev, Stop};
 use crate::ledger::{NewRequest, ReqState, SaleState};
@@ -107,9 +106,7 @@ impl Model<'_> {
             collateral_per_slot,
             proof: ProofRequirement::new(w.proof_probability, self.cfg.marketplace.downtime_blocks),
         });
-        let client = self.net.topo.add_client(&mut self.net.flows);
-        debug_assert_eq!(self.net.clients.len(), id as usize);
-        self.net.clients.push(client);
+        self.net.add_client(id);
         let expiry = w.expiry;
         self.trace(
             now,
@@ -221,18 +218,13 @@ impl Model<'_> {
         Ok(())
     }
 
-    /// The request is over for good and its transfers are gone: its
-    /// client's place in the network serves the next request's client
-    /// (clients are alike), so the network holds the clients of live
-    /// requests, not of every request ever made.
-    ///
-    /// Then its record and queue keys are freed: a run's memory follows the
-    /// requests alive, not every request ever made.
+    /// The request is over for good and its transfers are gone: its client
+    /// is released (if it was not when the request started), and its record
+    /// and queue keys are freed: a run's memory follows the requests alive,
+    /// not every request ever made.
     pub(crate) fn retire_request(&mut self, req: u32) {
         debug_assert!(!self.ledger.requests[req as usize].active());
-        if let Endpoint::Client(c) = self.net.clients[req as usize] {
-            self.net.topo.release_client(c);
-        }
+        self.net.client_done(req);
         self.ledger.retire(req);
         self.market.keys.retire(req);
     }
