@@ -196,6 +196,9 @@ impl<'s> Model<'s> {
         }
         self.ledger
             .check(self.cfg.marketplace.max_reservations_per_slot as usize)?;
+        self.net
+            .check_clients()
+            .map_err(|e| format!("clients: {e}"))?;
         self.check_transfers()
     }
 }

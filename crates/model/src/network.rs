@@ -242,6 +242,37 @@ impl NetState {
         self.topo.release_client(c as u32);
     }
 
+    /// The clients' books: each vertex's count of fills is the number of
+    /// live fill transfers reading from it, a vertex whose request is done
+    /// with it still has some (else it is free), and a free vertex serves
+    /// no request.
+    pub(crate) fn check_clients(&self) -> Result<(), String> {
+        let mut fills = vec![0u32; self.client_fills.len()];
+        for tr in self.transfers.iter().filter(|t| t.live) {
+            if let Some(c) = Self::fill_client(tr) {
+                fills[c] += 1;
+            }
+        }
+        for (c, &live) in fills.iter().enumerate() {
+            if live != self.client_fills[c] {
+                return Err(format!(
+                    "client {c}: {} fills counted, {live} live",
+                    self.client_fills[c]
+                ));
+            }
+            if self.client_done[c] && live == 0 {
+                return Err(format!("client {c} is done with and idle, but not free"));
+            }
+            let owner = self.client_owner[c];
+            if owner != u32::MAX && self.clients[owner as usize] != Endpoint::Client(c as u32) {
+                return Err(format!(
+                    "client {c} serves request {owner}, which names another"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The client a fill transfer reads from.
     fn fill_client(tr: &Transfer) -> Option<usize> {
         match (tr.kind, tr.parts.first().map(|p| p.src)) {

@@ -130,7 +130,11 @@ impl Model<'_> {
         let RepairModel::Exponential { mean } = self.cfg.repair.model else {
             return Ok(());
         };
-        let r = &self.ledger.requests[req as usize];
+        // (Repairs waiting for a node to come back may name a request
+        // retired since.)
+        let Some(r) = self.ledger.requests.get(req as usize) else {
+            return Ok(());
+        };
         if !r.active() || r.lost || r.slots[slot as usize].host_sale.is_some() {
             return Ok(());
         }

@@ -345,7 +345,15 @@ impl Ledger {
     /// pending for it find it gone ([`Requests::get`]).
     pub(crate) fn retire(&mut self, req: u32) {
         let r = &self.requests[req as usize];
-        debug_assert!(!r.active() && r.sales.is_empty() && r.repairs_active == 0);
+        // (`repairs_active` may still count exponential-model repairs whose
+        // sales the request's end closed: it is read for active requests
+        // only.)
+        debug_assert!(!r.active(), "request {req} retired while active");
+        debug_assert!(
+            r.sales.is_empty(),
+            "request {req} retired with sales {:?}",
+            r.sales
+        );
         self.requests.retire(req as usize);
     }
 
