@@ -1,5 +1,7 @@
-//! The ledger's records: nodes, requests and their slots, sales, counters.
-//! Plain data; the transitions that keep them consistent are in `mod.rs`.
+//! The ledger's records: nodes, requests and their slots, sales, counters,
+//! and their stores (`Requests`, whose retired records are freed; `Sales`,
+//! in chunks that never move; a slot's `Reservations`, inline). Plain data;
+//! the transitions that keep them consistent are in `mod.rs`.
 
 use std::collections::VecDeque;
 
