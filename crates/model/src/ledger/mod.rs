@@ -649,7 +649,7 @@ impl Ledger {
             let sl = &mut self.requests[req as usize].slots[slot as usize];
             let sale = sl.host_sale.take()?;
             sl.missed = 0;
-            sl.freed_at = Some(now);
+            sl.freed_at.set(now);
             sl.reservations.clear();
             sale
         };
