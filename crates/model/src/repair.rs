@@ -139,9 +139,10 @@ impl Model<'_> {
             return Ok(());
         }
         if self.cfg.repair.serial && r.repairs_active > 0 {
-            if !r.repairs_waiting.contains(&slot) {
+            if !r.waits.as_ref().is_some_and(|w| w.serial.contains(&slot)) {
                 self.ledger.requests[req as usize]
-                    .repairs_waiting
+                    .waits_mut()
+                    .serial
                     .push_back(slot);
             }
             return Ok(());
@@ -200,8 +201,9 @@ impl Model<'_> {
     ) -> Result<(), Stop> {
         if self.cfg.repair.serial && self.ledger.requests[req as usize].repairs_active == 0 {
             if let Some(next) = self.ledger.requests[req as usize]
-                .repairs_waiting
-                .pop_front()
+                .waits
+                .as_mut()
+                .and_then(|w| w.serial.pop_front())
             {
                 return self.start_exp_repair(s, req, next);
             }

@@ -19,8 +19,6 @@ pub(crate) use records::{
     Counters, Node, ReqState, Request, Requests, Sale, SaleState, Sales, Slot,
 };
 
-use std::collections::VecDeque;
-
 use codexsim_config::{Layout, Scenario};
 use codexsim_engine::{RandomStream, SimTime, StreamId};
 
@@ -274,8 +272,7 @@ impl Ledger {
             alive_indices: 0,
             lost: false,
             repairs_active: 0,
-            deferred: Vec::new(),
-            repairs_waiting: VecDeque::new(),
+            waits: None,
             ever_started: false,
         });
         self.c.submitted += 1;
@@ -691,13 +688,13 @@ impl Ledger {
         // are freed, then repair all of them.
         let r = &mut self.requests[req as usize];
         if r.state == ReqState::Started && (r.slots.len() as u32 - r.filled) < lazy {
-            r.deferred.push(slot);
+            r.waits_mut().deferred.push(slot);
             return AfterFree::Deferred;
         }
-        if r.deferred.is_empty() {
+        if r.waits.as_ref().is_none_or(|w| w.deferred.is_empty()) {
             return AfterFree::RepairOne;
         }
-        let mut slots = std::mem::take(&mut r.deferred);
+        let mut slots = std::mem::take(&mut r.waits_mut().deferred);
         slots.push(slot);
         AfterFree::Repair(slots)
     }

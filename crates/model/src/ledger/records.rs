@@ -99,9 +99,9 @@ pub(crate) struct Request {
     pub(crate) alive_indices: u32,
     pub(crate) lost: bool,
     pub(crate) repairs_active: u32,
-    /// Freed slots waiting for the lazy-repair threshold.
-    pub(crate) deferred: Vec<u32>,
-    pub(crate) repairs_waiting: VecDeque<u32>,
+    /// Repairs waiting (lazy threshold, serial exponential model): boxed,
+    /// since most requests never have any.
+    pub(crate) waits: Option<Box<RepairWaits>>,
     pub(crate) ever_started: bool,
 }
 
@@ -109,6 +109,20 @@ impl Request {
     pub(crate) fn active(&self) -> bool {
         matches!(self.state, ReqState::New | ReqState::Started)
     }
+
+    /// Its waiting repairs, made on first use.
+    pub(crate) fn waits_mut(&mut self) -> &mut RepairWaits {
+        self.waits.get_or_insert_with(Default::default)
+    }
+}
+
+/// A request's repairs that wait.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RepairWaits {
+    /// Freed slots waiting for the lazy-repair threshold.
+    pub(crate) deferred: Vec<u32>,
+    /// Slots waiting for the serial exponential-model repair before them.
+    pub(crate) serial: VecDeque<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -288,7 +302,10 @@ impl std::ops::IndexMut<usize> for Sales {
 /// default).
 #[derive(Clone, Debug)]
 pub(crate) enum Reservations {
-    Inline { len: u8, hosts: [u32; 3] },
+    Inline {
+        len: u8,
+        hosts: [u32; 3],
+    },
     // Boxed (a thin pointer): the slot record stays 16 bytes smaller, and
     // more than three reservations are rare.
     #[allow(clippy::box_collection)]
@@ -478,6 +495,7 @@ mod size_tests {
     fn records_stay_small() {
         assert_eq!(std::mem::size_of::<Reservations>(), 16);
         assert_eq!(std::mem::size_of::<Slot>(), 40);
+        assert!(std::mem::size_of::<Request>() <= 192);
         assert_eq!(MaybeTime::default().get(), None);
         let mut t = MaybeTime::default();
         t.set(SimTime::from_nanos(5));
