@@ -454,35 +454,33 @@ mod tests {
     }
 }
 
-/// An optional time in 8 bytes (`Option<SimTime>` takes 16): `u64::MAX`
-/// nanoseconds, a time no event reaches, stands for none.
+/// An optional time in 8 bytes (`Option<SimTime>` takes 16):
+/// [`SimTime::MAX`], a time no event reaches, stands for none.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct MaybeTime(u64);
+pub(crate) struct MaybeTime(SimTime);
 
 impl Default for MaybeTime {
     fn default() -> Self {
-        MaybeTime(u64::MAX)
+        MaybeTime(SimTime::MAX)
     }
 }
 
 impl MaybeTime {
     pub(crate) fn get(self) -> Option<SimTime> {
-        (self.0 != u64::MAX).then(|| SimTime::from_nanos(self.0))
+        (self.0 != SimTime::MAX).then_some(self.0)
     }
 
     pub(crate) fn is_some(self) -> bool {
-        self.0 != u64::MAX
+        self.0 != SimTime::MAX
     }
 
     pub(crate) fn set(&mut self, t: SimTime) {
-        debug_assert!(t.as_nanos() != u64::MAX);
-        self.0 = t.as_nanos();
+        debug_assert!(t != SimTime::MAX);
+        self.0 = t;
     }
 
     pub(crate) fn take(&mut self) -> Option<SimTime> {
-        let t = self.get();
-        self.0 = u64::MAX;
-        t
+        std::mem::take(self).get()
     }
 }
 
