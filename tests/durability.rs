@@ -25,11 +25,56 @@ fn analytic_models_print_the_reference_values() {
         "--window-days",
         "6.5",
     ]);
-    assert!(out.contains("7.35"), "{out}");
+    // The script's own form (56 whole windows) by default, the continuous
+    // one beside it.
+    assert!(
+        out.contains("annual loss probability: 7.415625e-12"),
+        "{out}"
+    );
+    assert!(out.contains("1 - 7.415625e-12"), "{out}");
+    assert!(out.contains("windows): 7.353799e-12"), "{out}");
     let out = ok(&[
         "analytic", "storj", "--k", "20", "--n", "40", "--churn", "0.1",
     ]);
     assert!(out.contains("0.99999999807694"), "{out}");
+    assert!(
+        out.contains("P(loss): 1.959660e-11 (exact binomial"),
+        "{out}"
+    );
+    // Mean times far past 1e12 years keep their digits (Gaussian
+    // elimination printed 1.00e16 and 1.62e16 here), and a value past f64
+    // is refused, not printed.
+    let out = ok(&[
+        "analytic",
+        "birth-death",
+        "--n",
+        "12",
+        "--k",
+        "4",
+        "--lambda-per-year",
+        "0.1",
+        "--mu-per-year",
+        "365",
+    ]);
+    assert!(out.contains("serial repair:   3.963358e21 years"), "{out}");
+    assert!(out.contains("parallel repair: 1.596485e26 years"), "{out}");
+    let (code, _, err) = run(codexsim().args([
+        "analytic",
+        "birth-death",
+        "--n",
+        "60",
+        "--k",
+        "1",
+        "--lambda-per-year",
+        "1e-3",
+        "--mu-per-year",
+        "1e6",
+    ]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("no trustworthy mean time to data loss"),
+        "{err}"
+    );
     let out = ok(&["analytic", "whitepaper-table"]);
     for row in [
         "1.5,1,18,9,18,9",

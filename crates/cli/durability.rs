@@ -8,7 +8,8 @@ use codexsim_durability::dataset::{
     default_bias, estimate, splitting_until, DatasetModel, Duration, Estimate, RepairTime, YEAR,
 };
 use codexsim_durability::exact::{
-    backblaze_annual_loss, birth_death_mttdl, storj_durability, whitepaper_search_with, Repair,
+    backblaze_annual_loss, backblaze_script_annual_loss, birth_death_mttdl, storj_durability,
+    storj_loss_binomial, storj_loss_poisson, whitepaper_search_with, ChainError, Repair,
     Whitepaper, WHITEPAPER_TABLE1,
 };
 
@@ -94,6 +95,40 @@ pub enum Analytic {
     },
 }
 
+/// A chain's answer that cannot be trusted, as the user's error.
+fn untrusted(e: ChainError) -> anyhow::Error {
+    BadInput::new(format!(
+        "no trustworthy mean time to data loss for these inputs: {e}"
+    ))
+    .into()
+}
+
+/// A duration in years, in scientific notation past a million.
+fn years(t: f64) -> String {
+    if t < 1e6 {
+        format!("{t:.4}")
+    } else {
+        format!("{t:.6e}")
+    }
+}
+
+/// A probability in scientific notation, 7 significant digits.
+fn probability(p: f64) -> String {
+    format!("{p:.6e}")
+}
+
+/// A durability as 1 - loss when the loss is small (so that it never shows
+/// as exactly 1), with its nines.
+fn durability(loss: f64) -> String {
+    if loss == 0.0 {
+        "1 (the loss probability is below 1e-308)".to_string()
+    } else if loss < 1e-3 {
+        format!("1 - {loss:.6e} ({:.2} nines)", -loss.log10())
+    } else {
+        format!("{:.9} ({:.2} nines)", 1.0 - loss, -loss.log10())
+    }
+}
+
 fn check(ok: bool, what: &str) -> Result<()> {
     if ok {
         Ok(())
@@ -116,11 +151,17 @@ pub fn analytic(cmd: &Analytic) -> Result<()> {
                 lambda_per_year > 0.0 && mu_per_year > 0.0,
                 "--lambda-per-year, --mu-per-year: must be positive",
             )?;
-            let s = birth_death_mttdl(n, k, lambda_per_year, mu_per_year, Repair::Serial);
-            let p = birth_death_mttdl(n, k, lambda_per_year, mu_per_year, Repair::Parallel);
+            check(
+                lambda_per_year.is_finite() && mu_per_year.is_finite(),
+                "--lambda-per-year, --mu-per-year: must be finite",
+            )?;
+            let s = birth_death_mttdl(n, k, lambda_per_year, mu_per_year, Repair::Serial)
+                .map_err(untrusted)?;
+            let p = birth_death_mttdl(n, k, lambda_per_year, mu_per_year, Repair::Parallel)
+                .map_err(untrusted)?;
             println!("birth-death n = {n}, k = {k}, lambda = {lambda_per_year}/year, mu = {mu_per_year}/year");
-            println!("MTTDL, serial repair:   {s:.4} years");
-            println!("MTTDL, parallel repair: {p:.4} years");
+            println!("MTTDL, serial repair:   {} years", years(s));
+            println!("MTTDL, parallel repair: {} years", years(p));
         }
         Analytic::Whitepaper {
             k,
@@ -150,10 +191,14 @@ pub fn analytic(cmd: &Analytic) -> Result<()> {
                 "whitepaper chain k = {k}, m = {m}, l0 = {l0}{}",
                 if strict { " (repair when f > l0)" } else { "" }
             );
-            println!("MTTDL: {:.6e} years", w.mttdl());
+            check(
+                mttf_years.is_finite() && mttr_hours.is_finite() && mtbp_hours.is_finite(),
+                "--mttf-years, --mttr-hours, --mtbp-hours: must be finite",
+            )?;
+            println!("MTTDL: {} years", years(w.mttdl().map_err(untrusted)?));
             println!(
-                "loss probability within a year: {:.6e}",
-                w.loss_probability(1.0)
+                "loss probability within a year: {}",
+                probability(w.loss_probability(1.0))
             );
         }
         Analytic::WhitepaperTable { target, strict } => {
@@ -189,11 +234,26 @@ pub fn analytic(cmd: &Analytic) -> Result<()> {
                 afr_percent > 0.0 && afr_percent < 100.0,
                 "--afr-percent: must be between 0 and 100",
             )?;
-            check(window_days > 0.0, "--window-days: must be positive")?;
-            let p = backblaze_annual_loss(data, parity, afr_percent / 100.0, window_days);
+            check(
+                window_days > 0.0 && window_days <= 365.0,
+                "--window-days: must be above 0 and at most 365 (the calculator counts whole \
+                 windows in a year)",
+            )?;
+            let afr = afr_percent / 100.0;
+            let (p, windows) = backblaze_script_annual_loss(data, parity, afr, window_days)
+                .expect("a window of at most a year");
             println!(
-                "annual loss probability: {p:.6e} (durability {:.4} nines)",
-                -p.log10()
+                "annual loss probability: {} (Backblaze's script: {windows} windows of {:.4} days, \
+                 a shard failing in one with probability AFR / {windows})",
+                probability(p),
+                365.0 / windows as f64
+            );
+            println!("durability: {}", durability(p));
+            let c = backblaze_annual_loss(data, parity, afr, window_days);
+            println!(
+                "continuous form (a shard failing in a window with 1 - exp(-AFR d / 365), 365 / d \
+                 windows): {}",
+                probability(c)
             );
         }
         Analytic::Storj { k, n, churn } => {
@@ -202,7 +262,18 @@ pub fn analytic(cmd: &Analytic) -> Result<()> {
                 churn > 0.0 && churn < 1.0,
                 "--churn: must be between 0 and 1",
             )?;
-            println!("P(durable): {:.14}", storj_durability(k, n, churn));
+            let exact = storj_loss_binomial(k, n, churn);
+            let poisson = storj_loss_poisson(k, n, churn);
+            println!(
+                "P(loss): {} (exact binomial tail: more than n - k of n pieces lost)",
+                probability(exact)
+            );
+            println!("P(durable): {}", durability(exact));
+            println!(
+                "Storj whitepaper's Poisson approximation: P(loss) {}, P(durable) {:.14}",
+                probability(poisson),
+                storj_durability(k, n, churn)
+            );
         }
     }
     Ok(())

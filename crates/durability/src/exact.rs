@@ -1,146 +1,10 @@
 //! Exact durability models: the birth-death chain, the Codex whitepaper's
 //! lazy-repair chain, the Backblaze window formula and the Storj Poisson
-//! model. Chains are solved exactly (a linear solve for the mean time to
-//! data loss; uniformisation for the probability of loss within a time),
-//! with no mu >> lambda shortcut.
+//! model. Chains are solved exactly (state reduction in positive arithmetic
+//! for the mean time to data loss, see [`crate::chain`]; uniformisation for
+//! the probability of loss within a time), with no mu >> lambda shortcut.
 
-/// A continuous-time Markov chain with transient states `0..n` and one
-/// absorbing state (data loss), given by its transitions.
-#[derive(Clone, Debug, Default)]
-pub struct Chain {
-    /// Number of transient states.
-    pub states: usize,
-    /// Transitions `(from, to, rate)`; `to == None` is absorption.
-    pub transitions: Vec<(usize, Option<usize>, f64)>,
-}
-
-impl Chain {
-    /// An empty chain of `states` transient states.
-    pub fn new(states: usize) -> Chain {
-        Chain {
-            states,
-            transitions: Vec::new(),
-        }
-    }
-
-    /// Adds a transition (rates of zero are dropped).
-    pub fn add(&mut self, from: usize, to: Option<usize>, rate: f64) {
-        if rate > 0.0 && Some(from) != to {
-            self.transitions.push((from, to, rate));
-        }
-    }
-
-    /// Total rate out of each state.
-    fn out_rates(&self) -> Vec<f64> {
-        let mut out = vec![0.0; self.states];
-        for &(f, _, r) in &self.transitions {
-            out[f] += r;
-        }
-        out
-    }
-
-    /// Mean time to absorption from every state: the solution of
-    /// `(-Q) T = 1` over the transient states, by Gaussian elimination with
-    /// partial pivoting and one step of iterative refinement.
-    pub fn mean_time_to_absorption(&self) -> Vec<f64> {
-        let n = self.states;
-        let mut a = vec![vec![0.0f64; n]; n];
-        for (i, r) in self.out_rates().into_iter().enumerate() {
-            a[i][i] = r;
-        }
-        for &(f, t, r) in &self.transitions {
-            if let Some(t) = t {
-                a[f][t] -= r;
-            }
-        }
-        let b = vec![1.0; n];
-        let mut x = solve(&a, &b);
-        // One step of iterative refinement: x += A^-1 (b - A x).
-        let resid: Vec<f64> = (0..n)
-            .map(|i| b[i] - (0..n).map(|j| a[i][j] * x[j]).sum::<f64>())
-            .collect();
-        let dx = solve(&a, &resid);
-        for i in 0..n {
-            x[i] += dx[i];
-        }
-        x
-    }
-
-    /// Probability of absorption within `t` starting in state `start`, by
-    /// uniformisation; the absorbed mass is accumulated directly (never as
-    /// 1 - survival), so tiny probabilities keep their relative accuracy.
-    pub fn absorption_probability(&self, start: usize, t: f64) -> f64 {
-        let out = self.out_rates();
-        let lambda = out.iter().copied().fold(0.0, f64::max) * 1.02;
-        if lambda == 0.0 || t <= 0.0 {
-            return 0.0;
-        }
-        let lt = lambda * t;
-        // Poisson(lt) weights, computed in log space and summed until the
-        // remaining tail is negligible.
-        let kmax = (lt + 12.0 * lt.sqrt() + 50.0).ceil() as usize;
-        let mut v = vec![0.0; self.states];
-        v[start] = 1.0;
-        let mut absorbed = 0.0; // after k jumps of the uniformised chain
-        let mut total = 0.0;
-        let ln_lt = lt.ln();
-        let mut ln_fact = 0.0;
-        for k in 0..=kmax {
-            if k > 0 {
-                ln_fact += (k as f64).ln();
-            }
-            let w = (k as f64 * ln_lt - lt - ln_fact).exp();
-            total += w * absorbed;
-            // One jump.
-            let mut next = vec![0.0; self.states];
-            for i in 0..self.states {
-                next[i] += v[i] * (1.0 - out[i] / lambda);
-            }
-            for &(f, to, r) in &self.transitions {
-                let p = v[f] * r / lambda;
-                match to {
-                    Some(to) => next[to] += p,
-                    None => absorbed += p,
-                }
-            }
-            v = next;
-        }
-        total
-    }
-}
-
-/// Solves `a x = b` by Gaussian elimination with partial pivoting.
-fn solve(a: &[Vec<f64>], b: &[f64]) -> Vec<f64> {
-    let n = b.len();
-    let mut m: Vec<Vec<f64>> = a.to_vec();
-    let mut x = b.to_vec();
-    for col in 0..n {
-        let p = (col..n)
-            .max_by(|&i, &j| m[i][col].abs().total_cmp(&m[j][col].abs()))
-            .expect("non-empty");
-        m.swap(col, p);
-        x.swap(col, p);
-        let d = m[col][col];
-        assert!(d != 0.0, "singular chain: a state cannot reach data loss");
-        let (top, rest) = m.split_at_mut(col + 1);
-        let pivot = &top[col];
-        for (off, row) in rest.iter_mut().enumerate() {
-            let r = col + 1 + off;
-            let f = row[col] / d;
-            if f != 0.0 {
-                for (a, b) in row[col..].iter_mut().zip(&pivot[col..]) {
-                    *a -= f * b;
-                }
-                x[r] -= f * x[col];
-            }
-        }
-    }
-    for r in (0..n).rev() {
-        let s: f64 = (r + 1..n).map(|c| m[r][c] * x[c]).sum();
-        x[r] = (x[r] - s) / m[r][r];
-    }
-    x
-}
+pub use crate::chain::{Chain, ChainError, MAX_SOLVED_STATES};
 
 /// How a birth-death chain repairs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,8 +36,14 @@ pub fn birth_death(n: u32, k: u32, lambda: f64, mu: f64, repair: Repair) -> Chai
 }
 
 /// Mean time to data loss of the birth-death chain, in the rates' time unit.
-pub fn birth_death_mttdl(n: u32, k: u32, lambda: f64, mu: f64, repair: Repair) -> f64 {
-    birth_death(n, k, lambda, mu, repair).mean_time_to_absorption()[0]
+pub fn birth_death_mttdl(
+    n: u32,
+    k: u32,
+    lambda: f64,
+    mu: f64,
+    repair: Repair,
+) -> Result<f64, ChainError> {
+    Ok(birth_death(n, k, lambda, mu, repair).mean_time_to_absorption()?[0])
 }
 
 /// The birth-death chain with lazy repair as codexsim's fleet model does it
@@ -284,8 +154,8 @@ impl Whitepaper {
     }
 
     /// Mean time to data loss from (0, 0).
-    pub fn mttdl(&self) -> f64 {
-        self.chain().mean_time_to_absorption()[0]
+    pub fn mttdl(&self) -> Result<f64, ChainError> {
+        Ok(self.chain().mean_time_to_absorption()?[0])
     }
 
     /// Probability of data loss within `t` from (0, 0).
@@ -336,24 +206,54 @@ pub fn whitepaper_search_with(
     None
 }
 
-/// Backblaze's durability calculator: `data + parity` shards, annual
-/// failure rate `afr` (a fraction), replacement window `window_days`.
-/// Returns the annual probability of data loss.
+/// Backblaze's durability calculator in continuous form: `data + parity`
+/// shards, annual failure rate `afr` (a fraction), replacement window
+/// `window_days`; a shard fails within a window with probability
+/// `1 - exp(-afr d / 365)`, and a year is `365 / d` windows (a fraction
+/// allowed). Returns the annual probability of data loss. The published
+/// script's own discrete form is [`backblaze_script_annual_loss`].
 pub fn backblaze_annual_loss(data: u32, parity: u32, afr: f64, window_days: f64) -> f64 {
-    let n = data + parity;
-    let p = 1.0 - (-afr * window_days / 365.0).exp();
-    // P(more than `parity` of n shards fail in one window), summed from the
-    // small terms so that nothing cancels.
-    let mut pw = 0.0;
-    for i in (parity + 1..=n).rev() {
-        pw += binomial(n, i) * p.powi(i as i32) * (1.0 - p).powi((n - i) as i32);
-    }
+    let p = -(-afr * window_days / 365.0).exp_m1();
+    let pw = window_loss(data + parity, parity, p);
     // 1 - (1 - pw)^(365 / d), without cancellation.
     -((365.0 / window_days) * (-pw).ln_1p()).exp_m1()
 }
 
+/// Backblaze's calculator as its script (`durability.py`) computes it: a
+/// year is `floor(365 / d)` whole windows, a shard fails within one with
+/// probability `afr / windows`, a window loses data when more than
+/// `parity` shards fail, and the year when any window does. Returns the
+/// annual probability of data loss and the number of windows; `None` when
+/// the window is longer than a year (the script divides by zero).
+pub fn backblaze_script_annual_loss(
+    data: u32,
+    parity: u32,
+    afr: f64,
+    window_days: f64,
+) -> Option<(f64, u32)> {
+    let windows = (365.0 / window_days).floor();
+    if !(windows >= 1.0 && windows <= u32::MAX as f64) {
+        return None;
+    }
+    let p = afr / windows;
+    let pw = window_loss(data + parity, parity, p);
+    Some((-(windows * (-pw).ln_1p()).exp_m1(), windows as u32))
+}
+
+/// P(more than `parity` of `n` shards fail), each with probability `p`,
+/// summed from the small terms up so that nothing cancels.
+fn window_loss(n: u32, parity: u32, p: f64) -> f64 {
+    let mut pw = 0.0;
+    for i in (parity + 1..=n).rev() {
+        pw += binomial(n, i) * p.powi(i as i32) * ((n - i) as f64 * (-p).ln_1p()).exp();
+    }
+    pw
+}
+
 /// The Storj whitepaper's Poisson durability: the probability that at most
-/// n - k of n pieces are lost in a period with churn `p` per piece.
+/// n - k of n pieces are lost in a period with churn `p` per piece (the
+/// number lost taken as Poisson with mean `p n`, an approximation of the
+/// binomial: [`storj_loss_binomial`]).
 pub fn storj_durability(k: u32, n: u32, p: f64) -> f64 {
     let l = p * n as f64;
     let mut term = (-l).exp();
@@ -363,6 +263,40 @@ pub fn storj_durability(k: u32, n: u32, p: f64) -> f64 {
         sum += term;
     }
     sum
+}
+
+/// The probability of loss in [`storj_durability`]'s Poisson model, as the
+/// tail itself (more than n - k lost), so that small values keep their
+/// digits.
+pub fn storj_loss_poisson(k: u32, n: u32, p: f64) -> f64 {
+    let l = p * n as f64;
+    let first = (n - k + 1) as f64;
+    // The first term of the tail, in logs, then the series until its terms
+    // no longer count.
+    let ln_first = first * l.ln() - l - ln_factorial(n - k + 1);
+    let mut term = ln_first.exp();
+    let mut sum = 0.0;
+    let mut i = first;
+    while term > sum * 1e-18 || i < first + l {
+        sum += term;
+        i += 1.0;
+        term *= l / i;
+        if i > first + 10.0 * l + 1000.0 {
+            break;
+        }
+    }
+    sum
+}
+
+/// The exact probability that more than n - k of n pieces are lost in a
+/// period, each independently with probability `p` (the binomial tail
+/// that Storj's Poisson model approximates).
+pub fn storj_loss_binomial(k: u32, n: u32, p: f64) -> f64 {
+    window_loss(n, n - k, p)
+}
+
+fn ln_factorial(n: u32) -> f64 {
+    (2..=n).map(|i| (i as f64).ln()).sum()
 }
 
 fn binomial(n: u32, k: u32) -> f64 {
@@ -404,27 +338,33 @@ mod tests {
     #[test]
     fn birth_death_reproduces_every_reference_row() {
         for (n, k, serial, parallel) in BIRTH_DEATH_REFERENCE {
-            let s = birth_death_mttdl(n, k, 0.5, 52.0, Repair::Serial);
-            let p = birth_death_mttdl(n, k, 0.5, 52.0, Repair::Parallel);
+            let s = birth_death_mttdl(n, k, 0.5, 52.0, Repair::Serial).unwrap();
+            let p = birth_death_mttdl(n, k, 0.5, 52.0, Repair::Parallel).unwrap();
             // The file rounds to two decimals.
             assert!((s - serial).abs() < 0.006, "n {n} k {k}: serial {s}");
             assert!((p - parallel).abs() < 0.006, "n {n} k {k}: parallel {p}");
         }
         // The exact value of (3, 2): 109/3.
-        let x = birth_death_mttdl(3, 2, 0.5, 52.0, Repair::Serial);
+        let x = birth_death_mttdl(3, 2, 0.5, 52.0, Repair::Serial).unwrap();
         assert!((x - 109.0 / 3.0).abs() < 1e-9, "{x}");
     }
 
     #[test]
     fn lazy_birth_death_with_threshold_one_is_the_parallel_chain() {
         for (n, k) in [(3, 1), (4, 2), (5, 2)] {
-            let lazy = lazy_birth_death(n, k, 0.5, 52.0, 1).mean_time_to_absorption()[0];
-            let parallel = birth_death_mttdl(n, k, 0.5, 52.0, Repair::Parallel);
+            let lazy = lazy_birth_death(n, k, 0.5, 52.0, 1)
+                .mean_time_to_absorption()
+                .unwrap()[0];
+            let parallel = birth_death_mttdl(n, k, 0.5, 52.0, Repair::Parallel).unwrap();
             assert!((lazy / parallel - 1.0).abs() < 1e-9, "{lazy} {parallel}");
         }
         // Waiting costs durability.
-        let eager = lazy_birth_death(5, 2, 0.5, 52.0, 1).mean_time_to_absorption()[0];
-        let lazy = lazy_birth_death(5, 2, 0.5, 52.0, 3).mean_time_to_absorption()[0];
+        let eager = lazy_birth_death(5, 2, 0.5, 52.0, 1)
+            .mean_time_to_absorption()
+            .unwrap()[0];
+        let lazy = lazy_birth_death(5, 2, 0.5, 52.0, 3)
+            .mean_time_to_absorption()
+            .unwrap()[0];
         assert!(lazy < eager / 10.0, "{lazy} {eager}");
     }
 
@@ -435,7 +375,7 @@ mod tests {
         c.add(0, None, 2.0);
         let p = c.absorption_probability(0, 1.0);
         assert!((p - (1.0 - (-2.0f64).exp())).abs() < 1e-12, "{p}");
-        assert!((c.mean_time_to_absorption()[0] - 0.5).abs() < 1e-12);
+        assert!((c.mean_time_to_absorption().unwrap()[0] - 0.5).abs() < 1e-12);
     }
 
     /// P(absorbed by t) by classical Runge-Kutta on the forward equations,
@@ -483,7 +423,7 @@ mod tests {
         assert!(p > 1e-11 && p < 1e-8, "{p}");
         assert!((p / check - 1.0).abs() < 1e-6, "{p} against {check}");
         // Near 1 - exp(-1 / MTTDL), but not equal: the chain starts fresh.
-        let approx = -(-1.0 / w.mttdl()).exp_m1();
+        let approx = -(-1.0 / w.mttdl().unwrap()).exp_m1();
         assert!((p / approx - 1.0).abs() < 0.05, "{p} against {approx}");
     }
 
@@ -492,6 +432,34 @@ mod tests {
         // 17 + 3 shards, AFR 0.405 %, 6.5-day window: 7.36e-12 a year.
         let p = backblaze_annual_loss(17, 3, 0.00405, 6.5);
         assert!((p / 7.36e-12 - 1.0).abs() < 0.005, "{p:e}");
+    }
+
+    #[test]
+    fn backblaze_script_form() {
+        // The script's own arithmetic for 17 + 3, 0.405 %, 6.5 days: 56
+        // windows, 7.415624937867e-12 (exact rationals agree to 1e-15).
+        let (p, windows) = backblaze_script_annual_loss(17, 3, 0.00405, 6.5).unwrap();
+        assert_eq!(windows, 56);
+        assert!((p / 7.415624937867356e-12 - 1.0).abs() < 1e-12, "{p:e}");
+        assert_eq!(backblaze_script_annual_loss(17, 3, 0.00405, 400.0), None);
+    }
+
+    #[test]
+    fn storj_tails() {
+        // The binomial tail (exact rationals: 1.9596595333158913e-11) and
+        // the Poisson one (1 - 0.99999999807694 = 1.923e-9).
+        let b = storj_loss_binomial(20, 40, 0.1);
+        assert!((b / 1.9596595333158913e-11 - 1.0).abs() < 1e-12, "{b:e}");
+        let p = storj_loss_poisson(20, 40, 0.1);
+        assert!((p / 1.92306e-9 - 1.0).abs() < 1e-4, "{p:e}");
+        for (k, n) in [(1, 3), (4, 6), (20, 40)] {
+            let tail = storj_loss_poisson(k, n, 0.1);
+            let d = storj_durability(k, n, 0.1);
+            assert!(((1.0 - d) / tail - 1.0).abs() < 1e-6, "{tail:e} {d}");
+        }
+        // Far below what 1 - durability can show.
+        let tiny = storj_loss_binomial(30, 90, 0.01);
+        assert!(tiny > 0.0 && tiny < 1e-30, "{tiny:e}");
     }
 
     #[test]

@@ -117,7 +117,9 @@ fn check(n: u32, k: u32, serial: bool) {
 }
 
 fn check_lazy(n: u32, k: u32, l0: u32) {
-    let exact = lazy_birth_death(n, k, 0.5, 52.0, l0).mean_time_to_absorption()[0];
+    let exact = lazy_birth_death(n, k, 0.5, 52.0, l0)
+        .mean_time_to_absorption()
+        .unwrap()[0];
     check_against(n, k, false, l0, exact);
 }
 
