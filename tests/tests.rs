@@ -8,6 +8,7 @@
 //! - `browser`: report.html in headless Chromium;
 //! - `sweep`: experiments, sweeps, shards and merges;
 //! - `durability`: exact models and rare-event estimates;
+//! - `hardening`: values at the edges, run budgets, litter of interrupted runs;
 //! - `flows`: `flows replay`, and random storms against SimGrid;
 //! - `prometheus`: a real Prometheus serving a run's export to `compare`;
 //! - `trace`: a trace of events driving a run, and compared with it;
@@ -19,6 +20,7 @@ mod cli;
 mod common;
 mod durability;
 mod flows;
+mod hardening;
 mod notebooks;
 mod pinned;
 mod prometheus;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use codexsim_config::scenario::human_bytes;
 use codexsim_config::Scenario;
 use codexsim_model::{
     CanaryRecord, FleetSample, LinkSample, Manifest, Model, NodeSample, Sink, Summary, TraceEvent,
@@ -285,6 +286,10 @@ fn print_summary(s: &Summary) {
     }
 }
 
+/// Above this estimated output, `run` says how much it will write before
+/// it starts.
+const OUTPUT_NOTICE_BYTES: f64 = 200e6;
+
 /// Runs a scenario into a run directory.
 pub fn run(args: &RunArgs) -> Result<()> {
     let mut scenario = load_scenario(args.config.as_deref())?;
@@ -294,6 +299,20 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let kinds = parse_kinds(&args.trace_kinds)?;
     let tracing = args.trace || !args.trace_kinds.is_empty();
     let out = args.out.clone().unwrap_or_else(|| default_out(&scenario));
+    // A long run says up front what it will write.
+    let estimate = scenario.work_estimate();
+    if estimate.output_bytes() > OUTPUT_NOTICE_BYTES {
+        eprintln!(
+            "this run will write about {} of time series ({:.3e} rows: nodes.csv {:.3e}, \
+             links.csv {:.3e}, fleet.csv {:.3e}); run.series_interval_s or \
+             run.per_node_series = false make it smaller",
+            human_bytes(estimate.output_bytes()),
+            estimate.series_rows() + estimate.canary_rows,
+            estimate.node_rows,
+            estimate.link_rows,
+            estimate.samples
+        );
+    }
     let options = RunOptions {
         tracing,
         kinds,

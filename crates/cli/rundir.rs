@@ -25,6 +25,42 @@ pub fn config_hash(resolved_toml: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Removes the temporary directories (`.NAME.tmp-PID`) that runs, sweeps
+/// and merges killed before they finished left in `parent`: those whose
+/// process is no longer running (on Linux, no `/proc/PID`; elsewhere none
+/// is removed). Says so on standard error.
+pub fn remove_stale(parent: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(pid) = stale_pid(name) else { continue };
+        if pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() && fs::remove_dir_all(&path).is_ok() {
+            eprintln!(
+                "removed {}: a temporary directory left by process {pid}, which is no longer \
+                 running (an interrupted run)",
+                path.display()
+            );
+        }
+    }
+}
+
+/// The process id in a temporary directory's name `.NAME.tmp-PID`.
+fn stale_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix('.')?;
+    let (_, pid) = rest.rsplit_once(".tmp-")?;
+    pid.parse().ok()
+}
+
 /// A run directory being written.
 pub struct RunDir {
     tmp: PathBuf,
@@ -43,14 +79,31 @@ impl RunDir {
             ))
             .into());
         }
-        let name = dest
-            .file_name()
-            .with_context(|| format!("output path {} has no directory name", dest.display()))?;
+        let name = dest.file_name().ok_or_else(|| {
+            crate::BadInput::new(format!(
+                "output path {} has no directory name: name the run directory itself",
+                dest.display()
+            ))
+        })?;
         let parent = match dest.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;
+        if parent.exists() && !parent.is_dir() {
+            return Err(crate::BadInput::new(format!(
+                "cannot write {}: {} is a file, not a folder",
+                dest.display(),
+                parent.display()
+            ))
+            .into());
+        }
+        fs::create_dir_all(&parent).map_err(|e| {
+            crate::BadInput::new(format!(
+                "cannot create the output folder {}: {e}",
+                parent.display()
+            ))
+        })?;
+        remove_stale(&parent);
         let tmp = parent.join(format!(
             ".{}.tmp-{}",
             name.to_string_lossy(),

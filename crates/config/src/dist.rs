@@ -18,11 +18,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use codexsim_engine::Dist;
+use codexsim_engine::{Dist, SimDuration};
 
 use crate::error::ConfigErrors;
 use crate::units::RawQuantity;
-use crate::validate::{Ctx, Unit};
+use crate::validate::{Ctx, Unit, MAX_DURATION_RULE};
 
 /// The table form.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
@@ -141,6 +141,36 @@ impl Ctx {
         };
         if self.errors.0.len() > before {
             return None;
+        }
+        if unit == Unit::Seconds {
+            // Every scale of a time distribution within the clock's range:
+            // its draws past that are cut (SimDuration::DRAWN_MAX), which is
+            // right only for a far tail, not for the bulk.
+            let max_s = SimDuration::CONFIG_MAX.as_secs_f64();
+            let scales: Vec<(String, f64)> = match &dist {
+                Dist::Fixed { value } => vec![(String::new(), *value)],
+                Dist::Exponential { mean } => vec![(".mean".into(), *mean)],
+                Dist::Weibull { scale, .. } => vec![(".scale".into(), *scale)],
+                Dist::LogNormal { mu, .. } => vec![(".median".into(), mu.exp())],
+                Dist::Uniform { max, .. } => vec![(".max".into(), *max)],
+                Dist::Empirical { samples } => samples
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &v)| (format!(".samples[{i}]"), v))
+                    .collect(),
+            };
+            for (param, v) in scales {
+                if v > max_s {
+                    let key = if matches!(raw, RawDist::Scalar(_)) {
+                        path.to_string()
+                    } else {
+                        format!("{path}{}", if param.is_empty() { ".value" } else { &param })
+                    };
+                    self.errors
+                        .push(key, RawQuantity::Float(v), MAX_DURATION_RULE);
+                    return None;
+                }
+            }
         }
         if let Err(e) = dist.validate() {
             let key = if matches!(raw, RawDist::Scalar(_)) {

@@ -25,6 +25,19 @@ impl fmt::Display for ConfigError {
     }
 }
 
+/// The longest value quoted in a message, in characters.
+const MAX_QUOTED_CHARS: usize = 120;
+
+/// A value as quoted in a message: a long one cut, with its length.
+pub(crate) fn cut(value: String) -> String {
+    let n = value.chars().count();
+    if n <= MAX_QUOTED_CHARS {
+        return value;
+    }
+    let head: String = value.chars().take(MAX_QUOTED_CHARS - 20).collect();
+    format!("{head}... ({n} characters)")
+}
+
 /// Every problem found in a configuration, in the order of the file.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ConfigErrors(pub Vec<ConfigError>);
@@ -51,7 +64,7 @@ impl ConfigErrors {
     ) {
         self.0.push(ConfigError {
             path: path.into(),
-            value: value.to_string(),
+            value: cut(value.to_string()),
             rule: rule.into(),
         });
     }

@@ -27,6 +27,10 @@ impl fmt::Display for RawQuantity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RawQuantity::Int(v) => write!(f, "{v}"),
+            // (1e30 as 1e30, not 31 digits.)
+            RawQuantity::Float(v) if *v != 0.0 && !(1e-4..1e16).contains(&v.abs()) => {
+                write!(f, "{v:e}")
+            }
             RawQuantity::Float(v) => write!(f, "{v}"),
             RawQuantity::Text(s) => write!(f, "{s:?}"),
         }

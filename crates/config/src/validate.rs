@@ -14,6 +14,11 @@ pub enum Unit {
     Bytes,
 }
 
+/// The rule for a span longer than [`SimDuration::CONFIG_MAX`].
+pub const MAX_DURATION_RULE: &str =
+    "must be at most 200 years (6307200000 s): the simulated clock \
+     counts nanoseconds in 64 bits (584 years), and a run plus any one span must fit";
+
 /// Collects errors while validating.
 #[derive(Debug, Default)]
 pub struct Ctx {
@@ -109,6 +114,10 @@ impl Ctx {
                 }
             },
         };
+        if d > SimDuration::CONFIG_MAX {
+            self.errors.push(path, q, MAX_DURATION_RULE);
+            return None;
+        }
         if d < min {
             let rule = if min == SimDuration::from_nanos(1) {
                 "must be > 0 (seconds)".to_string()

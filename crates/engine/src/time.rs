@@ -79,6 +79,22 @@ impl SimDuration {
     pub const ZERO: SimDuration = SimDuration(0);
     /// The longest representable span.
     pub const MAX: SimDuration = SimDuration(u64::MAX);
+    /// The longest span a scenario may name: 200 years of 365 days. The
+    /// clock counts nanoseconds in 64 bits (584 years), so a run of at most
+    /// this long plus any one such span, or any one drawn span
+    /// ([`SimDuration::DRAWN_MAX`]), never overflows it.
+    pub const CONFIG_MAX: SimDuration = SimDuration(200 * 365 * 86_400 * NS_PER_S);
+    /// The longest drawn span kept: 250 years. A longer draw (a heavy-tailed
+    /// distribution's far tail) is cut to this, which is past the end of
+    /// any run ([`SimDuration::CONFIG_MAX`] at most), so it means "not
+    /// within the run" either way.
+    pub const DRAWN_MAX: SimDuration = SimDuration(250 * 365 * 86_400 * NS_PER_S);
+
+    /// A drawn span of `s` seconds: [`SimDuration::from_secs_f64`] cut at
+    /// [`SimDuration::DRAWN_MAX`].
+    pub fn drawn_secs_f64(s: f64) -> Self {
+        Self::from_secs_f64(s).min(Self::DRAWN_MAX)
+    }
 
     /// `ns` nanoseconds.
     pub const fn from_nanos(ns: u64) -> Self {

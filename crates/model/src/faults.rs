@@ -84,7 +84,7 @@ impl Model<'_> {
     ) -> Result<(), Stop> {
         let dist = &self.cfg.faults[process as usize].interval_s;
         let d = dist.sample(&mut self.faults.streams[process as usize][target as usize]);
-        let at = from.saturating_add(SimDuration::from_secs_f64(d));
+        let at = from.saturating_add(SimDuration::drawn_secs_f64(d));
         if at <= self.horizon {
             s.schedule_at(at, Ev::FaultFire { process, target })?;
         }
@@ -93,7 +93,7 @@ impl Model<'_> {
 
     pub(crate) fn draw_fault_duration(&mut self, process: u32, target: u32) -> SimDuration {
         let dist: &Dist = &self.cfg.faults[process as usize].duration_s;
-        SimDuration::from_secs_f64(
+        SimDuration::drawn_secs_f64(
             dist.sample(&mut self.faults.streams[process as usize][target as usize]),
         )
     }

@@ -169,7 +169,7 @@ impl Model<'_> {
         let sale = self.ledger.open_sale(node, req, slot, collateral, true);
         self.ledger.requests[req as usize].repairs_active += 1;
         self.ledger.c.repair_bytes += self.ledger.requests[req as usize].layout.repair_bytes();
-        let d = SimDuration::from_secs_f64(self.repair.rng.exponential(mean.as_secs_f64()));
+        let d = SimDuration::drawn_secs_f64(self.repair.rng.exponential(mean.as_secs_f64()));
         let generation = self.ledger.sales[sale as usize].generation;
         s.schedule_in(d, Ev::RepairDone { sale, generation })?;
         Ok(())

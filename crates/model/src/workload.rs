@@ -38,7 +38,7 @@ impl WorkloadState {
 
 impl Model<'_> {
     pub(crate) fn draw_interarrival(&mut self) -> SimDuration {
-        SimDuration::from_secs_f64(
+        SimDuration::drawn_secs_f64(
             self.cfg
                 .workload
                 .interarrival_s

@@ -18,3 +18,7 @@ mod validate;
 pub use link::RawLink;
 pub use raw::*;
 pub use typed::*;
+pub use validate::budget::{
+    human_bytes, WorkEstimate, DEFAULT_MAX_ARRIVALS, DEFAULT_MAX_CANARY_ROUNDS, DEFAULT_MAX_NODES,
+    DEFAULT_MAX_SERIES_ROWS,
+};

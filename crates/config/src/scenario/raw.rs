@@ -167,6 +167,22 @@ pub struct RawRun {
     pub stop_on_data_loss: bool,
     /// Write per-node time series (`nodes.csv`). Default true.
     pub per_node_series: bool,
+    /// Limits on a run's work and output, checked from the configuration
+    /// before it starts (`docs/config.md`, "Limits"): raise one to run
+    /// past it. Unset: the default limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_nodes: Option<i64>,
+    /// The most arrivals (expected: duration / mean interarrival, plus the
+    /// fixed ones). Default 100,000,000.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_arrivals: Option<i64>,
+    /// The most time-series rows (samples x (1 + nodes + links)). Default
+    /// 50,000,000.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_series_rows: Option<i64>,
+    /// The most canary rounds. Default 10,000,000.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_canary_rounds: Option<i64>,
 }
 
 impl Default for RawRun {
@@ -180,6 +196,10 @@ impl Default for RawRun {
             market: "fast".into(),
             stop_on_data_loss: false,
             per_node_series: true,
+            max_nodes: None,
+            max_arrivals: None,
+            max_series_rows: None,
+            max_canary_rounds: None,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! another (the workload on the marketplace's limits and the fleet) is given
 //! what it needs of it.
 
+pub mod budget;
 mod faults;
 mod fleet;
 mod network;
@@ -72,7 +73,7 @@ impl RawScenario {
             return Err(ctx.errors);
         }
         // Every None above recorded an error.
-        Ok(Scenario {
+        let scenario = Scenario {
             source: self.clone(),
             name: self.name.clone(),
             run: run.expect("validated"),
@@ -85,6 +86,13 @@ impl RawScenario {
             scheduled_faults,
             workload: workload.workload.expect("validated"),
             repair: repair.expect("validated"),
-        })
+        };
+        // The work it would do, within the limits.
+        let mut ctx = Ctx::default();
+        budget::check(&mut ctx, &scenario, &self.run);
+        if !ctx.errors.is_empty() {
+            return Err(ctx.errors);
+        }
+        Ok(scenario)
     }
 }

@@ -1,0 +1,189 @@
+//! Inputs at the edges: values that would overflow the clock, runs that
+//! would never end or write gigabytes, litter of interrupted runs. Each is
+//! one changed value in `configs/testnet-small.toml`, shortened to 2 days.
+
+use std::path::Path;
+
+use crate::common::{codexsim, run, write};
+
+/// testnet-small with `old` replaced by `new` (once; `old` must be there).
+fn variant(old: &str, new: &str) -> String {
+    let base =
+        std::fs::read_to_string(crate::common::repo_root().join("configs/testnet-small.toml"))
+            .unwrap();
+    assert!(base.contains(old), "{old}");
+    base.replacen(old, new, 1)
+}
+
+/// Runs `config` into a fresh directory: (exit code, stderr, whether the
+/// parent holds anything after).
+fn run_variant(dir: &Path, config: &str) -> (i32, String, bool) {
+    let file = write(dir, "v.toml", config);
+    let parent = dir.join("out");
+    std::fs::create_dir_all(&parent).unwrap();
+    let (code, _, err) = run(codexsim()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(parent.join("r"))
+        .args(["--quiet", "--no-plots"]));
+    let left = std::fs::read_dir(&parent).unwrap().next().is_some();
+    (code, err, left)
+}
+
+#[test]
+fn spans_past_the_clock_are_refused_with_the_key_and_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    for (old, new, key) in [
+        (
+            "[run]",
+            "[marketplace]\nproof_period_s = 1e30\n[run]",
+            "marketplace.proof_period_s = 1e30",
+        ),
+        (
+            "duration_s = { dist = \"lognormal\", median = \"2 min\", sigma = 1.0 }",
+            "duration_s = 1e30",
+            "faults[0].duration_s = 1e30",
+        ),
+        (
+            "duration_s = { dist = \"lognormal\", median = \"2 min\", sigma = 1.0 }",
+            "duration_s = { dist = \"exponential\", mean = \"300 years\" }",
+            "faults[0].duration_s.mean",
+        ),
+        (
+            "duration_s = \"2 days\"",
+            "duration_s = 1e30",
+            "run.duration_s = 1e30",
+        ),
+    ] {
+        let (code, err, left) = run_variant(dir.path(), &variant(old, new));
+        assert_eq!(code, 2, "{new}: {err}");
+        assert!(err.contains(key), "{new}: {err}");
+        assert!(err.contains("must be at most 200 years"), "{err}");
+        assert!(!left, "{new}: something was left behind");
+    }
+}
+
+#[test]
+fn a_heavy_tail_past_the_clock_means_never() {
+    // Outage durations from a lognormal with sigma 1e10: half of them are
+    // astronomically long. They are cut past the run's end and the run ends.
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err, _) = run_variant(dir.path(), &variant("sigma = 1.0", "sigma = 1e10"));
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn runs_that_would_never_end_are_refused_up_front() {
+    let dir = tempfile::tempdir().unwrap();
+    for (old, new, key, limit) in [
+        (
+            "mean = \"5 min\" }",
+            "mean = \"1 ns\" }",
+            "workload.interarrival_s",
+            "run.max_arrivals",
+        ),
+        (
+            "interval_s = \"30 s\"",
+            "interval_s = \"1 ns\"",
+            "canary.interval_s",
+            "run.max_canary_rounds",
+        ),
+        (
+            "series_interval_s = \"5 min\"",
+            "series_interval_s = \"1 ns\"",
+            "run.series_interval_s",
+            "run.max_series_rows",
+        ),
+        (
+            "series_interval_s = \"5 min\"",
+            "series_interval_s = \"1 ms\"",
+            "run.series_interval_s",
+            "run.max_series_rows",
+        ),
+        (
+            "count = 5",
+            "count = 1000000",
+            "node_groups[].count",
+            "run.max_nodes",
+        ),
+    ] {
+        let (code, err, left) = run_variant(dir.path(), &variant(old, new));
+        assert_eq!(code, 2, "{new}: {err}");
+        assert!(err.contains(key) && err.contains(limit), "{new}: {err}");
+        assert!(err.contains("raise"), "{err}");
+        assert!(!left, "{new}: something was left behind");
+    }
+    // A million machines.
+    let config = variant(
+        "[[node_groups]]",
+        "[[domain_levels]]\nname = \"machine\"\ncount = 1000000\n\n[[node_groups]]",
+    );
+    let (code, err, _) = run_variant(dir.path(), &config);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("domain_levels[0].count = 1000000"), "{err}");
+    // Raised explicitly, the limit lets a run through.
+    let config = variant(
+        "series_interval_s = \"5 min\"",
+        "series_interval_s = \"1 s\"\nmax_series_rows = 2000000",
+    );
+    let (code, err, _) = run_variant(dir.path(), &config.replacen("\"2 days\"", "\"1 h\"", 1));
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn long_values_are_cut_in_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "x".repeat(100_000);
+    let config = variant(
+        "proof_mode = \"exact\"",
+        &format!("proof_mode = \"{long}\""),
+    );
+    let (code, err, _) = run_variant(dir.path(), &config);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("run.proof_mode"), "{err}");
+    assert!(err.contains("(100002 characters)"), "{err}");
+    assert!(err.len() < 1000, "{} bytes of message", err.len());
+}
+
+#[test]
+fn a_run_removes_what_interrupted_runs_left() {
+    let dir = tempfile::tempdir().unwrap();
+    // A dead process's temporary directory (no process has id 2^22 + 1 on
+    // Linux, whose ids stay below 2^22) and a live one's (this test's).
+    let dead = dir.path().join(".old.tmp-4194305");
+    let live = dir.path().join(format!(".busy.tmp-{}", std::process::id()));
+    std::fs::create_dir_all(dead.join("plots")).unwrap();
+    std::fs::create_dir_all(&live).unwrap();
+    let config = write(
+        dir.path(),
+        "s.toml",
+        &variant("duration_s = \"2 days\"", "duration_s = \"1 h\""),
+    );
+    let (code, _, err) = run(codexsim()
+        .arg("run")
+        .arg(&config)
+        .arg("--out")
+        .arg(dir.path().join("r"))
+        .args(["--quiet", "--no-plots"]));
+    assert_eq!(code, 0, "{err}");
+    if Path::new("/proc/self").exists() {
+        assert!(!dead.exists(), "the dead run's directory is still there");
+        assert!(
+            err.contains("process 4194305, which is no longer running"),
+            "{err}"
+        );
+    }
+    assert!(live.exists(), "a running process's directory was removed");
+}
+
+#[test]
+fn an_out_under_a_file_is_the_users_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "f", "");
+    let (code, _, err) = run(codexsim()
+        .args(["run", "--quiet", "--no-plots", "--out"])
+        .arg(file.join("r")));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is a file, not a folder"), "{err}");
+}
