@@ -187,3 +187,106 @@ fn an_out_under_a_file_is_the_users_error() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("is a file, not a folder"), "{err}");
 }
+
+/// A short run and its series as live CSV (node 0's bytes used).
+fn run_and_live(dir: &Path) -> (std::path::PathBuf, String) {
+    let config = write(
+        dir,
+        "s.toml",
+        &variant("duration_s = \"2 days\"", "duration_s = \"6 h\""),
+    );
+    let run_dir = dir.join("r");
+    let (code, _, err) = run(codexsim()
+        .arg("run")
+        .arg(&config)
+        .arg("--out")
+        .arg(&run_dir)
+        .args(["--quiet", "--no-plots"]));
+    assert_eq!(code, 0, "{err}");
+    let csv = dir.join("all.csv");
+    let (code, _, err) = run(codexsim()
+        .args(["export", "csv", "--start-unix", "0", "--out"])
+        .arg(&csv)
+        .arg(&run_dir));
+    assert_eq!(code, 0, "{err}");
+    let mut live = String::from("time_s,metric,labels,value\n");
+    for line in std::fs::read_to_string(&csv).unwrap().lines() {
+        if line.contains("codex_repostore_bytes_used") && line.contains("node-0") {
+            live.push_str(line);
+            live.push('\n');
+        }
+    }
+    (run_dir, live)
+}
+
+#[test]
+fn comparisons_that_cannot_be_computed_fail_their_thresholds() {
+    let dir = tempfile::tempdir().unwrap();
+    let (run_dir, live) = run_and_live(dir.path());
+    let compare = |live: &str, extra: &[&str]| {
+        let file = write(dir.path(), "live.csv", live);
+        run(codexsim()
+            .arg("compare")
+            .arg(&run_dir)
+            .arg("--live")
+            .arg(&file)
+            .args(extra))
+    };
+    // The series against itself passes.
+    let (code, _, err) = compare(&live, &["--max-rmse", "0", "--max-abs", "0"]);
+    assert_eq!(code, 0, "{err}");
+    // Every live value NaN: nothing can be within a threshold.
+    let nan: String = live
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("{l}\n")
+            } else {
+                format!("{},NaN\n", l.rsplit_once(',').unwrap().0)
+            }
+        })
+        .collect();
+    let (code, _, err) = compare(
+        &nan,
+        &[
+            "--max-rmse",
+            "1",
+            "--max-mape-percent",
+            "1",
+            "--max-abs",
+            "1",
+        ],
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("rmse cannot be computed"), "{err}");
+    assert!(err.contains("max |error| cannot be computed"), "{err}");
+    assert!(err.contains("mape % cannot be computed"), "{err}");
+    // Thresholds that are not finite non-negative numbers.
+    for (flag, bad) in [
+        ("--max-rmse", "nan"),
+        ("--max-ks", "inf"),
+        ("--max-abs", "-1"),
+    ] {
+        let (code, _, err) = compare(&live, &[&format!("{flag}={bad}")]);
+        assert_eq!(code, 2, "{flag} {bad}: {err}");
+        assert!(
+            err.contains(flag) && err.contains("finite number >= 0"),
+            "{err}"
+        );
+    }
+    // Names that match, times that do not.
+    let (code, _, err) = compare(&live, &["--start-unix", "1700000000"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("do not overlap the run's"), "{err}");
+    // A start that is not a number, for compare and for export.
+    let (code, _, err) = compare(&live, &["--start-unix", "nan"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--start-unix NaN"), "{err}");
+    let (code, _, err) = run(codexsim()
+        .args(["export", "openmetrics", "--start-unix", "nan", "--out"])
+        .arg(dir.path().join("x.om"))
+        .arg(&run_dir));
+    assert_eq!(code, 2, "{err}");
+    assert!(!dir.path().join("x.om").exists());
+}

@@ -46,6 +46,7 @@ pub fn export(cmd: &Export) -> Result<()> {
         Export::Openmetrics(a) => (a, true),
         Export::Csv(a) => (a, false),
     };
+    check_start_unix(args.start_unix)?;
     let series = sim::series(&args.run_dir, args.start_unix).map_err(bad)?;
     let text = if om {
         openmetrics::render(&series)
@@ -146,8 +147,41 @@ fn file_stem(id: &str) -> String {
         .to_string()
 }
 
+/// `--start-unix` must be a finite number.
+fn check_start_unix(v: f64) -> Result<()> {
+    if v.is_finite() {
+        Ok(())
+    } else {
+        Err(BadInput::new(format!(
+            "--start-unix {v}: must be a finite number of unix seconds"
+        ))
+        .into())
+    }
+}
+
+/// Thresholds must be finite and non-negative.
+fn check_thresholds(args: &CompareArgs) -> Result<()> {
+    for (flag, v) in [
+        ("--max-rmse", args.max_rmse),
+        ("--max-mape-percent", args.max_mape_percent),
+        ("--max-abs", args.max_abs),
+        ("--max-ks", args.max_ks),
+    ] {
+        if let Some(v) = v {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(
+                    BadInput::new(format!("{flag} {v}: must be a finite number >= 0")).into(),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `codexsim compare`.
 pub fn run(args: &CompareArgs) -> Result<()> {
+    check_start_unix(args.start_unix)?;
+    check_thresholds(args)?;
     let simulated = sim::series(&args.run_dir, args.start_unix).map_err(bad)?;
     let live: Vec<Series> =
         match (&args.live, &args.prometheus) {
@@ -201,7 +235,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
                 .take(5)
                 .cloned()
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join("; ")
         ))
         .into());
     }
@@ -234,17 +268,26 @@ pub fn run(args: &CompareArgs) -> Result<()> {
             c.max_abs,
             c.ks
         ));
+        // A measure that could not be computed (NaN: live values that
+        // are not numbers; no MAPE when every live value is 0) fails.
         let mut check = |what: &str, value: f64, limit: Option<f64>| {
             if let Some(l) = limit {
-                if value > l {
+                if value.is_nan() {
+                    failures.push(format!(
+                        "{}: {what} cannot be computed (live values that are not numbers, or \
+                         for mape % every live value 0), so it cannot be within {l}",
+                        c.live
+                    ));
+                } else if value > l {
                     failures.push(format!("{}: {what} {value:.6} > {l}", c.live));
                 }
             }
         };
         check("rmse", c.rmse, args.max_rmse);
+        // (No MAPE when every live value is 0: NaN, which fails.)
         check(
             "mape %",
-            c.mape_percent.unwrap_or(0.0),
+            c.mape_percent.unwrap_or(f64::NAN),
             args.max_mape_percent,
         );
         check("max |error|", c.max_abs, args.max_abs);
@@ -255,6 +298,13 @@ pub fn run(args: &CompareArgs) -> Result<()> {
             "{} live series matched no simulated series",
             unmatched.len()
         );
+        for u in unmatched
+            .iter()
+            .filter(|u| u.contains(" (matches "))
+            .take(5)
+        {
+            println!("  {u}");
+        }
     }
     if let Some(dir) = &args.out {
         write_outputs(dir, &results, &csv, args.start_unix)?;

@@ -82,6 +82,9 @@ pub fn ks_distance(a: &[f64], b: &[f64]) -> f64 {
 
 /// Compares every live series that matches a simulated one; returns the
 /// comparisons and the ids of live series that matched none.
+///
+/// Returns the comparisons and the live series compared with nothing: their
+/// ids, and for those whose name matched but whose times did not, why.
 pub fn compare(sim: &[Series], live: &[Series]) -> (Vec<Comparison>, Vec<String>) {
     let mut out = Vec::new();
     let mut unmatched = Vec::new();
@@ -96,12 +99,28 @@ pub fn compare(sim: &[Series], live: &[Series]) -> (Vec<Comparison>, Vec<String>
             .filter_map(|&(t, v)| value_at(s, t).map(|x| (t, v, x)))
             .collect();
         if points.is_empty() {
-            unmatched.push(l.id());
+            // The names match; the times do not.
+            let span = |p: &[(f64, f64)]| match (p.first(), p.last()) {
+                (Some(a), Some(b)) => format!("{}-{}", a.0, b.0),
+                _ => "none".to_string(),
+            };
+            unmatched.push(format!(
+                "{} (matches {} by name, but its times, {} unix s, do not overlap the run's, {}: \
+                 check --start-unix)",
+                l.id(),
+                s.id(),
+                span(&l.points),
+                span(&s.points)
+            ));
             continue;
         }
         let n = points.len() as f64;
         let rmse = (points.iter().map(|p| (p.2 - p.1).powi(2)).sum::<f64>() / n).sqrt();
-        let max_abs = points.iter().map(|p| (p.2 - p.1).abs()).fold(0.0, f64::max);
+        // (NaN if any error is: f64::max would drop it.)
+        let max_abs = points
+            .iter()
+            .map(|p| (p.2 - p.1).abs())
+            .fold(0.0, |m: f64, e| if e.is_nan() { e } else { m.max(e) });
         let nz: Vec<f64> = points
             .iter()
             .filter(|p| p.1 != 0.0)
