@@ -334,3 +334,122 @@ fn the_kubernetes_job_runs_one_shard_per_index() {
         .arg(format!("experiments/{path}")));
     assert_eq!(code, 0, "{err}");
 }
+
+#[test]
+fn sweeps_stay_in_bounds_and_in_their_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = experiment(dir.path(), 1, 1);
+    let text = std::fs::read_to_string(&exp).unwrap();
+    let try_sweep = |text: &str, extra: &[&str]| {
+        let path = dir.path().join("e.toml");
+        std::fs::write(&path, text).unwrap();
+        run(codexsim().arg("sweep").arg(&path).args(extra))
+    };
+    // Names must be one safe folder name: nothing outside sweeps/, not
+    // sweeps/ itself.
+    for name in ["../../escape", "", ".hidden", "a/b"] {
+        let (code, _, err) = try_sweep(
+            &text.replace("name = \"tiny\"", &format!("name = {name:?}")),
+            &["--quiet"],
+        );
+        assert_eq!(code, 2, "{name}: {err}");
+        assert!(err.contains("must be a folder name"), "{name}: {err}");
+    }
+    assert!(!repo_root()
+        .join("sweeps")
+        .join("..")
+        .join("..")
+        .join("escape")
+        .exists());
+    // A plan too big to hold is refused before it is expanded.
+    let (code, _, err) = try_sweep(
+        &text.replace("replications = 1", "replications = 1000000000"),
+        &["--quiet"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("at most 1000000"), "{err}");
+    // --jobs 0.
+    let out = dir.path().join("j0");
+    let (code, _, err) = try_sweep(
+        &text,
+        &["--quiet", "--jobs", "0", "--out", out.to_str().unwrap()],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--jobs 0"), "{err}");
+    assert!(!out.exists());
+    // --out onto a run directory.
+    let run_dir = dir.path().join("a-run");
+    let (code, _, err) = run(codexsim()
+        .args([
+            "run",
+            "configs/testnet-small.toml",
+            "--quiet",
+            "--no-plots",
+            "--out",
+        ])
+        .arg(&run_dir));
+    assert_eq!(code, 0, "{err}");
+    let before = contents(&run_dir);
+    let (code, _, err) = try_sweep(&text, &["--quiet", "--out", run_dir.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is not a sweep directory"), "{err}");
+    assert_eq!(before, contents(&run_dir), "the run directory was changed");
+}
+
+#[test]
+fn a_merge_that_fails_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = experiment(dir.path(), 1, 1);
+    let shard0 = dir.path().join("s0");
+    sweep(&exp, &shard0, &["--shard", "0/2"]);
+    // Another experiment's shard, a missing one, an empty one.
+    let other_exp = dir.path().join("other.toml");
+    std::fs::write(
+        &other_exp,
+        std::fs::read_to_string(&exp)
+            .unwrap()
+            .replace("seed = 3", "seed = 4"),
+    )
+    .unwrap();
+    let other = dir.path().join("other");
+    sweep(&other_exp, &other, &["--shard", "1/2"]);
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    for (bad, needle) in [
+        (
+            other.clone(),
+            "shards of different experiments cannot be merged",
+        ),
+        (dir.path().join("missing"), "is not a sweep directory"),
+        (empty.clone(), "is not a sweep directory"),
+    ] {
+        let out = dir.path().join("merged");
+        let (code, _, err) = run(codexsim().arg("merge").arg(&out).arg(&shard0).arg(&bad));
+        assert_eq!(code, 2, "{}: {err}", bad.display());
+        assert!(err.contains(needle), "{err}");
+        assert!(!err.contains("--out"), "{err}");
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.contains("merged"))
+            .collect();
+        assert!(left.is_empty(), "{}: left {left:?}", bad.display());
+    }
+    // A truncated run file is an error, not a missing run.
+    let shard1 = dir.path().join("s1");
+    sweep(&exp, &shard1, &["--shard", "1/2"]);
+    let victim = std::fs::read_dir(shard1.join("runs"))
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let bytes = std::fs::read(&victim).unwrap();
+    std::fs::write(&victim, &bytes[..bytes.len() / 2]).unwrap();
+    let out = dir.path().join("merged");
+    let (code, _, err) = run(codexsim().arg("merge").arg(&out).arg(&shard0).arg(&shard1));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is damaged"), "{err}");
+    assert!(!out.exists());
+}

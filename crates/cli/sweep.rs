@@ -85,6 +85,9 @@ pub fn run(args: &SweepArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| Path::new("sweeps").join(&exp.name));
     let jobs = args.jobs.unwrap_or_else(cores);
+    if jobs == 0 {
+        return Err(BadInput::new("--jobs 0: must be at least 1").into());
+    }
     let plan = exp.plan().len();
     if !args.quiet {
         eprintln!(

@@ -41,8 +41,23 @@ impl SweepDir {
     /// Opens `path` for `exp`: creates it with the experiment's inputs and
     /// plan, or checks that it holds the same experiment.
     pub fn prepare(path: &Path, exp: &Experiment) -> Result<SweepDir, SweepError> {
-        fs::create_dir_all(path.join("runs")).map_err(io(path))?;
         let stamp = path.join("experiment.sha256");
+        // Never into something else: a file, a run directory, any folder
+        // with files that is not a sweep.
+        if path.exists() && !stamp.exists() {
+            let foreign = !path.is_dir()
+                || fs::read_dir(path)
+                    .map_err(io(path))?
+                    .flatten()
+                    .any(|e| e.file_name() != "runs");
+            if foreign {
+                return Err(SweepError::Shard(format!(
+                    "{} already exists and is not a sweep directory: choose another --out",
+                    path.display()
+                )));
+            }
+        }
+        fs::create_dir_all(path.join("runs")).map_err(io(path))?;
         match fs::read_to_string(&stamp) {
             Ok(h) if h.trim() == exp.hash() => {}
             Ok(_) => {

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use codexsim_model::{Model, NullSink};
 use rayon::prelude::*;
 
-use crate::dir::SweepDir;
+use crate::dir::{io, SweepDir};
 use crate::experiment::{Experiment, RunSpec};
 use crate::record::{metrics, RunRecord};
 use crate::{stats, write, SweepError};
@@ -150,30 +150,76 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<usize, SweepError> {
     let first = shards
         .first()
         .ok_or_else(|| SweepError::Shard("no shard to merge".into()))?;
+    // Every shard checked before anything is written.
     let exp = SweepDir::experiment(first)?;
-    let dir = SweepDir::prepare(out, &exp)?;
     for shard in shards {
         let other = SweepDir::experiment(shard)?;
         if other.hash() != exp.hash() {
-            return Err(SweepError::OtherExperiment {
-                dir: shard.display().to_string(),
-            });
+            return Err(SweepError::Shard(format!(
+                "{} holds a sweep of another experiment (or another version of it) than {}: \
+                 shards of different experiments cannot be merged",
+                shard.display(),
+                first.display()
+            )));
         }
         let src = SweepDir {
             path: shard.clone(),
         };
         for spec in exp.plan() {
             let key = spec.key(&exp);
-            if src.read_run(&exp, &key).is_some() && dir.read_run(&exp, &key).is_none() {
-                dir.copy_run(&src, &key)?;
+            if src.run_path(&key).exists() && src.read_run(&exp, &key).is_none() {
+                return Err(SweepError::Shard(format!(
+                    "{} is damaged (not a complete run record of this experiment): remove it \
+                     and run that shard again",
+                    src.run_path(&key).display()
+                )));
             }
         }
     }
-    match dir.all_runs(&exp) {
-        Ok(runs) => {
-            aggregate(&dir, &exp, &runs)?;
-            Ok(0)
+    // A new OUT is written beside it and renamed into place, so an error
+    // leaves nothing; an existing one (of the same experiment) takes the
+    // runs one atomic file at a time.
+    let fresh = !out.exists();
+    let target = if fresh {
+        let name = out
+            .file_name()
+            .ok_or_else(|| SweepError::Shard(format!("{}: not a folder name", out.display())))?;
+        out.with_file_name(format!(
+            ".{}.tmp-{}",
+            name.to_string_lossy(),
+            std::process::id()
+        ))
+    } else {
+        out.to_path_buf()
+    };
+    let result = (|| {
+        let dir = SweepDir::prepare(&target, &exp)?;
+        for shard in shards {
+            let src = SweepDir {
+                path: shard.clone(),
+            };
+            for spec in exp.plan() {
+                let key = spec.key(&exp);
+                if src.read_run(&exp, &key).is_some() && dir.read_run(&exp, &key).is_none() {
+                    dir.copy_run(&src, &key)?;
+                }
+            }
         }
-        Err(missing) => Ok(missing),
+        match dir.all_runs(&exp) {
+            Ok(runs) => {
+                aggregate(&dir, &exp, &runs)?;
+                Ok(0)
+            }
+            Err(missing) => Ok(missing),
+        }
+    })();
+    if fresh {
+        match &result {
+            Ok(_) => std::fs::rename(&target, out).map_err(io(out))?,
+            Err(_) => {
+                std::fs::remove_dir_all(&target).ok();
+            }
+        }
     }
+    result
 }

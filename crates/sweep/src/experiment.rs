@@ -179,6 +179,19 @@ pub struct Experiment {
     fingerprint: String,
 }
 
+/// The most runs an experiment's plan may hold.
+pub const MAX_RUNS: u64 = 1_000_000;
+
+/// A name as quoted in a message: a long one cut.
+fn cut(name: &str) -> String {
+    if name.chars().count() <= 100 {
+        name.to_string()
+    } else {
+        let head: String = name.chars().take(80).collect();
+        format!("{head}... ({} characters)", name.chars().count())
+    }
+}
+
 fn bad(path: &Path, detail: impl Into<String>) -> SweepError {
     SweepError::Experiment {
         file: path.display().to_string(),
@@ -229,6 +242,48 @@ impl Experiment {
         let base_text = base_text.to_string();
         if raw.replications == 0 {
             return Err(bad(path, "replications = 0: must be at least 1"));
+        }
+        // The name is a folder under sweeps/: one safe path component.
+        if raw.name.is_empty()
+            || raw.name.starts_with('.')
+            || !raw
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err(bad(
+                path,
+                format!(
+                    "name = {:?}: must be a folder name: letters, digits, '-', '_' and '.', not \
+                     empty and not starting with '.'",
+                    cut(&raw.name)
+                ),
+            ));
+        }
+        // The plan's size, before anything is expanded.
+        let lengths = raw
+            .grid
+            .values()
+            .map(|v| v.as_array().map_or(1, |a| a.len().max(1)) as u128);
+        let rows = raw
+            .zip
+            .values()
+            .next()
+            .and_then(|v| v.as_array())
+            .map_or(1, |a| a.len().max(1)) as u128;
+        let variants = raw.variants.len().max(1) as u128;
+        let runs = lengths
+            .fold(rows * variants, |acc, n| acc.saturating_mul(n))
+            .saturating_mul(raw.replications as u128);
+        if runs > MAX_RUNS as u128 {
+            return Err(bad(
+                path,
+                format!(
+                    "replications = {} and the grid make {runs} runs (grid points x zip rows x \
+                     variants x replications): at most {MAX_RUNS}; split the experiment",
+                    raw.replications
+                ),
+            ));
         }
         if !(raw.confidence > 0.0 && raw.confidence < 1.0) {
             return Err(bad(
