@@ -37,7 +37,7 @@ fn units_are_accepted_in_strings_and_numbers() {
 fn unknown_key_names_the_key_and_its_place() {
     assert_eq!(
         err("[run]\nseed = 3\nduration = 5\n"),
-        "t.toml:3:1: run.duration: unknown field `duration`, expected one of `seed`, `duration_s`, `max_events`, `series_interval_s`, `proof_mode`, `market`, `stop_on_data_loss`, `per_node_series`"
+        "t.toml:3:1: run.duration: unknown field `duration`, expected one of `seed`, `duration_s`, `max_events`, `series_interval_s`, `proof_mode`, `market`, `stop_on_data_loss`, `per_node_series`, `max_nodes`, `max_arrivals`, `max_series_rows`, `max_canary_rounds`"
     );
     assert!(
         err("[rnu]\n").starts_with("t.toml:1:2: rnu: unknown field `rnu`"),
