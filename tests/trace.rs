@@ -96,3 +96,49 @@ fn a_trace_drives_a_run_and_is_compared_with_it() {
     assert!(err.contains("(\"SlotExploded\"): unknown"), "{err}");
     assert!(!dir.path().join("x.toml").exists());
 }
+
+#[test]
+fn trace_scenarios_at_the_edges() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = |trace: &str, extra: &[&str]| {
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, trace).unwrap();
+        run(codexsim()
+            .args(["trace", "scenario"])
+            .arg(&path)
+            .args(["--out"])
+            .arg(dir.path().join("s.toml"))
+            .args(extra))
+    };
+    // A node index past the fleet's range is refused, not wrapped to -1.
+    let (code, _, err) = scenario(
+        "time_s,event,request,slot,node,bytes\n1,StorageRequested,r1,,,10\n2,NodeDown,,,18446744073709551615,\n",
+        &[],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is not a fleet index"), "{err}");
+    // A time no run can reach.
+    let (code, _, err) = scenario(
+        "time_s,event,request,slot,node,bytes\n1e300,StorageRequested,r1,,,10\n",
+        &[],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("time_s 1e300"), "{err}");
+    assert!(!dir.path().join("s.toml").exists());
+    // Ten minutes of trace: sampled within its span, not refused for a
+    // sampling interval the user never wrote.
+    let short = "time_s,event,request,slot,node,bytes\n10,StorageRequested,r1,,,1000000\n600,StorageRequested,r2,,,1000000\n";
+    let (code, _, err) = scenario(short, &[]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(dir.path().join("s.toml")).unwrap();
+    assert!(text.contains("series_interval_s = 10.0"), "{text}");
+    // An existing --out is kept unless --force.
+    let (code, _, err) = scenario(short, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
+    let (code, _, err) = scenario(short, &["--force"]);
+    assert_eq!(code, 0, "{err}");
+}

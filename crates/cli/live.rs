@@ -381,12 +381,27 @@ pub enum Trace {
         /// The scenario file to write.
         #[arg(long)]
         out: PathBuf,
+        /// Replace --out if it exists.
+        #[arg(long)]
+        force: bool,
     },
 }
 
 /// `codexsim trace ...`.
 pub fn trace(cmd: &Trace) -> Result<()> {
-    let Trace::Scenario { trace, base, out } = cmd;
+    let Trace::Scenario {
+        trace,
+        base,
+        out,
+        force,
+    } = cmd;
+    if out.exists() && !force {
+        return Err(BadInput::new(format!(
+            "{} already exists: choose another --out, or add --force to replace it",
+            out.display()
+        ))
+        .into());
+    }
     let events = codexsim_live::trace::read(trace).map_err(bad)?;
     let (base_text, origin) = match base {
         Some(p) => (
@@ -399,7 +414,13 @@ pub fn trace(cmd: &Trace) -> Result<()> {
             crate::run::DEFAULT_ORIGIN.to_string(),
         ),
     };
-    let text = codexsim_live::trace::scenario(&base_text, &events, &origin).map_err(bad)?;
+    let base_interval_s = codexsim_config::parse(&base_text, &origin)
+        .map_err(|e| BadInput::new(format!("the base scenario: {e}")))?
+        .run
+        .series_interval
+        .as_secs_f64();
+    let text = codexsim_live::trace::scenario(&base_text, &events, &origin, base_interval_s)
+        .map_err(bad)?;
     // The result must be a valid scenario before it is written.
     codexsim_config::parse(&text, &out.display().to_string())
         .map_err(|e| BadInput::new(format!("the trace makes an invalid scenario: {e}")))?;
@@ -408,7 +429,16 @@ pub fn trace(cmd: &Trace) -> Result<()> {
         trace.display(),
         events.len()
     );
-    std::fs::write(out, header + &text).with_context(|| format!("writing {}", out.display()))?;
+    // Written beside and renamed: never half a file.
+    let tmp = out.with_file_name(format!(
+        ".{}.tmp-{}",
+        out.file_name()
+            .map_or("scenario".into(), |n| n.to_string_lossy()),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, header + &text)
+        .map_err(|e| BadInput::new(format!("cannot write {}: {e}", out.display())))?;
+    std::fs::rename(&tmp, out).with_context(|| format!("writing {}", out.display()))?;
     println!(
         "wrote {}; run it with: codexsim run {}",
         out.display(),

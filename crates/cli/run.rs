@@ -407,7 +407,7 @@ pub fn execute(scenario: &Scenario, out: &Path, options: RunOptions) -> Result<(
             .run(&mut progress)
             .with_context(|| {
                 format!(
-                    "the run failed; reproduce with: codexsim run <config> --seed {}",
+                    "the run failed (reproduce it with the same configuration and --seed {})",
                     scenario.run.seed
                 )
             })?

@@ -38,6 +38,16 @@ pub(crate) fn cut(value: String) -> String {
     format!("{head}... ({n} characters)")
 }
 
+/// A whole message cut at 400 characters (it may quote a long value).
+pub(crate) fn cut_message(message: String) -> String {
+    let n = message.chars().count();
+    if n <= 400 {
+        return message;
+    }
+    let head: String = message.chars().take(380).collect();
+    format!("{head}... ({n} characters)")
+}
+
 /// Every problem found in a configuration, in the order of the file.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ConfigErrors(pub Vec<ConfigError>);

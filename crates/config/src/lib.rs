@@ -42,6 +42,49 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// A parser's message in words for the file's author: the key a duplicate
+/// names, integers too large said so, serde's inner context dropped.
+fn plain_message(message: &str, text: &str, line: usize) -> String {
+    // serde's internally tagged enums add a line "in `dist`".
+    let mut m: String = message
+        .lines()
+        .filter(|l| !(l.starts_with("in `") && l.ends_with('`')))
+        .collect::<Vec<_>>()
+        .join(" ");
+    m = m.trim_end().to_string();
+    if m == "duplicate key" {
+        let at = text.lines().nth(line.saturating_sub(1)).unwrap_or("");
+        let key = at.split('=').next().unwrap_or("").trim();
+        let table = text
+            .lines()
+            .take(line.saturating_sub(1))
+            .filter(|l| l.trim_start().starts_with('['))
+            .last()
+            .map(|l| format!(" in {}", l.trim()))
+            .unwrap_or_default();
+        if !key.is_empty() {
+            return format!(
+                "duplicate key `{}`{table}: each key may appear once in a table",
+                crate::error::cut(key.to_string())
+            );
+        }
+    }
+    // integer `18446744073709551616` as i128, expected ...
+    if let Some(rest) = m.strip_prefix("invalid type: integer `") {
+        if let Some((number, _)) = rest.split_once('`') {
+            if m.contains("as i128") {
+                return format!(
+                    "{} is too large for a whole number (at most 9223372036854775807): write it \
+                     as a decimal (1.8e19) or with a unit",
+                    crate::error::cut(number.to_string())
+                );
+            }
+        }
+    }
+    // (A parser's message quotes the value: a long one is cut.)
+    crate::error::cut_message(m)
+}
+
 /// Parses TOML text into the raw form. `origin` names the text in messages.
 pub fn parse_raw(text: &str, origin: &str) -> Result<RawScenario, LoadError> {
     let syntax = |err: toml::de::Error, key_path: String| {
@@ -51,7 +94,7 @@ pub fn parse_raw(text: &str, origin: &str) -> Result<RawScenario, LoadError> {
             line,
             column,
             key_path,
-            message: err.message().trim_end().to_string(),
+            message: plain_message(err.message(), text, line),
         }
     };
     let de = toml::Deserializer::parse(text).map_err(|e| syntax(e, String::new()))?;

@@ -97,12 +97,43 @@ fn split_decimal(text: &str) -> Result<(u128, u32, &str), String> {
     if frac_part.contains('.') || (int_part.is_empty() && frac_part.is_empty()) {
         return Err("is not a number".into());
     }
-    if frac_part.len() > 18 {
-        return Err("has more than 18 decimals".into());
+    if frac_part.len() > 30 {
+        return Err("has more than 30 decimals".into());
     }
     let digits = format!("{int_part}{frac_part}");
-    let mantissa: u128 = digits.parse().map_err(|_| "is too large".to_string())?;
-    Ok((mantissa, frac_part.len() as u32, unit.trim()))
+    let mut mantissa: u128 = digits.parse().map_err(|_| "is too large".to_string())?;
+    let mut decimals = frac_part.len() as u32;
+    // Scientific notation: "1e3 s", "2.5E-3 s".
+    let mut unit = unit;
+    if let Some(rest) = unit.strip_prefix(['e', 'E']) {
+        let (sign, body) = match rest.strip_prefix('-') {
+            Some(b) => (-1i64, b),
+            None => (1, rest.strip_prefix('+').unwrap_or(rest)),
+        };
+        let n = body
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(body.len());
+        if n > 0 {
+            let exp: i64 = body[..n]
+                .parse::<i64>()
+                .map_err(|_| "has too large an exponent".to_string())?
+                * sign;
+            let shift = exp - decimals as i64;
+            if shift >= 0 {
+                let scale = 10u128
+                    .checked_pow(u32::try_from(shift).map_err(|_| "is too large")?)
+                    .ok_or("is too large")?;
+                mantissa = mantissa.checked_mul(scale).ok_or("is too large")?;
+                decimals = 0;
+            } else if -shift <= 30 {
+                decimals = (-shift) as u32;
+            } else {
+                return Err("has too many decimals (more than 30)".into());
+            }
+            unit = &body[n..];
+        }
+    }
+    Ok((mantissa, decimals, unit.trim()))
 }
 
 /// `mantissa / 10^decimals * factor`, exactly, if it is an integer that fits.
@@ -188,6 +219,24 @@ mod tests {
         assert!(parse_bytes("99999999 PB")
             .unwrap_err()
             .contains("too large"));
+    }
+
+    #[test]
+    fn scientific_notation() {
+        assert_eq!(parse_duration_ns("1e3 s"), Ok(1_000_000_000_000));
+        assert_eq!(parse_duration_ns("2.5e-3 s"), Ok(2_500_000));
+        assert_eq!(parse_duration_ns("1E2ms"), Ok(100_000_000));
+        assert_eq!(parse_bytes("1.5e3 MB"), Ok(1_500_000_000));
+        assert_eq!(parse_bytes("2e+1 B"), Ok(20));
+        assert_eq!(
+            parse_duration_ns("1e-12 s"),
+            Err("is finer than a nanosecond".into())
+        );
+        assert!(parse_bytes("1e40 B").unwrap_err().contains("too large"));
+        // Not an exponent: a unit.
+        assert!(parse_duration_ns("3 e")
+            .unwrap_err()
+            .contains("unknown unit"));
     }
 
     #[test]

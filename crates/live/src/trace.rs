@@ -58,6 +58,9 @@ const KNOWN: [&str; 8] = [
     "NodeUp",
 ];
 
+/// The latest time a trace may hold: 200 years, a run's longest.
+pub const MAX_TIME_S: f64 = 200.0 * 365.0 * 86_400.0;
+
 fn malformed(what: &str, detail: impl Into<String>) -> LiveError {
     LiveError::Malformed {
         what: what.into(),
@@ -101,11 +104,28 @@ pub fn read(path: &Path) -> Result<Vec<TraceEvent>, LiveError> {
                 ),
             ));
         }
-        if !(e.time_s >= 0.0 && e.time_s.is_finite()) {
+        if !(e.time_s >= 0.0 && e.time_s <= MAX_TIME_S) {
             return Err(malformed(
                 &what,
-                format!("event {}: time_s {} must be >= 0", i + 1, e.time_s),
+                format!(
+                    "event {}: time_s {:e} must be between 0 and {MAX_TIME_S:e} (200 years, the \
+                     longest run)",
+                    i + 1,
+                    e.time_s
+                ),
             ));
+        }
+        if let Some(node) = e.node {
+            if node > u32::MAX as u64 {
+                return Err(malformed(
+                    &what,
+                    format!(
+                        "event {}: node {node} is not a fleet index (at most {})",
+                        i + 1,
+                        u32::MAX
+                    ),
+                ));
+            }
         }
         if matches!(e.event.as_str(), "NodeDown" | "NodeUp") && e.node.is_none() {
             return Err(malformed(
@@ -124,7 +144,14 @@ pub fn read(path: &Path) -> Result<Vec<TraceEvent>, LiveError> {
 /// faults (scheduled outages; the base's random faults are dropped), and its
 /// span as the run's duration. What the marketplace did (fills, frees,
 /// failures) is left to the model: that is the prediction to compare.
-pub fn scenario(base: &str, events: &[TraceEvent], what: &str) -> Result<String, LiveError> {
+/// `series_interval_s` is the base's sampling interval: a trace shorter
+/// than it is sampled 60 times instead.
+pub fn scenario(
+    base: &str,
+    events: &[TraceEvent],
+    what: &str,
+    series_interval_s: f64,
+) -> Result<String, LiveError> {
     let mut doc: toml::Table = base
         .parse()
         .map_err(|e: toml::de::Error| malformed(what, e.to_string()))?;
@@ -151,6 +178,12 @@ pub fn scenario(base: &str, events: &[TraceEvent], what: &str) -> Result<String,
     };
     let mut run = table(&mut doc, "run");
     run.insert("duration_s".into(), toml::Value::Float(end.ceil()));
+    if series_interval_s > end.ceil() {
+        run.insert(
+            "series_interval_s".into(),
+            toml::Value::Float((end.ceil() / 60.0).max(1.0).ceil()),
+        );
+    }
     doc.insert("run".into(), toml::Value::Table(run));
     let mut w = table(&mut doc, "workload");
     w.insert("arrival_times_s".into(), toml::Value::Array(arrivals));

@@ -155,7 +155,7 @@ pub enum ModelError {
         message: String,
     },
     /// Scheduling failed (into the past, or past the end of time).
-    #[error("scheduling failed (seed {seed}): {source}")]
+    #[error("scheduling failed (seed {seed})")]
     Schedule {
         /// Master seed.
         seed: u64,
