@@ -9,7 +9,7 @@
 //! (serial) or all at once (parallel). The chain's MTTDL scales as 1/lambda
 //! at fixed mu/lambda, so each case runs with both rates multiplied by
 //! c = MTTDL / 10 years: simulated losses come after about 10 years, well
-//! inside the 584 years a run can span, and the estimate is divided back.
+//! inside the 200 years a run can span, and the estimate is divided back.
 //!
 //! Each case runs R independent replications (seeds 1..=R) to the first
 //! loss, measured from the moment failures start, once the dataset is
@@ -65,8 +65,8 @@ fn scenario(n: u32, k: u32, serial: bool, l0: u32, scale: f64, seed: u64) -> Str
         r#"
 [run]
 seed = {seed}
-duration_s = "300 years"
-series_interval_s = "300 years"
+duration_s = "200 years"
+series_interval_s = "200 years"
 stop_on_data_loss = true
 per_node_series = false
 
