@@ -290,3 +290,89 @@ fn comparisons_that_cannot_be_computed_fail_their_thresholds() {
     assert_eq!(code, 2, "{err}");
     assert!(!dir.path().join("x.om").exists());
 }
+
+#[test]
+fn paths_and_urls_the_user_gave_exit_2_in_one_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let (run_dir, live) = run_and_live(dir.path());
+    let live_file = write(dir.path(), "live.csv", &live);
+    let a_file = write(dir.path(), "f", "");
+    let cases: Vec<(Vec<std::ffi::OsString>, &str)> = vec![
+        (
+            vec![
+                "export".into(),
+                "csv".into(),
+                "--start-unix".into(),
+                "0".into(),
+                "--out".into(),
+                dir.path().join("no/such/x.csv").into(),
+                run_dir.clone().into(),
+            ],
+            "no such file or folder",
+        ),
+        (
+            vec![
+                "export".into(),
+                "csv".into(),
+                "--start-unix".into(),
+                "0".into(),
+                "--out".into(),
+                dir.path().into(),
+                run_dir.clone().into(),
+            ],
+            "it is a folder, not a file",
+        ),
+        (
+            vec![
+                "compare".into(),
+                run_dir.clone().into(),
+                "--live".into(),
+                live_file.clone().into(),
+                "--out".into(),
+                a_file.join("x").into(),
+            ],
+            "a part of the path is a file, not a folder",
+        ),
+        (
+            vec![
+                "compare".into(),
+                run_dir.clone().into(),
+                "--prometheus".into(),
+                "not-a-url".into(),
+                "--query".into(),
+                "up".into(),
+                "--start".into(),
+                "0".into(),
+                "--end".into(),
+                "10".into(),
+                "--step".into(),
+                "1".into(),
+            ],
+            "is not a server URL",
+        ),
+        (
+            vec![
+                "compare".into(),
+                run_dir.clone().into(),
+                "--prometheus".into(),
+                "http://127.0.0.1:1".into(),
+                "--query".into(),
+                "up".into(),
+                "--start".into(),
+                "0".into(),
+                "--end".into(),
+                "10".into(),
+                "--step".into(),
+                "1".into(),
+            ],
+            "nothing answers there",
+        ),
+    ];
+    for (args, needle) in cases {
+        let (code, _, err) = run(codexsim().args(&args));
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "one sentence: {err}");
+        assert!(!err.contains("os error"), "{err}");
+    }
+}

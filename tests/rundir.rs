@@ -87,7 +87,8 @@ fn a_failed_run_leaves_no_directory_behind() {
             "--out",
         ])
         .arg(&out));
-    assert_eq!(code, 1, "{err}");
+    // (A path the user gave that does not exist: their input, exit 2.)
+    assert_eq!(code, 2, "{err}");
     assert!(err.contains("/nonexistent/python"), "{err}");
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),

@@ -33,11 +33,10 @@ pub struct ExportArgs {
     pub out: Option<PathBuf>,
 }
 
+/// Every live-data error is about the user's input (a file, a server's
+/// URL): exit 2.
 fn bad(e: LiveError) -> anyhow::Error {
-    match e {
-        LiveError::Http { .. } => anyhow::Error::from(e),
-        e => BadInput::new(e.to_string()).into(),
-    }
+    BadInput::new(e.to_string()).into()
 }
 
 /// `codexsim export ...`.

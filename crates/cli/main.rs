@@ -137,6 +137,41 @@ fn plot(run_dir: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
+/// The file-system error at the root of `e`, when it is about a path the
+/// user named (missing, a file where a folder should be, no permission...)
+/// rather than the machine failing.
+fn users_path_error(e: &anyhow::Error) -> Option<&std::io::Error> {
+    use std::io::ErrorKind::*;
+    let io = e.chain().find_map(|c| c.downcast_ref::<std::io::Error>())?;
+    matches!(
+        io.kind(),
+        NotFound
+            | PermissionDenied
+            | AlreadyExists
+            | NotADirectory
+            | IsADirectory
+            | InvalidInput
+            | ReadOnlyFilesystem
+            | InvalidFilename
+    )
+    .then_some(io)
+}
+
+/// "writing /x/y.csv: the folder does not exist": the outermost context and
+/// the cause in words, once.
+fn one_sentence(e: &anyhow::Error, io: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    let why = match io.kind() {
+        NotFound => "no such file or folder (is the folder there?)".to_string(),
+        PermissionDenied => "permission denied".to_string(),
+        AlreadyExists => "it already exists".to_string(),
+        NotADirectory => "a part of the path is a file, not a folder".to_string(),
+        IsADirectory => "it is a folder, not a file".to_string(),
+        _ => io.to_string(),
+    };
+    format!("{e}: {why}")
+}
+
 fn main() -> ExitCode {
     // Output piped into `head` ends quietly, as in other command-line tools.
     #[cfg(unix)]
@@ -172,6 +207,10 @@ fn main() -> ExitCode {
                 ExitCode::from(3)
             } else if e.downcast_ref::<BadInput>().is_some() {
                 eprintln!("error: {e}");
+                ExitCode::from(2)
+            } else if let Some(io) = users_path_error(&e) {
+                // A path the user gave that cannot be used: their input.
+                eprintln!("error: {}", one_sentence(&e, io));
                 ExitCode::from(2)
             } else {
                 eprintln!("error: {e:#}");

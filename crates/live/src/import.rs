@@ -220,9 +220,28 @@ pub fn query_range(
         Ok(r) => r.into_string().map_err(|e| http(e.to_string()))?,
         Err(ureq::Error::Status(code, r)) => {
             let body = r.into_string().unwrap_or_default();
+            let body: String = body.chars().take(300).collect();
             return Err(http(format!("HTTP {code}: {body}")));
         }
-        Err(e) => return Err(http(e.to_string())),
+        Err(ureq::Error::Transport(t)) => {
+            // One sentence: what could not be done, and why (ureq's own
+            // text repeats the URL with its query).
+            let why = match t.kind() {
+                ureq::ErrorKind::InvalidUrl | ureq::ErrorKind::UnknownScheme => {
+                    format!("{base_url:?} is not a server URL (write it as http://host:9090)")
+                }
+                ureq::ErrorKind::Dns => "the host name does not resolve".to_string(),
+                ureq::ErrorKind::ConnectionFailed => {
+                    "nothing answers there (connection refused or unreachable)".to_string()
+                }
+                ureq::ErrorKind::Io => "the connection failed or timed out".to_string(),
+                _ => t.message().unwrap_or("the request failed").to_string(),
+            };
+            return Err(LiveError::Http {
+                url: base_url.to_string(),
+                detail: why,
+            });
+        }
     };
     prometheus_json(&body, &url)
 }

@@ -69,7 +69,7 @@ pub enum LiveError {
         detail: String,
     },
     /// The Prometheus server could not be queried.
-    #[error("querying {url}: {detail}")]
+    #[error("cannot query the Prometheus server {url}: {detail}")]
     Http {
         /// The URL.
         url: String,
