@@ -47,5 +47,12 @@ pub fn skip_unless_required(require_var: &str, missing: &str, how_to_get_it: &st
         std::env::var_os(require_var).is_none(),
         "{require_var} is set but {missing}"
     );
-    eprintln!("skipped: {how_to_get_it}");
+    // Straight to the terminal: the test harness keeps what `eprintln!`
+    // writes for failing tests only, and a skip must show in the summary.
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    let line = format!("SKIPPED {test}: {missing}; {how_to_get_it}\n");
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
 }

@@ -130,10 +130,17 @@ fn check_against(n: u32, k: u32, serial: bool, l0: u32, exact: f64) {
     let reps: u64 = if slow { 400 } else { 40 };
     let mut xs = Vec::new();
     for seed in 1..=reps {
-        let summary = common::summary(&scenario(n, k, serial, l0, scale, seed));
+        // The first run with every invariant checked after every event, the
+        // others at the model's usual intervals.
+        let text = scenario(n, k, serial, l0, scale, seed);
+        let summary = if seed == 1 {
+            common::summary(&text)
+        } else {
+            common::unchecked_summary(&text)
+        };
         let loss = summary
             .first_data_loss_s
-            .expect("a loss within 300 scaled years");
+            .expect("a loss within 200 scaled years");
         assert!(summary.mean_fill_time_s.expect("the dataset was stored") < START_S);
         xs.push((loss - START_S) / YEAR_S * scale);
     }

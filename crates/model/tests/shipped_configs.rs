@@ -12,11 +12,11 @@
 
 use codexsim_config::{parse_raw, RawQuantity};
 use codexsim_model::{MemorySink, Model};
+use rayon::prelude::*;
 
 #[test]
 fn shipped_configs_keep_their_invariants() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../configs");
-    let mut ran = 0;
     let mut paths: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -33,41 +33,45 @@ fn shipped_configs_keep_their_invariants() {
             .filter(|p| p.ends_with("base-capacity.toml"))
             .map(|p| (p.clone(), "unshared")),
     );
-    for (path, sharing) in runs {
-        let text = std::fs::read_to_string(&path).unwrap();
-        let mut raw = parse_raw(&text, &path.display().to_string()).unwrap();
-        if sharing == "unshared" {
-            raw.network.sharing = sharing.into();
-        }
-        let nodes: i64 = raw.node_groups.iter().map(|g| g.count).sum();
-        let large = nodes > SMALL_FLEET;
-        raw.run.duration_s = RawQuantity::Text("4 days".into());
-        raw.run.series_interval_s = RawQuantity::Text("1 h".into());
-        if large {
-            raw.run.max_events = LARGE_FLEET_EVENTS;
-        }
-        let cfg = raw
-            .validate()
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let mut sink = MemorySink::default();
-        let summary = Model::new(&cfg, &mut sink)
-            .check_every_event(true)
-            .run(&mut |_| {})
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert!(
-            summary.totals.slots_filled_total > 0,
-            "{}: nothing was stored",
-            path.display()
-        );
-        if large {
-            assert_eq!(summary.stop_reason, "event_limit", "{}", path.display());
-            // The sample at 0 and the one closing the series at the stop.
-            assert!(sink.fleet.len() >= 2, "{}", path.display());
-        } else {
-            assert_eq!(sink.fleet.len(), 4 * 24 + 1, "{}", path.display());
-        }
-        ran += 1;
-    }
+    // On every core; each run's checks are its own.
+    let ran: usize = runs
+        .par_iter()
+        .map(|(path, sharing)| {
+            let text = std::fs::read_to_string(path).unwrap();
+            let mut raw = parse_raw(&text, &path.display().to_string()).unwrap();
+            if *sharing == "unshared" {
+                raw.network.sharing = sharing.to_string();
+            }
+            let nodes: i64 = raw.node_groups.iter().map(|g| g.count).sum();
+            let large = nodes > SMALL_FLEET;
+            raw.run.duration_s = RawQuantity::Text("4 days".into());
+            raw.run.series_interval_s = RawQuantity::Text("1 h".into());
+            if large {
+                raw.run.max_events = LARGE_FLEET_EVENTS;
+            }
+            let cfg = raw
+                .validate()
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let mut sink = MemorySink::default();
+            let summary = Model::new(&cfg, &mut sink)
+                .check_every_event(true)
+                .run(&mut |_| {})
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert!(
+                summary.totals.slots_filled_total > 0,
+                "{}: nothing was stored",
+                path.display()
+            );
+            if large {
+                assert_eq!(summary.stop_reason, "event_limit", "{}", path.display());
+                // The sample at 0 and the one closing the series at the stop.
+                assert!(sink.fleet.len() >= 2, "{}", path.display());
+            } else {
+                assert_eq!(sink.fleet.len(), 4 * 24 + 1, "{}", path.display());
+            }
+            1
+        })
+        .sum();
     assert!(ran >= 7);
 }
 
