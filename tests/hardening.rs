@@ -376,3 +376,91 @@ fn paths_and_urls_the_user_gave_exit_2_in_one_sentence() {
         assert!(!err.contains("os error"), "{err}");
     }
 }
+
+/// One key of testnet-small (shortened to 2 hours) and values for it: the
+/// first an ordinary one, the others at an edge.
+const MUTATIONS: &[(&str, &[&str])] = &[
+    (
+        "series_interval_s = \"5 min\"",
+        &[
+            "\"10 min\"",
+            "\"1 ns\"",
+            "\"1 ms\"",
+            "0",
+            "-1",
+            "1e30",
+            "\"x\"",
+        ],
+    ),
+    ("count = 5", &["8", "0", "1", "1000000", "-3", "1e3"]),
+    (
+        "quota_bytes = \"11 GiB\"",
+        &["\"20 GiB\"", "0", "\"1 B\"", "\"1e30 B\"", "-1"],
+    ),
+    (
+        "mean = \"5 min\" }",
+        &["\"2 min\"", "0", "\"1 ns\"", "1e30", "-1"],
+    ),
+    ("sigma = 1.0", &["2.0", "1e10", "-1", "0", "1e300"]),
+    (
+        "interval_s = \"30 s\"",
+        &["\"1 min\"", "\"1 ns\"", "0", "1e30"],
+    ),
+    ("nodes = 5", &["4", "0", "6", "1e9"]),
+    (
+        "expiry_s = \"20 min\"",
+        &["\"10 min\"", "0", "1e30", "\"1 ns\""],
+    ),
+    (
+        "file_bytes = \"10 MB\"",
+        &["\"1 MB\"", "0", "\"1 PB\"", "-1"],
+    ),
+];
+
+/// `key` ("count = 5") set to `value` ("count = 0").
+fn set(config: String, key: &str, value: &str) -> String {
+    let (name, _) = key.split_once(" = ").expect("key = value");
+    let tail = if key.ends_with(" }") { " }" } else { "" };
+    config.replacen(key, &format!("{name} = {value}{tail}"), 1)
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: 32,
+        failure_persistence: None,
+        ..proptest::prelude::ProptestConfig::default()
+    })]
+
+    /// Every changed value either runs to a complete run directory or is
+    /// refused with exit 2, leaving nothing at the output path; never an
+    /// internal error (exit 1) or a hang (the 2-hour runs take a second).
+    #[test]
+    fn a_changed_value_runs_or_is_refused_leaving_nothing(
+        which in 0..MUTATIONS.len(),
+        pick in 0usize..12,
+        second in 0..MUTATIONS.len(),
+        pick2 in 0usize..12,
+    ) {
+        // Half the values ordinary, half at an edge; a second key changed
+        // one time in four.
+        let value = |values: &[&'static str], p: usize| {
+            if p < 6 { values[0] } else { values[1 + p % (values.len() - 1)] }
+        };
+        let mut config = variant("duration_s = \"2 days\"", "duration_s = \"2 h\"");
+        let (key, values) = MUTATIONS[which];
+        config = set(config, key, value(values, pick));
+        if second != which && pick2 < 3 {
+            let (key2, values2) = MUTATIONS[second];
+            config = set(config, key2, value(values2, pick2 * 4));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let (code, err, left) = run_variant(dir.path(), &config);
+        proptest::prop_assert!(code == 0 || code == 2, "exit {code}: {err}\n{config}");
+        if code == 2 {
+            proptest::prop_assert!(!left, "an error left something: {err}");
+            proptest::prop_assert!(err.starts_with("error: "), "{err}");
+        } else {
+            proptest::prop_assert!(dir.path().join("out/r/summary.json").is_file());
+        }
+    }
+}
