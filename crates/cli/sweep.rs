@@ -138,6 +138,17 @@ pub fn run(args: &SweepArgs) -> Result<()> {
 
 /// `codexsim merge`.
 pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<()> {
+    // What interrupted merges (and runs) left beside OUT goes first.
+    if let Some(parent) = out.parent() {
+        let parent = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
+        if parent.is_dir() {
+            crate::rundir::remove_stale(parent);
+        }
+    }
     let missing = codexsim_sweep::merge(out, shards).map_err(classify)?;
     if missing > 0 {
         return Err(BadInput::new(format!(
