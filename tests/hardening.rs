@@ -31,6 +31,17 @@ fn run_variant(dir: &Path, config: &str) -> (i32, String, bool) {
     (code, err, left)
 }
 
+/// Runs `config` and asserts it is refused (exit 2) with every one of
+/// `needles` in its message and nothing left at its output path.
+fn assert_refused(dir: &Path, config: &str, needles: &[&str]) {
+    let (code, err, left) = run_variant(dir, config);
+    assert_eq!(code, 2, "{needles:?}: {err}");
+    for needle in needles {
+        assert!(err.contains(needle), "{needle:?} in {err}");
+    }
+    assert!(!left, "{needles:?}: something was left behind");
+}
+
 #[test]
 fn spans_past_the_clock_are_refused_with_the_key_and_the_limit() {
     let dir = tempfile::tempdir().unwrap();
@@ -56,11 +67,11 @@ fn spans_past_the_clock_are_refused_with_the_key_and_the_limit() {
             "run.duration_s = 1e30",
         ),
     ] {
-        let (code, err, left) = run_variant(dir.path(), &variant(old, new));
-        assert_eq!(code, 2, "{new}: {err}");
-        assert!(err.contains(key), "{new}: {err}");
-        assert!(err.contains("must be at most 200 years"), "{err}");
-        assert!(!left, "{new}: something was left behind");
+        assert_refused(
+            dir.path(),
+            &variant(old, new),
+            &[key, "must be at most 200 years"],
+        );
     }
 }
 
@@ -108,20 +119,14 @@ fn runs_that_would_never_end_are_refused_up_front() {
             "run.max_nodes",
         ),
     ] {
-        let (code, err, left) = run_variant(dir.path(), &variant(old, new));
-        assert_eq!(code, 2, "{new}: {err}");
-        assert!(err.contains(key) && err.contains(limit), "{new}: {err}");
-        assert!(err.contains("raise"), "{err}");
-        assert!(!left, "{new}: something was left behind");
+        assert_refused(dir.path(), &variant(old, new), &[key, limit, "raise"]);
     }
     // A million machines.
     let config = variant(
         "[[node_groups]]",
         "[[domain_levels]]\nname = \"machine\"\ncount = 1000000\n\n[[node_groups]]",
     );
-    let (code, err, _) = run_variant(dir.path(), &config);
-    assert_eq!(code, 2, "{err}");
-    assert!(err.contains("domain_levels[0].count = 1000000"), "{err}");
+    assert_refused(dir.path(), &config, &["domain_levels[0].count = 1000000"]);
     // Raised explicitly, the limit lets a run through.
     let config = variant(
         "series_interval_s = \"5 min\"",

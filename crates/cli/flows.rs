@@ -2,10 +2,10 @@
 //! network (`codexsim_model::replay`), their end times written as CSV.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::BadInput;
 
@@ -57,7 +57,7 @@ fn replay(args: &ReplayArgs) -> Result<()> {
         // The nearest f64 to the end in seconds, shortest round-trip form.
         let _ = writeln!(csv, "{i},{}", ryu.format(ns as f64 / 1e9));
     }
-    write_atomically(&args.out, csv.as_bytes())?;
+    crate::rundir::write_atomically(&args.out, csv.as_bytes())?;
     let last_s = ends_ns.iter().max().map_or(0.0, |&ns| ns as f64 / 1e9);
     println!(
         "{} transfers replayed on {} ({} nodes, sharing {}) in {wall_s:.3} s; the last ends at {last_s} s",
@@ -68,27 +68,4 @@ fn replay(args: &ReplayArgs) -> Result<()> {
     );
     println!("wrote {}", args.out.display());
     Ok(())
-}
-
-/// Writes `bytes` to a hidden file beside `path` and renames it into place,
-/// so that `path` is either the whole output or untouched.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| BadInput::new(format!("--out {}: not a file name", path.display())))?;
-    let tmp = path.with_file_name(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let written = std::fs::write(&tmp, bytes)
-        .with_context(|| format!("writing {}", tmp.display()))
-        .and_then(|()| {
-            std::fs::rename(&tmp, path)
-                .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
-        });
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
 }

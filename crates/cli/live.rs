@@ -429,15 +429,7 @@ pub fn trace(cmd: &Trace) -> Result<()> {
         events.len()
     );
     // Written beside and renamed: never half a file.
-    let tmp = out.with_file_name(format!(
-        ".{}.tmp-{}",
-        out.file_name()
-            .map_or("scenario".into(), |n| n.to_string_lossy()),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, header + &text)
-        .map_err(|e| BadInput::new(format!("cannot write {}: {e}", out.display())))?;
-    std::fs::rename(&tmp, out).with_context(|| format!("writing {}", out.display()))?;
+    crate::rundir::write_atomically(out, (header + &text).as_bytes())?;
     println!(
         "wrote {}; run it with: codexsim run {}",
         out.display(),

@@ -54,6 +54,31 @@ pub fn remove_stale(parent: &Path) {
     }
 }
 
+/// The hidden name `.NAME.tmp-PID` under which an output named `name` is
+/// written before it is renamed into place ([`remove_stale`] reads it).
+pub fn temporary_name(name: &std::ffi::OsStr) -> String {
+    format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id())
+}
+
+/// Writes `bytes` to a hidden file beside `path` and renames it into place,
+/// so that `path` is either the whole output or untouched.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| crate::BadInput::new(format!("{}: not a file name", path.display())))?;
+    let tmp = path.with_file_name(temporary_name(name));
+    let written = fs::write(&tmp, bytes)
+        .with_context(|| format!("writing {}", path.display()))
+        .and_then(|()| {
+            fs::rename(&tmp, path)
+                .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+        });
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written
+}
+
 /// The process id in a temporary directory's name `.NAME.tmp-PID`.
 fn stale_pid(name: &str) -> Option<u32> {
     let rest = name.strip_prefix('.')?;
@@ -97,18 +122,11 @@ impl RunDir {
             ))
             .into());
         }
-        fs::create_dir_all(&parent).map_err(|e| {
-            crate::BadInput::new(format!(
-                "cannot create the output folder {}: {e}",
-                parent.display()
-            ))
-        })?;
+        // (A folder that cannot be made is the user's path: exit 2, see main.)
+        fs::create_dir_all(&parent)
+            .with_context(|| format!("creating the output folder {}", parent.display()))?;
         remove_stale(&parent);
-        let tmp = parent.join(format!(
-            ".{}.tmp-{}",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
+        let tmp = parent.join(temporary_name(name));
         if tmp.exists() {
             fs::remove_dir_all(&tmp)
                 .with_context(|| format!("removing stale {}", tmp.display()))?;

@@ -26,25 +26,19 @@ impl fmt::Display for ConfigError {
 }
 
 /// The longest value quoted in a message, in characters.
-const MAX_QUOTED_CHARS: usize = 120;
+pub const MAX_QUOTED_CHARS: usize = 120;
 
-/// A value as quoted in a message: a long one cut, with its length.
-pub(crate) fn cut(value: String) -> String {
-    let n = value.chars().count();
-    if n <= MAX_QUOTED_CHARS {
-        return value;
-    }
-    let head: String = value.chars().take(MAX_QUOTED_CHARS - 20).collect();
-    format!("{head}... ({n} characters)")
-}
+/// The longest parser message shown (it may quote a long value).
+pub(crate) const MAX_MESSAGE_CHARS: usize = 400;
 
-/// A whole message cut at 400 characters (it may quote a long value).
-pub(crate) fn cut_message(message: String) -> String {
-    let n = message.chars().count();
-    if n <= 400 {
-        return message;
+/// `text` as quoted in a message: past `max_chars` characters, its first
+/// `max_chars - 20` and its length.
+pub fn cut(text: &str, max_chars: usize) -> String {
+    let n = text.chars().count();
+    if n <= max_chars {
+        return text.to_string();
     }
-    let head: String = message.chars().take(380).collect();
+    let head: String = text.chars().take(max_chars.saturating_sub(20)).collect();
     format!("{head}... ({n} characters)")
 }
 
@@ -74,7 +68,7 @@ impl ConfigErrors {
     ) {
         self.0.push(ConfigError {
             path: path.into(),
-            value: cut(value.to_string()),
+            value: cut(&value.to_string(), MAX_QUOTED_CHARS),
             rule: rule.into(),
         });
     }

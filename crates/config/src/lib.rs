@@ -65,7 +65,7 @@ fn plain_message(message: &str, text: &str, line: usize) -> String {
         if !key.is_empty() {
             return format!(
                 "duplicate key `{}`{table}: each key may appear once in a table",
-                crate::error::cut(key.to_string())
+                crate::error::cut(key, crate::error::MAX_QUOTED_CHARS)
             );
         }
     }
@@ -76,13 +76,13 @@ fn plain_message(message: &str, text: &str, line: usize) -> String {
                 return format!(
                     "{} is too large for a whole number (at most 9223372036854775807): write it \
                      as a decimal (1.8e19) or with a unit",
-                    crate::error::cut(number.to_string())
+                    crate::error::cut(number, crate::error::MAX_QUOTED_CHARS)
                 );
             }
         }
     }
     // (A parser's message quotes the value: a long one is cut.)
-    crate::error::cut_message(m)
+    crate::error::cut(&m, crate::error::MAX_MESSAGE_CHARS)
 }
 
 /// Parses TOML text into the raw form. `origin` names the text in messages.

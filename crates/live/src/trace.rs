@@ -58,9 +58,6 @@ const KNOWN: [&str; 8] = [
     "NodeUp",
 ];
 
-/// The latest time a trace may hold: 200 years, a run's longest.
-pub const MAX_TIME_S: f64 = 200.0 * 365.0 * 86_400.0;
-
 fn malformed(what: &str, detail: impl Into<String>) -> LiveError {
     LiveError::Malformed {
         what: what.into(),
@@ -92,6 +89,8 @@ pub fn read(path: &Path) -> Result<Vec<TraceEvent>, LiveError> {
             .map(|(i, row)| row.map_err(|e| malformed(&what, format!("row {}: {e}", i + 2))))
             .collect::<Result<_, _>>()?
     };
+    // The latest time a trace may hold: a run's longest span.
+    let max_time_s = codexsim_engine::SimDuration::CONFIG_MAX.as_secs_f64();
     for (i, e) in events.iter().enumerate() {
         if !KNOWN.contains(&e.event.as_str()) {
             return Err(malformed(
@@ -104,11 +103,11 @@ pub fn read(path: &Path) -> Result<Vec<TraceEvent>, LiveError> {
                 ),
             ));
         }
-        if !(e.time_s >= 0.0 && e.time_s <= MAX_TIME_S) {
+        if !(e.time_s >= 0.0 && e.time_s <= max_time_s) {
             return Err(malformed(
                 &what,
                 format!(
-                    "event {}: time_s {:e} must be between 0 and {MAX_TIME_S:e} (200 years, the \
+                    "event {}: time_s {:e} must be between 0 and {max_time_s:e} (200 years, the \
                      longest run)",
                     i + 1,
                     e.time_s

@@ -182,16 +182,6 @@ pub struct Experiment {
 /// The most runs an experiment's plan may hold.
 pub const MAX_RUNS: u64 = 1_000_000;
 
-/// A name as quoted in a message: a long one cut.
-fn cut(name: &str) -> String {
-    if name.chars().count() <= 100 {
-        name.to_string()
-    } else {
-        let head: String = name.chars().take(80).collect();
-        format!("{head}... ({} characters)", name.chars().count())
-    }
-}
-
 fn bad(path: &Path, detail: impl Into<String>) -> SweepError {
     SweepError::Experiment {
         file: path.display().to_string(),
@@ -256,7 +246,10 @@ impl Experiment {
                 format!(
                     "name = {:?}: must be a folder name: letters, digits, '-', '_' and '.', not \
                      empty and not starting with '.'",
-                    cut(&raw.name)
+                    codexsim_config::error::cut(
+                        &raw.name,
+                        codexsim_config::error::MAX_QUOTED_CHARS
+                    )
                 ),
             ));
         }
