@@ -617,6 +617,31 @@ impl FlowNet {
         self.remove(now_ns, flow)
     }
 
+    /// The flow moved its last byte at `now_ns` (its finish time) and goes
+    /// on with `more_bytes` over the same resources: the next message on
+    /// the same connection. What it moved so far is accounted as by
+    /// [`FlowNet::finish`]; since the set of flows is unchanged, every rate
+    /// stays as it is (max-min rates do not depend on sizes) and only this
+    /// flow's finish time moves. Returns that change (none when the network
+    /// tracks finishes, or when the flow still waits for a flush).
+    pub fn extend(&mut self, now_ns: u64, flow: FlowId, more_bytes: u64) -> Vec<RateChange> {
+        self.settle(flow, now_ns, true);
+        let i = flow.index;
+        let f = &mut self.flows[i as usize];
+        f.size += more_bytes;
+        f.remaining = more_bytes as f64;
+        let rate = f.rate;
+        let mut changes = Vec::new();
+        if rate.is_nan() {
+            // Started this instant, its rate waits for the flush, which
+            // sets its finish time.
+            return changes;
+        }
+        let finish_ns = Self::finish_time(now_ns, more_bytes as f64, rate);
+        self.rate_changed(&mut changes, i, rate, finish_ns);
+        changes
+    }
+
     /// Stops a flow before its end (a source or destination went away).
     /// Returns the bytes it had moved and the rate changes.
     pub fn abort(&mut self, now_ns: u64, flow: FlowId) -> (u64, Vec<RateChange>) {

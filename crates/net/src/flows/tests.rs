@@ -348,3 +348,30 @@ fn deferred_changes_match_full_and_the_next_finish_is_the_earliest() {
         "{ends} ends, {batches} batches"
     );
 }
+
+#[test]
+fn an_extended_flow_keeps_its_rate_and_accounts_both_parts() {
+    // Two flows share a 100 B/s link; one ends at 10 s and goes on with
+    // 500 bytes more: rates stay 50/50, its new end is 20 s later, and the
+    // link accounts both parts.
+    let mut net = FlowNet::new(Recompute::Incremental);
+    net.track_finishes();
+    let link = net.add_resource(100.0);
+    let (a, _) = net.start(0, &[link], f64::INFINITY, 500, Purpose::Canary);
+    let (b, _) = net.start(0, &[link], f64::INFINITY, 10_000, Purpose::Canary);
+    let (t, first) = net.next_finish().expect("a finish");
+    assert_eq!((t, first), (10 * S, a));
+    assert!(net.extend(t, a, 1_000).is_empty());
+    assert_eq!(net.rate(a), 50.0);
+    assert_eq!(net.rate(b), 50.0);
+    assert_eq!(net.next_finish(), Some((30 * S, a)));
+    net.finish(30 * S, a);
+    assert_eq!(net.resource_bytes(link)[Purpose::Canary as usize], 1_500);
+    // Without finish tracking the new finish time is returned.
+    let mut plain = FlowNet::new(Recompute::Incremental);
+    let link = plain.add_resource(100.0);
+    let (c, _) = plain.start(0, &[link], f64::INFINITY, 100, Purpose::Fill);
+    let changes = plain.extend(S, c, 300);
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].finish_ns, Some(4 * S));
+}
