@@ -79,7 +79,7 @@ impl Exchange {
             }
             Msg::Blocks { blocks } => {
                 self.nodes_traffic(from, me, env.bytes);
-                if let Some(&d) = self.active.get(&(me, ds)) {
+                if let Some(d) = self.active_of(me, ds) {
                     self.receive(w, now_ns, d, from, blocks, env.bytes);
                 }
             }
@@ -140,7 +140,7 @@ impl Exchange {
             self.bt_choker.remove(&(node, ds));
             return;
         }
-        let complete = self.datasets[ds as usize].seeders.contains(&node)
+        let complete = self.is_seeder(node, ds)
             || self.running(node, ds).is_none();
         // Interested: connected downloaders still running.
         let mut interested: Vec<NodeIx> = self
@@ -262,11 +262,11 @@ impl Exchange {
 
     /// Word `i` of the pieces `p` holds.
     fn peer_pieces(&self, p: NodeIx, ds: DatasetIx, i: usize) -> u64 {
-        if self.datasets[ds as usize].seeders.contains(&p) {
+        if self.is_seeder(p, ds) {
             return u64::MAX;
         }
-        match self.active.get(&(p, ds)) {
-            Some(&pd) => self.downloads[pd as usize].pieces_have.word(i),
+        match self.active_of(p, ds) {
+            Some(pd) => self.downloads[pd as usize].pieces_have.word(i),
             None => 0,
         }
     }

@@ -30,7 +30,7 @@ impl Exchange {
             by_endpoint: HashMap::default(),
             datasets: Vec::new(),
             downloads: Vec::new(),
-            active: HashMap::default(),
+            active: Vec::new(),
             pipes: Vec::new(),
             pipe_of: HashMap::default(),
             flow_pipe: Vec::new(),
@@ -68,6 +68,10 @@ impl Exchange {
         });
         let n = (self.nodes.len() - 1) as NodeIx;
         self.by_endpoint.insert(endpoint, n);
+        self.active.push(Default::default());
+        for d in &mut self.datasets {
+            d.is_seeder.push(false);
+        }
         n
     }
 
@@ -86,6 +90,7 @@ impl Exchange {
             blocks,
             block_msg_bytes,
             seeders: BTreeSet::new(),
+            is_seeder: vec![false; self.nodes.len()],
             providers: Vec::new(),
             availability: vec![0; pieces as usize],
         });
@@ -100,6 +105,7 @@ impl Exchange {
     /// `node` holds the whole of `ds` and announces it.
     pub fn seed(&mut self, node: NodeIx, ds: DatasetIx) {
         let d = &mut self.datasets[ds as usize];
+        d.is_seeder[node as usize] = true;
         if d.seeders.insert(node) {
             if !d.providers.contains(&node) {
                 d.providers.push(node);
@@ -110,13 +116,28 @@ impl Exchange {
         }
     }
 
+    /// `node`'s latest download of `ds` (running or ended).
+    #[inline]
+    pub(crate) fn active_of(&self, node: NodeIx, ds: DatasetIx) -> Option<DownloadIx> {
+        self.active[node as usize]
+            .iter()
+            .find(|x| x.0 == ds)
+            .map(|x| x.1)
+    }
+
+    /// Whether `node` holds the whole of `ds` from the start.
+    #[inline]
+    pub(crate) fn is_seeder(&self, node: NodeIx, ds: DatasetIx) -> bool {
+        self.datasets[ds as usize].is_seeder[node as usize]
+    }
+
     /// Whether `node` holds block `b` of `ds`.
     pub(crate) fn holds(&self, node: NodeIx, ds: DatasetIx, b: u32) -> bool {
-        if self.datasets[ds as usize].seeders.contains(&node) {
+        if self.is_seeder(node, ds) {
             return true;
         }
-        match self.active.get(&(node, ds)) {
-            Some(&d) => self.downloads[d as usize].have.get(b),
+        match self.active_of(node, ds) {
+            Some(d) => self.downloads[d as usize].have.get(b),
             None => false,
         }
     }
@@ -195,7 +216,11 @@ impl Exchange {
             pieces_wanted: if bt { Bits::full(pieces) } else { Bits::new(0) },
             pieces_have: Bits::new(if bt { pieces } else { 0 }),
         });
-        self.active.insert((node, ds), d);
+        let list = &mut self.active[node as usize];
+        match list.iter_mut().find(|x| x.0 == ds) {
+            Some(x) => x.1 = d,
+            None => list.push((ds, d)),
+        }
         d
     }
 
@@ -337,6 +362,14 @@ impl Exchange {
     fn on_timer(&mut self, w: &mut Wire, now_ns: u64, t: Timer) {
         match t {
             Timer::Arrive(env) => self.arrive(w, now_ns, env),
+            Timer::Multicast(env, more) => {
+                for n in more {
+                    let mut e = env.clone();
+                    e.to = n;
+                    self.arrive(w, now_ns, e);
+                }
+                self.arrive(w, now_ns, env);
+            }
             Timer::Lookup { download } => self.on_lookup(w, now_ns, download),
             Timer::Discover { download } => self.on_discover(now_ns, download),
             Timer::Due { download } => self.on_due(w, now_ns, download),
@@ -377,7 +410,7 @@ impl Exchange {
         }
         if is_block {
             self.block_bytes_arrived += env.bytes;
-        } else if let Some(&d) = self.active.get(&(env.to, env.dataset)) {
+        } else if let Some(d) = self.active_of(env.to, env.dataset) {
             self.downloads[d as usize].stats.control_bytes_received += env.bytes;
         }
         match self.p.protocol {
@@ -537,7 +570,7 @@ impl Exchange {
                 added.push(n);
                 self.links.insert((node, n));
                 self.links.insert((n, node));
-                if let Some(&pd) = self.active.get(&(n, ds)) {
+                if let Some(pd) = self.active_of(n, ds) {
                     if self.downloads[pd as usize].ended.is_none() && self.add_view(pd, node, now_ns)
                     {
                         self.peer_added(w, now_ns, pd, &[node]);

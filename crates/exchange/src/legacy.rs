@@ -58,7 +58,7 @@ impl Exchange {
                 }
             }
             Msg::Blocks { blocks } => {
-                if let Some(&d) = self.active.get(&(me, ds)) {
+                if let Some(d) = self.active_of(me, ds) {
                     self.receive(w, now_ns, d, from, blocks, env.bytes);
                 }
             }
@@ -68,7 +68,7 @@ impl Exchange {
 
     /// The running download of `ds` at `node`.
     pub(crate) fn running(&self, node: NodeIx, ds: DatasetIx) -> Option<DownloadIx> {
-        let &d = self.active.get(&(node, ds))?;
+        let d = self.active_of(node, ds)?;
         self.downloads[d as usize].ended.is_none().then_some(d)
     }
 
@@ -119,6 +119,20 @@ impl Exchange {
                     self.request(w, now_ns, d, b);
                 }
             }
+        }
+    }
+
+    fn want_have_all(&mut self, w: &mut Wire, now_ns: u64, d: DownloadIx, to: &[NodeIx], blocks: &[u32]) {
+        let (me, ds) = (self.downloads[d as usize].node, self.downloads[d as usize].dataset);
+        let per = match self.p.max_want_entries {
+            0 => blocks.len().max(1),
+            k => k as usize,
+        };
+        for chunk in blocks.chunks(per) {
+            let msg = Msg::WantHave {
+                blocks: BlockList::from_slice(chunk),
+            };
+            self.send_many(w, now_ns, me, to, ds, msg);
         }
     }
 
@@ -174,9 +188,8 @@ impl Exchange {
             return;
         }
         if self.p.protocol == Protocol::V2511 {
-            for n in self.live_nodes(d) {
-                self.want_have(w, now_ns, d, n, &new);
-            }
+            let live = self.live_nodes(d);
+            self.want_have_all(w, now_ns, d, &live, &new);
             let wait = self.p.retry_interval_ns.unwrap_or(0);
             for b in new {
                 self.push_due(d, now_ns + wait, b);
@@ -212,16 +225,18 @@ impl Exchange {
                 let p = cand[(h % cand.len() as u64) as usize];
                 self.ask(w, now_ns, d, p, smallvec::smallvec![b]);
                 let others: Vec<NodeIx> = live.into_iter().filter(|&n| n != p).collect();
-                for n in others {
-                    self.send(w, now_ns, me, n, ds, Msg::WantHave { blocks: smallvec::smallvec![b] });
-                }
+                let msg = Msg::WantHave {
+                    blocks: smallvec::smallvec![b],
+                };
+                self.send_many(w, now_ns, me, &others, ds, msg);
                 self.push_due(d, now_ns + self.p.block_timeout_ns, b);
             }
             _ => {
                 if holders.is_empty() {
-                    for n in live {
-                        self.send(w, now_ns, me, n, ds, Msg::WantHave { blocks: smallvec::smallvec![b] });
-                    }
+                    let msg = Msg::WantHave {
+                        blocks: smallvec::smallvec![b],
+                    };
+                    self.send_many(w, now_ns, me, &live, ds, msg);
                     self.lookup_limited(now_ns, d);
                 } else {
                     let p = holders[self.rng.below(holders.len() as u64) as usize];
@@ -464,9 +479,8 @@ impl Exchange {
             .map(|v| (v.node, 2.0 * v.outstanding as f64 + 2.5))
             .collect();
         if holders.is_empty() {
-            for n in self.live_nodes(d) {
-                self.want_have(w, now_ns, d, n, &[b]);
-            }
+            let live = self.live_nodes(d);
+            self.want_have_all(w, now_ns, d, &live, &[b]);
             self.lookup_limited(now_ns, d);
             return;
         }

@@ -68,12 +68,12 @@ impl Exchange {
         let (me, from, ds) = (env.to, env.from, env.dataset);
         match env.msg {
             Msg::WantRange { start, end } => {
-                let reply = if self.datasets[ds as usize].seeders.contains(&me) {
+                let reply = if self.is_seeder(me, ds) {
                     Msg::HaveRange {
                         ranges: Vec::new(),
                         complete: true,
                     }
-                } else if let Some(&d) = self.active.get(&(me, ds)) {
+                } else if let Some(d) = self.active_of(me, ds) {
                     let ranges: Vec<(u32, u32)> = self.downloads[d as usize]
                         .have
                         .ranges()
@@ -124,7 +124,7 @@ impl Exchange {
             }
             Msg::Cancel { blocks } => self.unqueue(me, from, ds, &blocks),
             Msg::Blocks { blocks } => {
-                if let Some(&d) = self.active.get(&(me, ds)) {
+                if let Some(d) = self.active_of(me, ds) {
                     self.receive(w, now_ns, d, from, blocks, env.bytes);
                 }
             }

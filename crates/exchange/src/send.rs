@@ -74,11 +74,16 @@ impl Exchange {
     }
 
     fn account(&mut self, from: NodeIx, ds: DatasetIx, kind: MsgKind, bytes: u64) {
-        self.traffic.messages[kind as usize] += 1;
-        self.traffic.bytes[kind as usize] += bytes;
+        self.account_n(from, ds, kind, bytes, 1);
+    }
+
+    /// `n` messages of `bytes` each.
+    fn account_n(&mut self, from: NodeIx, ds: DatasetIx, kind: MsgKind, bytes: u64, n: u64) {
+        self.traffic.messages[kind as usize] += n;
+        self.traffic.bytes[kind as usize] += bytes * n;
         if kind != MsgKind::Block {
-            if let Some(&d) = self.active.get(&(from, ds)) {
-                self.downloads[d as usize].stats.control_bytes_sent += bytes;
+            if let Some(d) = self.active_of(from, ds) {
+                self.downloads[d as usize].stats.control_bytes_sent += bytes * n;
             }
         }
     }
@@ -110,6 +115,50 @@ impl Exchange {
         );
     }
 
+    /// Sends one control message to each of `to`: one timer per distinct
+    /// latency.
+    pub(crate) fn send_many(
+        &mut self,
+        w: &Wire,
+        now_ns: u64,
+        from: NodeIx,
+        to: &[NodeIx],
+        ds: DatasetIx,
+        msg: Msg,
+    ) {
+        if to.is_empty() {
+            return;
+        }
+        let bytes = self.msg_bytes(ds, &msg);
+        self.account_n(from, ds, msg.kind(), bytes, to.len() as u64);
+        let mut groups: Vec<(u64, Vec<NodeIx>)> = Vec::new();
+        for &n in to {
+            let p = self.pipe(w, from, n);
+            let lat = self.pipes[p as usize].latency_ns;
+            match groups.iter_mut().find(|g| g.0 == lat) {
+                Some(g) => g.1.push(n),
+                None => groups.push((lat, vec![n])),
+            }
+        }
+        for (lat, mut nodes) in groups {
+            let first = nodes.remove(0);
+            let env = Envelope {
+                from,
+                to: first,
+                dataset: ds,
+                sent_ns: now_ns,
+                bytes,
+                msg: msg.clone(),
+            };
+            let t = if nodes.is_empty() {
+                Timer::Arrive(env)
+            } else {
+                Timer::Multicast(env, nodes)
+            };
+            self.agenda.at(now_ns + lat, t);
+        }
+    }
+
     /// Counts a control message to every node of `to` but sends it only to
     /// those of `live` (a cancel is a no-op where nothing is pending: the
     /// bytes are the same, the events fewer).
@@ -124,9 +173,8 @@ impl Exchange {
         msg: Msg,
     ) {
         let bytes = self.msg_bytes(ds, &msg);
-        for _ in live.len()..to {
-            self.account(from, ds, msg.kind(), bytes);
-        }
+        let silent = to.saturating_sub(live.len()) as u64;
+        self.account_n(from, ds, msg.kind(), bytes, silent);
         for &n in live {
             self.send(w, now_ns, from, n, ds, msg.clone());
         }

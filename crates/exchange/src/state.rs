@@ -333,6 +333,8 @@ pub(crate) struct Dataset {
     pub(crate) block_msg_bytes: u64,
     /// Nodes holding it whole.
     pub(crate) seeders: BTreeSet<NodeIx>,
+    /// The same, by node.
+    pub(crate) is_seeder: Vec<bool>,
     /// Nodes that announced themselves as providers, in that order.
     pub(crate) providers: Vec<NodeIx>,
     /// BitTorrent: holders per piece, and the choker's timer is armed.
@@ -357,6 +359,9 @@ pub(crate) enum Timer {
     /// A control message arrives (or a delivered block message, after its
     /// latency).
     Arrive(Envelope),
+    /// One control message to several nodes at the same latency (the
+    /// envelope's `to` is the first; `more` the others).
+    Multicast(Envelope, Vec<NodeIx>),
     /// The head of a download's retry queue is due.
     Due { download: DownloadIx },
     /// A DHT lookup returns.
@@ -456,8 +461,8 @@ pub struct Exchange {
     pub(crate) by_endpoint: HashMap<Endpoint, NodeIx>,
     pub(crate) datasets: Vec<Dataset>,
     pub(crate) downloads: Vec<Download>,
-    /// The download of each (node, dataset), while it runs.
-    pub(crate) active: HashMap<(NodeIx, DatasetIx), DownloadIx>,
+    /// Per node, its latest download of each dataset (running or ended).
+    pub(crate) active: Vec<SmallVec<[(DatasetIx, DownloadIx); 2]>>,
     pub(crate) pipes: Vec<Pipe>,
     pub(crate) pipe_of: HashMap<(NodeIx, NodeIx), u32>,
     /// The pipe of each flow slot.
