@@ -363,12 +363,13 @@ impl Exchange {
         match t {
             Timer::Arrive(env) => self.arrive(w, now_ns, env),
             Timer::Multicast(env, more) => {
+                let copy = env.clone();
+                self.arrive(w, now_ns, env);
                 for n in more {
-                    let mut e = env.clone();
+                    let mut e = copy.clone();
                     e.to = n;
                     self.arrive(w, now_ns, e);
                 }
-                self.arrive(w, now_ns, env);
             }
             Timer::Lookup { download } => self.on_lookup(w, now_ns, download),
             Timer::Discover { download } => self.on_discover(now_ns, download),

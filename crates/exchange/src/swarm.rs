@@ -99,7 +99,8 @@ pub struct SwarmReport {
     pub peer_bytes: Vec<(u32, u32, u64)>,
     /// Bytes that crossed every node's down link (data flows only).
     pub link_block_bytes: u64,
-    /// When the last download ended (or the run stopped), s.
+    /// When the last download ended (or the run stopped, if one had not),
+    /// s.
     pub end_s: f64,
     /// Steps of the loop (flow ends, timer instants, changes).
     pub steps: u64,
@@ -165,6 +166,7 @@ pub fn run(spec: &SwarmSpec, check_every_step: bool) -> Result<SwarmReport, Swar
     let mut started = 0u32;
     let mut ended = 0u32;
     let mut now = 0u64;
+    let mut last_end = 0u64;
     let mut steps = 0u64;
     let mut peak_timers = 0usize;
     let mut w = Wire {
@@ -207,14 +209,25 @@ pub fn run(spec: &SwarmSpec, check_every_step: bool) -> Result<SwarmReport, Swar
             ex.fire(&mut w, now);
         }
         peak_timers = peak_timers.max(ex.timers());
-        ended += ex.take_ended().len() as u32;
+        let just_ended = ex.take_ended().len() as u32;
+        if just_ended > 0 {
+            ended += just_ended;
+            last_end = now;
+        }
         if check_every_step {
             ex.check().map_err(|what| SwarmError::Invariant {
                 time_s: now as f64 / 1e9,
                 what,
             })?;
         }
-        if started == spec.downloaders && ended >= started && next_external >= external.len() {
+        // Every download over: what is still on its way arrives (and is
+        // counted), then the run stops.
+        if started == spec.downloaders
+            && ended >= started
+            && next_external >= external.len()
+            && w.net.active_flows() == 0
+            && ex.next_timer_ns().is_none()
+        {
             break;
         }
     }
@@ -227,7 +240,8 @@ pub fn run(spec: &SwarmSpec, check_every_step: bool) -> Result<SwarmReport, Swar
         let (_, down) = topo.host_link(h);
         link_block_bytes += net.resource_bytes(down)[Purpose::Canary as usize];
     }
-    Ok(report(&ex, now, steps, peak_timers, link_block_bytes))
+    let end = if ended >= spec.downloaders { last_end } else { now };
+    Ok(report(&ex, end, steps, peak_timers, link_block_bytes))
 }
 
 fn report(ex: &Exchange, now: u64, steps: u64, peak_timers: usize, link_block_bytes: u64) -> SwarmReport {
