@@ -10,6 +10,8 @@ mod live;
 mod run;
 mod rundir;
 mod simgrid;
+mod swarm;
+mod swarm_experiment;
 mod sweep;
 
 use std::fmt;
@@ -64,6 +66,10 @@ enum Command {
     /// Traces of what happened (on-chain events, node outages) for post-mortems.
     #[command(subcommand)]
     Trace(live::Trace),
+    /// The block exchange alone: seeders and downloaders of one file, a protocol generation (default: 1 seeder, 20 downloaders of 1 GiB).
+    Swarm(swarm::SwarmArgs),
+    /// Many swarms: downloaders x file sizes x protocols x replications, on every core, with charts.
+    SwarmExperiment(swarm_experiment::ExperimentArgs),
     /// Bandwidth sharing alone: transfers replayed on a scenario's network.
     #[command(subcommand)]
     Flows(flows::Flows),
@@ -194,6 +200,8 @@ fn main() -> ExitCode {
         Command::Bench(BenchCommand::Sweep(args)) => sweep::bench(args),
         Command::Validate { config, quiet } => validate(config, *quiet),
         Command::Flows(cmd) => flows::run(cmd),
+        Command::Swarm(args) => swarm::run(args),
+        Command::SwarmExperiment(args) => swarm_experiment::run(args),
         Command::Bench(BenchCommand::Engine(args)) => bench::run(args),
         Command::Bench(BenchCommand::Fleet(args)) => bench::run_fleet(args),
         Command::Bench(BenchCommand::Flows(args)) => bench::run_flows(args),

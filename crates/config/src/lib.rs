@@ -20,6 +20,7 @@
 
 pub mod dist;
 pub mod error;
+pub mod exchange;
 pub mod layout;
 pub mod scenario;
 pub mod units;
@@ -29,6 +30,7 @@ use std::path::Path;
 
 pub use dist::{RawDist, RawDistTable};
 pub use error::{ConfigError, ConfigErrors, LoadError};
+pub use exchange::{ExchangeConfig, RawExchange, RawTransfers, SwarmConfig, TransferModel};
 pub use layout::Layout;
 pub use scenario::*;
 pub use units::RawQuantity;
@@ -87,6 +89,15 @@ fn plain_message(message: &str, text: &str, line: usize) -> String {
 
 /// Parses TOML text into the raw form. `origin` names the text in messages.
 pub fn parse_raw(text: &str, origin: &str) -> Result<RawScenario, LoadError> {
+    parse_toml(text, origin)
+}
+
+/// Parses TOML text into any raw form, with positions and key paths in
+/// its errors.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    origin: &str,
+) -> Result<T, LoadError> {
     let syntax = |err: toml::de::Error, key_path: String| {
         let (line, column) = err.span().map_or((0, 0), |s| line_col(text, s.start));
         LoadError::Syntax {

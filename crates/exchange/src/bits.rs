@@ -52,22 +52,27 @@ impl Bits {
     /// Sets bit `i`; whether it was clear.
     #[inline]
     pub fn set(&mut self, i: u32) -> bool {
-        let w = &mut self.words[(i / 64) as usize];
-        let m = 1u64 << (i % 64);
-        let was_clear = *w & m == 0;
-        *w |= m;
-        self.ones += was_clear as u32;
+        // (Written as old against new word: the form `*w & m == 0` then
+        // `*w |= m` miscounted at opt-level 3 with rustc 1.95, see the
+        // test `repeated_sets_count_once`.)
+        let k = (i / 64) as usize;
+        let old = self.words[k];
+        let new = old | (1u64 << (i % 64));
+        self.words[k] = new;
+        let was_clear = old != new;
+        self.ones += u32::from(was_clear);
         was_clear
     }
 
     /// Clears bit `i`; whether it was set.
     #[inline]
     pub fn clear(&mut self, i: u32) -> bool {
-        let w = &mut self.words[(i / 64) as usize];
-        let m = 1u64 << (i % 64);
-        let was_set = *w & m != 0;
-        *w &= !m;
-        self.ones -= was_set as u32;
+        let k = (i / 64) as usize;
+        let old = self.words[k];
+        let new = old & !(1u64 << (i % 64));
+        self.words[k] = new;
+        let was_set = old != new;
+        self.ones -= u32::from(was_set);
         was_set
     }
 
@@ -139,6 +144,18 @@ impl Bits {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_sets_count_once() {
+        let mut b = Bits::new(130);
+        assert!(b.set(0));
+        assert!(!b.set(0));
+        b.set(64);
+        assert_eq!(b.ones(), 2);
+        assert!(b.clear(64));
+        assert!(!b.clear(64));
+        assert_eq!(b.ones(), 1);
+    }
 
     #[test]
     fn set_clear_count_and_scan() {

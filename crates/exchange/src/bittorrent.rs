@@ -135,13 +135,19 @@ impl Exchange {
     /// A node's choker: the 4 interested peers that gave it the most over
     /// the last round (a complete node: that it gave the most), plus one
     /// optimistic peer, rotated every third round.
-    pub(crate) fn on_rechoke(&mut self, w: &mut Wire, now_ns: u64, node: NodeIx, ds: DatasetIx, round: u32) {
+    pub(crate) fn on_rechoke(
+        &mut self,
+        w: &mut Wire,
+        now_ns: u64,
+        node: NodeIx,
+        ds: DatasetIx,
+        round: u32,
+    ) {
         if !self.nodes[node as usize].up {
             self.bt_choker.remove(&(node, ds));
             return;
         }
-        let complete = self.is_seeder(node, ds)
-            || self.running(node, ds).is_none();
+        let complete = self.is_seeder(node, ds) || self.running(node, ds).is_none();
         // Interested: connected downloaders still running.
         let mut interested: Vec<NodeIx> = self
             .links
@@ -157,7 +163,8 @@ impl Exchange {
                 s.bt_up.get(&(p, node)).copied().unwrap_or(0)
             }
         };
-        let mut ranked: Vec<(u64, NodeIx)> = interested.iter().map(|&p| (rate(self, p), p)).collect();
+        let mut ranked: Vec<(u64, NodeIx)> =
+            interested.iter().map(|&p| (rate(self, p), p)).collect();
         // Highest rate first; ties in a random order.
         self.rng.shuffle(&mut ranked);
         ranked.sort_by(|a, b| b.0.cmp(&a.0));
@@ -210,7 +217,10 @@ impl Exchange {
         if interested.is_empty() && complete && self.running(node, ds).is_none() && round > 0 {
             // Nothing to serve for now: the choker sleeps until a new
             // connection wakes it.
-            let any_running = self.downloads.iter().any(|d| d.dataset == ds && d.ended.is_none());
+            let any_running = self
+                .downloads
+                .iter()
+                .any(|d| d.dataset == ds && d.ended.is_none());
             if !any_running {
                 self.bt_choker.remove(&(node, ds));
                 return;
@@ -325,7 +335,15 @@ impl Exchange {
     /// Blocks arrived and were handled: a whole piece is announced (HAVE
     /// to every connected peer), end-game duplicates cancelled, and the
     /// peers that unchoke us and now have room are asked again.
-    pub(crate) fn bt_blocks(&mut self, w: &mut Wire, now_ns: u64, d: DownloadIx, from: NodeIx, fresh: &[u32], _bytes: u64) {
+    pub(crate) fn bt_blocks(
+        &mut self,
+        w: &mut Wire,
+        now_ns: u64,
+        d: DownloadIx,
+        from: NodeIx,
+        fresh: &[u32],
+        _bytes: u64,
+    ) {
         let ds = self.downloads[d as usize].dataset;
         let me = self.downloads[d as usize].node;
         let pb = self.p.piece_blocks.max(1);

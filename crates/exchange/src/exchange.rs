@@ -15,9 +15,9 @@ use codexsim_net::{Endpoint, FlowId};
 use crate::bits::Bits;
 use crate::params::{wire, Params, Protocol};
 use crate::send::Wire;
-use crate::state::{BlockList, 
-    Agenda, Dataset, DatasetIx, Download, DownloadIx, DownloadStats, Envelope, Exchange, Msg,
-    Node, NodeIx, Outcome, PeerView, ReceivedHistogram, Timer, Traffic,
+use crate::state::{
+    Agenda, BlockList, Dataset, DatasetIx, Download, DownloadIx, DownloadStats, Envelope, Exchange,
+    Msg, Node, NodeIx, Outcome, PeerView, ReceivedHistogram, Timer, Traffic,
 };
 
 impl Exchange {
@@ -65,6 +65,7 @@ impl Exchange {
             up: true,
             unchoked: Vec::new(),
             optimistic: None,
+            extra: None,
         });
         let n = (self.nodes.len() - 1) as NodeIx;
         self.by_endpoint.insert(endpoint, n);
@@ -73,6 +74,25 @@ impl Exchange {
             d.is_seeder.push(false);
         }
         n
+    }
+
+    /// Every flow from `node` also crosses `resource`.
+    pub fn set_extra_resource(&mut self, node: NodeIx, resource: codexsim_net::ResourceId) {
+        self.nodes[node as usize].extra = Some(resource);
+    }
+
+    /// A dataset of `bytes` whose flows count as `purpose` and are limited
+    /// to `cap_bytes_per_s` each.
+    pub fn add_dataset_for(
+        &mut self,
+        bytes: u64,
+        purpose: codexsim_net::Purpose,
+        cap_bytes_per_s: f64,
+    ) -> DatasetIx {
+        let ds = self.add_dataset(bytes);
+        self.datasets[ds as usize].purpose = Some(purpose);
+        self.datasets[ds as usize].cap_bytes_per_s = Some(cap_bytes_per_s);
+        ds
     }
 
     /// A dataset of `bytes`.
@@ -93,6 +113,8 @@ impl Exchange {
             is_seeder: vec![false; self.nodes.len()],
             providers: Vec::new(),
             availability: vec![0; pieces as usize],
+            purpose: None,
+            cap_bytes_per_s: None,
         });
         (self.datasets.len() - 1) as DatasetIx
     }
@@ -128,7 +150,11 @@ impl Exchange {
     /// Whether `node` holds the whole of `ds` from the start.
     #[inline]
     pub(crate) fn is_seeder(&self, node: NodeIx, ds: DatasetIx) -> bool {
-        self.datasets[ds as usize].is_seeder[node as usize]
+        self.datasets[ds as usize]
+            .is_seeder
+            .get(node as usize)
+            .copied()
+            .unwrap_or(false)
     }
 
     /// Whether `node` holds block `b` of `ds`.
@@ -137,7 +163,10 @@ impl Exchange {
             return true;
         }
         match self.active_of(node, ds) {
-            Some(d) => self.downloads[d as usize].have.get(b),
+            Some(d) => {
+                let dl = &self.downloads[d as usize];
+                !dl.released && dl.have.get(b)
+            }
             None => false,
         }
     }
@@ -215,6 +244,7 @@ impl Exchange {
             last_range_ask_ns: None,
             pieces_wanted: if bt { Bits::full(pieces) } else { Bits::new(0) },
             pieces_have: Bits::new(if bt { pieces } else { 0 }),
+            released: false,
         });
         let list = &mut self.active[node as usize];
         match list.iter_mut().find(|x| x.0 == ds) {
@@ -263,6 +293,47 @@ impl Exchange {
         h
     }
 
+    /// Frees an ended download's block sets and its dataset's per-node
+    /// state (a fleet run's transfers are many): its counters stay; what
+    /// still arrives for it is counted as traffic only.
+    pub fn release(&mut self, d: DownloadIx) {
+        let dl = &mut self.downloads[d as usize];
+        debug_assert!(dl.ended.is_some(), "only an ended download is released");
+        dl.released = true;
+        for b in [
+            &mut dl.have,
+            &mut dl.requested,
+            &mut dl.dup,
+            &mut dl.pieces_wanted,
+            &mut dl.pieces_have,
+        ] {
+            *b = Bits::new(0);
+        }
+        dl.many = BTreeMap::new();
+        dl.asked = BTreeMap::new();
+        dl.wants = BTreeSet::new();
+        dl.peers = Vec::new();
+        dl.peer_of = HashMap::default();
+        dl.batch_peer = BTreeMap::new();
+        dl.retries_left = BTreeMap::new();
+        dl.due = VecDeque::new();
+        dl.requeued = VecDeque::new();
+        let ds = dl.dataset as usize;
+        let node = dl.node;
+        let data = &mut self.datasets[ds];
+        data.is_seeder = Vec::new();
+        data.availability = Vec::new();
+        data.providers = Vec::new();
+        data.seeders = BTreeSet::new();
+        // The node's list keeps only live downloads' entries.
+        self.active[node as usize].retain(|x| x.1 != d);
+    }
+
+    /// Flows of the exchange's connections now moving.
+    pub fn active_flows(&self) -> usize {
+        self.pipes.iter().filter(|p| p.flow.is_some()).count()
+    }
+
     /// Stops a running download (its user gave up on it).
     pub fn cancel(&mut self, w: &mut Wire, now_ns: u64, d: DownloadIx) {
         self.end(w, now_ns, d, Outcome::Cancelled);
@@ -289,9 +360,16 @@ impl Exchange {
                     s.into_iter().collect()
                 };
                 for p in peers {
-                    self.send(w, now_ns, node, p, ds, Msg::Cancel {
-                        blocks: BlockList::from_slice(&pending),
-                    });
+                    self.send(
+                        w,
+                        now_ns,
+                        node,
+                        p,
+                        ds,
+                        Msg::Cancel {
+                            blocks: BlockList::from_slice(&pending),
+                        },
+                    );
                 }
             }
         }
@@ -391,9 +469,11 @@ impl Exchange {
                 seq,
             } => self.on_batch_timeout(w, now_ns, download, batch, seq),
             Timer::Announce { download } => self.on_announce(w, now_ns, download),
-            Timer::Rechoke { node, dataset, round } => {
-                self.on_rechoke(w, now_ns, node, dataset, round)
-            }
+            Timer::Rechoke {
+                node,
+                dataset,
+                round,
+            } => self.on_rechoke(w, now_ns, node, dataset, round),
         }
     }
 
@@ -437,6 +517,9 @@ impl Exchange {
         let dl = &mut self.downloads[d as usize];
         dl.stats.block_bytes_received += bytes;
         *dl.stats.bytes_by_peer.entry(from).or_default() += bytes;
+        if dl.released {
+            return;
+        }
         let mut fresh = BlockList::new();
         for b in blocks {
             if dl.have.set(b) {
@@ -572,7 +655,8 @@ impl Exchange {
                 self.links.insert((node, n));
                 self.links.insert((n, node));
                 if let Some(pd) = self.active_of(n, ds) {
-                    if self.downloads[pd as usize].ended.is_none() && self.add_view(pd, node, now_ns)
+                    if self.downloads[pd as usize].ended.is_none()
+                        && self.add_view(pd, node, now_ns)
                     {
                         self.peer_added(w, now_ns, pd, &[node]);
                     }
@@ -675,8 +759,8 @@ impl Exchange {
             ));
         }
         for (i, d) in self.downloads.iter().enumerate() {
-            let dups = (d.dup.ones() as u64)
-                + d.many.values().map(|&k| (k - 2) as u64).sum::<u64>();
+            let dups =
+                (d.dup.ones() as u64) + d.many.values().map(|&k| (k - 2) as u64).sum::<u64>();
             if dups != d.stats.duplicate_blocks {
                 return Err(format!(
                     "download {i}: {} duplicates counted, {dups} in its block sets",

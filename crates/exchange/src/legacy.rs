@@ -24,7 +24,9 @@
 
 use crate::params::{Protocol, Window};
 use crate::send::Wire;
-use crate::state::{BlockList, mix, DatasetIx, Due, DownloadIx, Envelope, Exchange, Msg, NodeIx, Outcome, Timer};
+use crate::state::{
+    mix, BlockList, DatasetIx, DownloadIx, Due, Envelope, Exchange, Msg, NodeIx, Outcome, Timer,
+};
 
 impl Exchange {
     /// A want-list generation's message arrives.
@@ -102,7 +104,13 @@ impl Exchange {
     /// Peers were added to `d`: the first start the window; later ones
     /// hear the want list (2025-11) or take the blocks that waited for a
     /// peer.
-    pub(crate) fn legacy_peers(&mut self, w: &mut Wire, now_ns: u64, d: DownloadIx, added: &[NodeIx]) {
+    pub(crate) fn legacy_peers(
+        &mut self,
+        w: &mut Wire,
+        now_ns: u64,
+        d: DownloadIx,
+        added: &[NodeIx],
+    ) {
         let dl = &self.downloads[d as usize];
         if dl.next == 0 && dl.wants.is_empty() {
             return self.fill_window(w, now_ns, d);
@@ -122,8 +130,18 @@ impl Exchange {
         }
     }
 
-    fn want_have_all(&mut self, w: &mut Wire, now_ns: u64, d: DownloadIx, to: &[NodeIx], blocks: &[u32]) {
-        let (me, ds) = (self.downloads[d as usize].node, self.downloads[d as usize].dataset);
+    fn want_have_all(
+        &mut self,
+        w: &mut Wire,
+        now_ns: u64,
+        d: DownloadIx,
+        to: &[NodeIx],
+        blocks: &[u32],
+    ) {
+        let (me, ds) = (
+            self.downloads[d as usize].node,
+            self.downloads[d as usize].dataset,
+        );
         let per = match self.p.max_want_entries {
             0 => blocks.len().max(1),
             k => k as usize,
@@ -137,15 +155,25 @@ impl Exchange {
     }
 
     fn want_have(&mut self, w: &mut Wire, now_ns: u64, d: DownloadIx, n: NodeIx, blocks: &[u32]) {
-        let (me, ds) = (self.downloads[d as usize].node, self.downloads[d as usize].dataset);
+        let (me, ds) = (
+            self.downloads[d as usize].node,
+            self.downloads[d as usize].dataset,
+        );
         let per = match self.p.max_want_entries {
             0 => blocks.len().max(1),
             k => k as usize,
         };
         for chunk in blocks.chunks(per) {
-            self.send(w, now_ns, me, n, ds, Msg::WantHave {
-                blocks: BlockList::from_slice(chunk),
-            });
+            self.send(
+                w,
+                now_ns,
+                me,
+                n,
+                ds,
+                Msg::WantHave {
+                    blocks: BlockList::from_slice(chunk),
+                },
+            );
         }
     }
 
@@ -203,7 +231,10 @@ impl Exchange {
 
     /// One step of a block's request (v0.1, v0.2).
     fn request(&mut self, w: &mut Wire, now_ns: u64, d: DownloadIx, b: u32) {
-        let (me, ds) = (self.downloads[d as usize].node, self.downloads[d as usize].dataset);
+        let (me, ds) = (
+            self.downloads[d as usize].node,
+            self.downloads[d as usize].dataset,
+        );
         let live = self.live_nodes(d);
         if live.is_empty() {
             return;
@@ -276,17 +307,29 @@ impl Exchange {
             false
         };
         if arm && self.p.protocol == Protocol::V2511 {
-            self.agenda
-                .at(now_ns + timeout, Timer::Activity { download: d, node: p });
+            self.agenda.at(
+                now_ns + timeout,
+                Timer::Activity {
+                    download: d,
+                    node: p,
+                },
+            );
         }
         let per = match self.p.max_want_entries {
             0 => blocks.len(),
             k => k as usize,
         };
         for chunk in blocks.chunks(per) {
-            self.send(w, now_ns, me, p, ds, Msg::WantBlock {
-                blocks: BlockList::from_slice(chunk),
-            });
+            self.send(
+                w,
+                now_ns,
+                me,
+                p,
+                ds,
+                Msg::WantBlock {
+                    blocks: BlockList::from_slice(chunk),
+                },
+            );
         }
     }
 
@@ -319,7 +362,12 @@ impl Exchange {
         }
         let ask: BlockList = match protocol {
             // Every wanted block the peer is known to have, requested or not.
-            Protocol::V01 => v.known.iter().copied().filter(|b| wants.contains(b)).collect(),
+            Protocol::V01 => v
+                .known
+                .iter()
+                .copied()
+                .filter(|b| wants.contains(b))
+                .collect(),
             Protocol::V02 => blocks
                 .into_iter()
                 .filter(|&b| wants.contains(&b) && !requested.get(b))
@@ -403,9 +451,7 @@ impl Exchange {
                 blocks,
                 refill_percent,
             } => {
-                if dl.arrived_since_fill * 100 >= blocks * refill_percent
-                    || dl.wants.is_empty()
-                {
+                if dl.arrived_since_fill * 100 >= blocks * refill_percent || dl.wants.is_empty() {
                     self.fill_window(w, now_ns, d);
                 }
             }
@@ -515,7 +561,13 @@ impl Exchange {
         if now_ns < v.last_block_ns + timeout {
             v.activity_armed = true;
             let at = v.last_block_ns + timeout;
-            self.agenda.at(at, Timer::Activity { download: d, node: n });
+            self.agenda.at(
+                at,
+                Timer::Activity {
+                    download: d,
+                    node: n,
+                },
+            );
             return;
         }
         // Dropped: its requests go elsewhere at once.

@@ -81,7 +81,9 @@ impl Exchange {
                         .filter(|r| r.1 > start && r.0 < end)
                         .collect();
                     if ranges.is_empty() {
-                        Msg::DontHave { blocks: BlockList::new() }
+                        Msg::DontHave {
+                            blocks: BlockList::new(),
+                        }
                     } else {
                         Msg::HaveRange {
                             ranges,
@@ -89,7 +91,9 @@ impl Exchange {
                         }
                     }
                 } else {
-                    Msg::DontHave { blocks: BlockList::new() }
+                    Msg::DontHave {
+                        blocks: BlockList::new(),
+                    }
                 };
                 self.send(w, now_ns, me, from, ds, reply);
             }
@@ -134,7 +138,13 @@ impl Exchange {
 
     /// New peers hear a presence request for the window; the first peers
     /// start the announcements.
-    pub(crate) fn rewrite_peers(&mut self, w: &mut Wire, now_ns: u64, d: DownloadIx, added: &[NodeIx]) {
+    pub(crate) fn rewrite_peers(
+        &mut self,
+        w: &mut Wire,
+        now_ns: u64,
+        d: DownloadIx,
+        added: &[NodeIx],
+    ) {
         let (me, ds, base) = {
             let dl = &self.downloads[d as usize];
             (dl.node, dl.dataset, dl.window_base)
@@ -152,7 +162,8 @@ impl Exchange {
     fn arm_announce(&mut self, now_ns: u64, d: DownloadIx) {
         let (lo, hi) = (self.p.have_broadcast_min_ns, self.p.have_broadcast_max_ns);
         let wait = lo + self.rng.below(hi - lo + 1);
-        self.agenda.at(now_ns + wait, Timer::Announce { download: d });
+        self.agenda
+            .at(now_ns + wait, Timer::Announce { download: d });
     }
 
     /// The downloader's own ranges to its peers.
@@ -172,12 +183,24 @@ impl Exchange {
         if ranges.is_empty() {
             return;
         }
-        let peers: Vec<NodeIx> = dl.peers.iter().filter(|v| !v.dropped).map(|v| v.node).collect();
+        let peers: Vec<NodeIx> = dl
+            .peers
+            .iter()
+            .filter(|v| !v.dropped)
+            .map(|v| v.node)
+            .collect();
         for n in peers {
-            self.send(w, now_ns, me, n, ds, Msg::HaveRange {
-                ranges: ranges.clone(),
-                complete: false,
-            });
+            self.send(
+                w,
+                now_ns,
+                me,
+                n,
+                ds,
+                Msg::HaveRange {
+                    ranges: ranges.clone(),
+                    complete: false,
+                },
+            );
         }
     }
 
@@ -290,7 +313,12 @@ impl Exchange {
         if dl.last_range_ask_ns.is_some_and(|t| now_ns < t + wait) {
             return;
         }
-        let peers: Vec<NodeIx> = dl.peers.iter().filter(|v| !v.dropped).map(|v| v.node).collect();
+        let peers: Vec<NodeIx> = dl
+            .peers
+            .iter()
+            .filter(|v| !v.dropped)
+            .map(|v| v.node)
+            .collect();
         self.downloads[d as usize].last_range_ask_ns = Some(now_ns);
         self.rewrite_peers(w, now_ns, d, &peers);
         self.lookup_limited(now_ns, d);
@@ -299,7 +327,15 @@ impl Exchange {
     }
 
     /// A batch failed at `node` (a timeout, or DontHave): back to the front.
-    fn batch_failed(&mut self, w: &mut Wire, now_ns: u64, d: DownloadIx, batch: u32, node: NodeIx, timeout: bool) {
+    fn batch_failed(
+        &mut self,
+        w: &mut Wire,
+        now_ns: u64,
+        d: DownloadIx,
+        batch: u32,
+        node: NodeIx,
+        timeout: bool,
+    ) {
         let dl = &mut self.downloads[d as usize];
         if dl.batch_peer.get(&batch).map(|x| x.0) != Some(node) {
             return;
@@ -347,7 +383,14 @@ impl Exchange {
     }
 
     /// A batch's timeout.
-    pub(crate) fn on_batch_timeout(&mut self, w: &mut Wire, now_ns: u64, d: DownloadIx, batch: u32, seq: u32) {
+    pub(crate) fn on_batch_timeout(
+        &mut self,
+        w: &mut Wire,
+        now_ns: u64,
+        d: DownloadIx,
+        batch: u32,
+        seq: u32,
+    ) {
         let dl = &self.downloads[d as usize];
         if dl.ended.is_some() {
             return;
@@ -399,7 +442,11 @@ impl Exchange {
             v.outstanding = v.outstanding.saturating_sub(1);
             v.timeouts = 0;
             let sample = now_ns - asked_ns;
-            v.rtt_ns = if v.rtt_ns == 0 { sample } else { v.rtt_ns.min(sample) };
+            v.rtt_ns = if v.rtt_ns == 0 {
+                sample
+            } else {
+                v.rtt_ns.min(sample)
+            };
             v.batches_done += 1;
             v.probe_bytes += bytes;
             let elapsed = now_ns.saturating_sub(v.probe_start_ns).max(1);

@@ -8,8 +8,8 @@
 use codexsim_net::{FlowId, FlowNet, Purpose, ResourceId, Topology};
 
 use crate::params::{wire, Protocol};
-use crate::state::{BlockList, 
-    DatasetIx, Envelope, Exchange, Msg, MsgKind, NodeIx, Pipe, Timer, NO_PIPE,
+use crate::state::{
+    BlockList, DatasetIx, Envelope, Exchange, Msg, MsgKind, NodeIx, Pipe, Timer, NO_PIPE,
 };
 
 /// What the exchange moves its data over: the network, its topology, and
@@ -60,12 +60,16 @@ impl Exchange {
             self.nodes[to as usize].endpoint,
             &mut path,
         );
+        if let Some(r) = self.nodes[from as usize].extra {
+            path.push(r);
+        }
         self.pipes.push(Pipe {
             from,
             to,
             flow: None,
             latency_ns,
             path,
+            flow_kind: (Purpose::Canary, 0),
             queue: Default::default(),
         });
         let p = (self.pipes.len() - 1) as u32;
@@ -218,16 +222,26 @@ impl Exchange {
         }
     }
 
+    /// The purpose and limit of a dataset's flows.
+    fn flow_kind(&self, w: &Wire, ds: DatasetIx) -> (Purpose, f64) {
+        let d = &self.datasets[ds as usize];
+        (
+            d.purpose.unwrap_or(w.purpose),
+            d.cap_bytes_per_s.unwrap_or(w.cap_bytes_per_s),
+        )
+    }
+
     fn start_head(&mut self, w: &mut Wire, now_ns: u64, p: u32) {
-        let pipe = &mut self.pipes[p as usize];
-        let Some(head) = pipe.queue.front_mut() else {
+        let Some(ds) = self.pipes[p as usize].queue.front().map(|h| h.dataset) else {
             return;
         };
+        let (purpose, cap) = self.flow_kind(w, ds);
+        let pipe = &mut self.pipes[p as usize];
+        let head = pipe.queue.front_mut().expect("a head");
         head.sent_ns = now_ns;
         let (bytes, from, ds) = (head.bytes, head.from, head.dataset);
-        let (flow, _) = w
-            .net
-            .start(now_ns, &pipe.path, w.cap_bytes_per_s, bytes, w.purpose);
+        let (flow, _) = w.net.start(now_ns, &pipe.path, cap, bytes, purpose);
+        pipe.flow_kind = (purpose, cap.to_bits());
         pipe.flow = Some(flow);
         let slot = flow.index as usize;
         if self.flow_pipe.len() <= slot {
@@ -248,18 +262,32 @@ impl Exchange {
     pub(crate) fn head_done(&mut self, w: &mut Wire, now_ns: u64, flow: FlowId) {
         let p = self.flow_pipe[flow.index as usize];
         let pipe = &mut self.pipes[p as usize];
-        let mut env = pipe.queue.pop_front().expect("a busy connection has a head");
+        let mut env = pipe
+            .queue
+            .pop_front()
+            .expect("a busy connection has a head");
         env.sent_ns = now_ns;
         let at = now_ns + pipe.latency_ns;
-        if let Some(next) = pipe.queue.front_mut() {
-            next.sent_ns = now_ns;
-            let (more, from, ds) = (next.bytes, next.from, next.dataset);
-            w.net.extend(now_ns, flow, more);
-            self.account(from, ds, MsgKind::Block, more);
-        } else {
-            pipe.flow = None;
-            self.flow_pipe[flow.index as usize] = NO_PIPE;
-            w.net.finish(now_ns, flow);
+        let next_kind = pipe.queue.front().map(|n| n.dataset);
+        let next_kind = next_kind.map(|ds| self.flow_kind(w, ds));
+        let pipe = &mut self.pipes[p as usize];
+        match next_kind {
+            Some((purpose, cap)) if (purpose, cap.to_bits()) == pipe.flow_kind => {
+                let next = pipe.queue.front_mut().expect("a next message");
+                next.sent_ns = now_ns;
+                let (more, from, ds) = (next.bytes, next.from, next.dataset);
+                w.net.extend(now_ns, flow, more);
+                self.account(from, ds, MsgKind::Block, more);
+            }
+            other => {
+                // Done, or the next message is another kind of flow.
+                pipe.flow = None;
+                self.flow_pipe[flow.index as usize] = NO_PIPE;
+                w.net.finish(now_ns, flow);
+                if other.is_some() {
+                    self.start_head(w, now_ns, p);
+                }
+            }
         }
         self.agenda.at(at, Timer::Arrive(env));
     }

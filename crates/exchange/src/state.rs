@@ -92,25 +92,51 @@ impl MsgKind {
 /// A message between two nodes about one dataset.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Msg {
-    WantHave { blocks: BlockList },
-    WantBlock { blocks: BlockList },
-    Cancel { blocks: BlockList },
-    Have { blocks: BlockList },
-    DontHave { blocks: BlockList },
+    WantHave {
+        blocks: BlockList,
+    },
+    WantBlock {
+        blocks: BlockList,
+    },
+    Cancel {
+        blocks: BlockList,
+    },
+    Have {
+        blocks: BlockList,
+    },
+    DontHave {
+        blocks: BlockList,
+    },
     /// 2026: presence wanted for `[start, end)`.
-    WantRange { start: u32, end: u32 },
+    WantRange {
+        start: u32,
+        end: u32,
+    },
     /// 2026: the sender's held ranges within what was asked (or all).
-    HaveRange { ranges: Vec<(u32, u32)>, complete: bool },
+    HaveRange {
+        ranges: Vec<(u32, u32)>,
+        complete: bool,
+    },
     /// Blocks' data.
-    Blocks { blocks: BlockList },
+    Blocks {
+        blocks: BlockList,
+    },
     /// BitTorrent: the sender now holds `piece`.
-    BtHave { piece: u32 },
+    BtHave {
+        piece: u32,
+    },
     /// BitTorrent: choked (false) or unchoked (true) by the sender.
-    Choke { unchoked: bool },
+    Choke {
+        unchoked: bool,
+    },
     /// BitTorrent: send `piece`.
-    Request { piece: u32 },
+    Request {
+        piece: u32,
+    },
     /// BitTorrent: no longer send `piece`.
-    BtCancel { piece: u32 },
+    BtCancel {
+        piece: u32,
+    },
 }
 
 impl Msg {
@@ -280,6 +306,8 @@ pub struct Download {
     /// BitTorrent: pieces neither held nor asked of anyone; pieces held.
     pub(crate) pieces_wanted: Bits,
     pub(crate) pieces_have: Bits,
+    /// Its block sets were freed ([`Exchange::release`]).
+    pub(crate) released: bool,
 }
 
 impl Download {
@@ -323,6 +351,9 @@ pub(crate) struct Node {
     /// BitTorrent: peers it unchoked (regular, then optimistic).
     pub(crate) unchoked: Vec<NodeIx>,
     pub(crate) optimistic: Option<NodeIx>,
+    /// A resource every flow from the node also crosses (a client's share
+    /// of the clients' uplink).
+    pub(crate) extra: Option<codexsim_net::ResourceId>,
 }
 
 /// A dataset.
@@ -337,19 +368,24 @@ pub(crate) struct Dataset {
     pub(crate) is_seeder: Vec<bool>,
     /// Nodes that announced themselves as providers, in that order.
     pub(crate) providers: Vec<NodeIx>,
-    /// BitTorrent: holders per piece, and the choker's timer is armed.
+    /// BitTorrent: holders per piece.
     pub(crate) availability: Vec<u32>,
+    /// What its flows count as, and their own limit (else the wire's).
+    pub(crate) purpose: Option<codexsim_net::Purpose>,
+    pub(crate) cap_bytes_per_s: Option<f64>,
 }
 
 /// A connection's deliveries from one node to another, in order: the head
 /// message moves as a flow; the others wait.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct Pipe {
     pub(crate) from: NodeIx,
     pub(crate) to: NodeIx,
     pub(crate) flow: Option<FlowId>,
     pub(crate) latency_ns: u64,
     pub(crate) path: Vec<codexsim_net::ResourceId>,
+    /// The moving flow's purpose and limit.
+    pub(crate) flow_kind: (codexsim_net::Purpose, u64),
     pub(crate) queue: VecDeque<Envelope>,
 }
 
@@ -371,13 +407,26 @@ pub(crate) enum Timer {
     /// 2025-11: a peer's activity timeout.
     Activity { download: DownloadIx, node: NodeIx },
     /// 2026: a batch's timeout (batch, the request's sequence).
-    Batch { download: DownloadIx, batch: u32, seq: u32 },
+    Batch {
+        download: DownloadIx,
+        batch: u32,
+        seq: u32,
+    },
     /// 2026: a downloader's own HaveRange broadcast.
     Announce { download: DownloadIx },
     /// Blocks handled, they count from now.
-    Handled { download: DownloadIx, from: NodeIx, blocks: BlockList, bytes: u64 },
+    Handled {
+        download: DownloadIx,
+        from: NodeIx,
+        blocks: BlockList,
+        bytes: u64,
+    },
     /// BitTorrent: a node's choker runs.
-    Rechoke { node: NodeIx, dataset: DatasetIx, round: u32 },
+    Rechoke {
+        node: NodeIx,
+        dataset: DatasetIx,
+        round: u32,
+    },
     /// The next window or batch of want-list generations (v0.2's 1 ms).
     Fill { download: DownloadIx },
 }

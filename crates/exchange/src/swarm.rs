@@ -145,7 +145,11 @@ pub fn run(spec: &SwarmSpec, check_every_step: bool) -> Result<SwarmReport, Swar
         .collect();
     let topo = Topology::build(&[], &hosts, LinkCapacity::UNLIMITED, &mut net)
         .expect("a flat topology always builds");
-    let mut ex = Exchange::new(spec.params.clone(), spec.seed, spec.lookup_latency_s.clone());
+    let mut ex = Exchange::new(
+        spec.params.clone(),
+        spec.seed,
+        spec.lookup_latency_s.clone(),
+    );
     for h in 0..n {
         ex.node(Endpoint::Host(h));
     }
@@ -240,11 +244,21 @@ pub fn run(spec: &SwarmSpec, check_every_step: bool) -> Result<SwarmReport, Swar
         let (_, down) = topo.host_link(h);
         link_block_bytes += net.resource_bytes(down)[Purpose::Canary as usize];
     }
-    let end = if ended >= spec.downloaders { last_end } else { now };
+    let end = if ended >= spec.downloaders {
+        last_end
+    } else {
+        now
+    };
     Ok(report(&ex, end, steps, peak_timers, link_block_bytes))
 }
 
-fn report(ex: &Exchange, now: u64, steps: u64, peak_timers: usize, link_block_bytes: u64) -> SwarmReport {
+fn report(
+    ex: &Exchange,
+    now: u64,
+    steps: u64,
+    peak_timers: usize,
+    link_block_bytes: u64,
+) -> SwarmReport {
     let s = |ns: u64| ns as f64 / 1e9;
     let mut downloads = Vec::new();
     let mut peer_bytes = Vec::new();
@@ -278,7 +292,10 @@ fn report(ex: &Exchange, now: u64, steps: u64, peak_timers: usize, link_block_by
     let t: &Traffic = ex.traffic();
     let kinds = crate::state::MsgKind::ALL;
     let named = |v: &[u64; KINDS]| -> Vec<(String, u64)> {
-        kinds.iter().map(|k| (k.name().to_string(), v[*k as usize])).collect()
+        kinds
+            .iter()
+            .map(|k| (k.name().to_string(), v[*k as usize]))
+            .collect()
     };
     SwarmReport {
         protocol: ex.protocol().name().to_string(),

@@ -84,7 +84,8 @@ fn v2511_one_window_in_messages_of_twenty() {
     let r = run_ok(&spec(Params::of(Protocol::V2511), 1, n, l));
     // WantHave for the window, Have, one WantBlock, then 51 messages of 20
     // blocks and one of 4, back to back.
-    let wire_ns = 51 * c(wire::MESSAGE_BYTES + 20 * block(n)) + c(wire::MESSAGE_BYTES + 4 * block(n));
+    let wire_ns =
+        51 * c(wire::MESSAGE_BYTES + 20 * block(n)) + c(wire::MESSAGE_BYTES + 4 * block(n));
     assert_eq!(end_ns(&r), LOOKUP + 8 * l + wire_ns);
 }
 
@@ -130,7 +131,10 @@ fn v01_two_holders_send_every_block_twice() {
     // Both holders served: together twice the file.
     let per_peer: Vec<u64> = r.peer_bytes.iter().map(|x| x.2).collect();
     assert_eq!(per_peer.len(), 2);
-    assert_eq!(per_peer.iter().sum::<u64>(), 2 * n as u64 * (wire::MESSAGE_BYTES + block(n)));
+    assert_eq!(
+        per_peer.iter().sum::<u64>(),
+        2 * n as u64 * (wire::MESSAGE_BYTES + block(n))
+    );
 }
 
 #[test]
@@ -154,7 +158,13 @@ fn a_holder_going_down_leaves_the_download_to_the_other() {
         let d = &r.downloads[0];
         assert_eq!(d.outcome, "complete", "{}", p.name());
         assert_eq!(d.useful_bytes, n as u64 * 65_536, "{}", p.name());
-        let from = |node: u32| r.peer_bytes.iter().filter(|x| x.1 == node).map(|x| x.2).sum::<u64>();
+        let from = |node: u32| {
+            r.peer_bytes
+                .iter()
+                .filter(|x| x.1 == node)
+                .map(|x| x.2)
+                .sum::<u64>()
+        };
         assert!(from(1) > 0 && from(0) > 0, "{}: both served", p.name());
         let t = end_ns(&r);
         assert!(t >= whole, "{}: {t} < {whole}", p.name());

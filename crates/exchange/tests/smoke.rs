@@ -10,7 +10,11 @@ fn spec(p: Protocol, downloaders: u32, bytes: u64) -> SwarmSpec {
         seeders: 1,
         downloaders,
         file_bytes: bytes,
-        link: LinkCapacity { up_bytes_per_s: 125e6, down_bytes_per_s: 125e6, latency_ns: 5_000_000 },
+        link: LinkCapacity {
+            up_bytes_per_s: 125e6,
+            down_bytes_per_s: 125e6,
+            latency_ns: 5_000_000,
+        },
         disk_read_bytes_per_s: f64::INFINITY,
         disk_write_bytes_per_s: f64::INFINITY,
         stream_cap_bytes_per_s: f64::INFINITY,
@@ -25,7 +29,9 @@ fn spec(p: Protocol, downloaders: u32, bytes: u64) -> SwarmSpec {
 #[ignore]
 fn smoke() {
     let n: u32 = std::env::var("N").ok().map_or(20, |v| v.parse().unwrap());
-    let mb: u64 = std::env::var("MB").ok().map_or(1024, |v| v.parse().unwrap());
+    let mb: u64 = std::env::var("MB")
+        .ok()
+        .map_or(1024, |v| v.parse().unwrap());
     let only = std::env::var("PROTO").ok();
     for p in Protocol::ALL {
         if only.as_deref().is_some_and(|o| o != p.name()) {

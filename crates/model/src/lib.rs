@@ -17,6 +17,7 @@
 mod canary;
 mod durations;
 mod events;
+pub mod exchange_cfg;
 mod faults;
 mod ledger;
 mod market;

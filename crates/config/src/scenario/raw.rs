@@ -54,6 +54,12 @@ pub struct RawScenario {
     /// Operators' upload/download probes on selected nodes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub canary: Option<RawCanary>,
+    /// How fills and repairs move their data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfers: Option<crate::exchange::RawTransfers>,
+    /// The block exchange's protocol, for the block model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange: Option<crate::exchange::RawExchange>,
 }
 
 /// `[network]`: what lies outside the fleet, and how transfers retry.
@@ -134,6 +140,10 @@ pub struct RawCanary {
     /// First round. Default 0.
     #[serde(default = "default_zero_s")]
     pub start_s: RawQuantity,
+    /// How the probes move their files: `"fluid"` (the default) or
+    /// `"blocks"` (the block exchange of `[exchange]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
 }
 
 fn default_canary_file() -> RawQuantity {

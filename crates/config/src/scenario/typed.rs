@@ -31,6 +31,10 @@ pub struct Scenario {
     pub network: Network,
     /// Canary probes, if configured.
     pub canary: Option<Canary>,
+    /// How fills and repairs move their data (`[transfers] model`).
+    pub transfers_model: crate::exchange::TransferModel,
+    /// The block exchange (`[exchange]`; the defaults when absent).
+    pub exchange: Option<crate::exchange::ExchangeConfig>,
 }
 
 /// One link: capacities (`None` = unlimited) and latency.
@@ -104,6 +108,8 @@ pub struct Canary {
     pub timeout: SimDuration,
     /// First round.
     pub start: SimDuration,
+    /// How the probes move their files.
+    pub model: crate::exchange::TransferModel,
 }
 
 /// How proofs are simulated.
@@ -384,6 +390,12 @@ impl Scenario {
         self.network.sharing = sharing;
         self.source.network.sharing = sharing.name().into();
         self
+    }
+
+    /// Whether any transfer uses the block exchange.
+    pub fn uses_blocks(&self) -> bool {
+        use crate::exchange::TransferModel::Blocks;
+        self.transfers_model == Blocks || self.canary.as_ref().is_some_and(|c| c.model == Blocks)
     }
 
     /// Total number of nodes.

@@ -68,6 +68,36 @@ impl RawScenario {
             .canary
             .as_ref()
             .map(|k| network::validate_canary(c, k, fleet_nodes));
+        let transfers_model = match &self.transfers {
+            Some(t) => crate::exchange::transfer_model(c, "transfers.model", &t.model),
+            None => Some(crate::exchange::TransferModel::Fluid),
+        };
+        let exchange = self
+            .exchange
+            .as_ref()
+            .map(|x| crate::exchange::validate_exchange(c, x));
+        // The block exchange's flows need shared (max-min) rates.
+        let blocks = |m: &Option<crate::exchange::TransferModel>| {
+            *m == Some(crate::exchange::TransferModel::Blocks)
+        };
+        let sharing_unshared = self.network.sharing == "unshared";
+        if sharing_unshared {
+            let canary_blocks =
+                self.canary.as_ref().and_then(|k| k.model.as_deref()) == Some("blocks");
+            for (path, on) in [
+                ("transfers.model", blocks(&transfers_model)),
+                ("canary.model", canary_blocks),
+            ] {
+                if on {
+                    c.errors.push(
+                        path,
+                        "\"blocks\"",
+                        "needs network.sharing = \"max_min\": the block exchange's messages are \
+                         flows that share links and disks",
+                    );
+                }
+            }
+        }
 
         if !ctx.errors.is_empty() {
             return Err(ctx.errors);
@@ -80,6 +110,8 @@ impl RawScenario {
             marketplace: market.marketplace.expect("validated"),
             network: network.expect("validated"),
             canary: canary.map(|k| k.expect("validated")),
+            transfers_model: transfers_model.expect("validated"),
+            exchange: exchange.map(|x| x.expect("validated")),
             domain_levels,
             node_groups,
             faults,

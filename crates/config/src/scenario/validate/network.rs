@@ -77,11 +77,16 @@ pub(super) fn validate_canary(c: &mut Ctx, k: &RawCanary, fleet_nodes: u64) -> O
         (None, None) => None,
     };
     let start = c.duration("canary.start_s", &k.start_s, SimDuration::ZERO);
+    let model = match &k.model {
+        Some(m) => crate::exchange::transfer_model(c, "canary.model", m),
+        None => Some(crate::exchange::TransferModel::Fluid),
+    };
     Some(Canary {
         nodes,
         file_bytes: file?,
         interval: interval?,
         timeout: timeout?,
         start: start?,
+        model: model?,
     })
 }
