@@ -8,6 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use codexsim_config::scenario::human_bytes;
 use codexsim_config::Scenario;
+use codexsim_model::output::BlockDownloadRecord;
 use codexsim_model::{
     CanaryRecord, FleetSample, LinkSample, Manifest, Model, NodeSample, Sink, Summary, TraceEvent,
     TraceKind,
@@ -131,6 +132,7 @@ struct FileSink {
     nodes: Option<NodeRows<BufWriter<File>>>,
     links: csv::Writer<BufWriter<File>>,
     canary: Option<csv::Writer<BufWriter<File>>>,
+    downloads: Option<csv::Writer<BufWriter<File>>>,
     trace: Option<BufWriter<File>>,
     kinds: Vec<TraceKind>,
     error: Option<std::io::Error>,
@@ -164,6 +166,12 @@ impl Sink for FileSink {
     }
     fn canary(&mut self, record: &CanaryRecord) {
         if let Some(w) = &mut self.canary {
+            let r = w.serialize(record).map_err(std::io::Error::other);
+            self.keep(r);
+        }
+    }
+    fn block_download(&mut self, record: &BlockDownloadRecord) {
+        if let Some(w) = &mut self.downloads {
             let r = w.serialize(record).map_err(std::io::Error::other);
             self.keep(r);
         }
@@ -370,6 +378,11 @@ pub fn execute(scenario: &Scenario, out: &Path, options: RunOptions) -> Result<(
         } else {
             None
         },
+        downloads: if scenario.uses_blocks() {
+            Some(csv::Writer::from_writer(open(BlockDownloadRecord::FILE)?))
+        } else {
+            None
+        },
         trace: if tracing {
             Some(open(TraceEvent::FILE)?)
         } else {
@@ -424,6 +437,9 @@ pub fn execute(scenario: &Scenario, out: &Path, options: RunOptions) -> Result<(
     }
     sink.links.flush()?;
     if let Some(w) = &mut sink.canary {
+        w.flush()?;
+    }
+    if let Some(w) = &mut sink.downloads {
         w.flush()?;
     }
     if let Some(w) = &mut sink.trace {

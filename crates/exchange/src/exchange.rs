@@ -47,6 +47,7 @@ impl Exchange {
             links: BTreeSet::new(),
             bt_up: BTreeMap::new(),
             bt_choker: BTreeSet::new(),
+            released_histogram: ReceivedHistogram::new(),
         }
     }
 
@@ -276,17 +277,10 @@ impl Exchange {
 
     /// (Download, block) pairs of every download by times received.
     pub fn received_histogram(&self) -> ReceivedHistogram {
-        let mut h = ReceivedHistogram::new();
-        for d in &self.downloads {
-            let once = d.have.ones() - d.dup.ones();
-            let twice = d.dup.ones() - d.many.len() as u32;
-            *h.entry(0).or_default() += (d.blocks - d.have.ones()) as u64;
-            *h.entry(1).or_default() += once as u64;
-            if twice > 0 {
-                *h.entry(2).or_default() += twice as u64;
-            }
-            for &k in d.many.values() {
-                *h.entry(k).or_default() += 1;
+        let mut h = self.released_histogram.clone();
+        for d in self.downloads.iter().filter(|d| !d.released) {
+            for (k, v) in Self::histogram_of(d) {
+                *h.entry(k).or_default() += v;
             }
         }
         h.retain(|_, v| *v > 0);
@@ -297,8 +291,18 @@ impl Exchange {
     /// state (a fleet run's transfers are many): its counters stay; what
     /// still arrives for it is counted as traffic only.
     pub fn release(&mut self, d: DownloadIx) {
+        debug_assert!(
+            self.downloads[d as usize].ended.is_some(),
+            "only an ended download is released"
+        );
+        if self.downloads[d as usize].released {
+            return;
+        }
+        let h = Self::histogram_of(&self.downloads[d as usize]);
+        for (k, v) in h {
+            *self.released_histogram.entry(k).or_default() += v;
+        }
         let dl = &mut self.downloads[d as usize];
-        debug_assert!(dl.ended.is_some(), "only an ended download is released");
         dl.released = true;
         for b in [
             &mut dl.have,
@@ -334,9 +338,29 @@ impl Exchange {
         self.pipes.iter().filter(|p| p.flow.is_some()).count()
     }
 
-    /// Stops a running download (its user gave up on it).
+    fn histogram_of(d: &Download) -> ReceivedHistogram {
+        let mut h = ReceivedHistogram::new();
+        let once = d.have.ones() - d.dup.ones();
+        let twice = d.dup.ones() - d.many.len() as u32;
+        h.insert(0, (d.blocks - d.have.ones()) as u64);
+        h.insert(1, once as u64);
+        h.insert(2, twice as u64);
+        for &k in d.many.values() {
+            *h.entry(k).or_default() += 1;
+        }
+        h.retain(|_, v| *v > 0);
+        h
+    }
+
+    /// Stops a running download (its user gave up on it). The caller
+    /// knows: it is not listed by [`Exchange::take_ended`].
     pub fn cancel(&mut self, w: &mut Wire, now_ns: u64, d: DownloadIx) {
+        if self.downloads[d as usize].ended.is_some() {
+            return;
+        }
         self.end(w, now_ns, d, Outcome::Cancelled);
+        let last = self.ended.pop();
+        debug_assert_eq!(last, Some(d));
     }
 
     /// Ends a download.
@@ -758,7 +782,12 @@ impl Exchange {
                 self.block_bytes_arrived
             ));
         }
-        for (i, d) in self.downloads.iter().enumerate() {
+        for (i, d) in self
+            .downloads
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| !d.released)
+        {
             let dups =
                 (d.dup.ones() as u64) + d.many.values().map(|&k| (k - 2) as u64).sum::<u64>();
             if dups != d.stats.duplicate_blocks {

@@ -536,6 +536,8 @@ pub struct Exchange {
     /// chokers running.
     pub(crate) bt_up: BTreeMap<(NodeIx, NodeIx), u64>,
     pub(crate) bt_choker: BTreeSet<(NodeIx, DatasetIx)>,
+    /// Released downloads' pairs by times received.
+    pub(crate) released_histogram: ReceivedHistogram,
 }
 
 /// A histogram of (download, block) pairs by times received.

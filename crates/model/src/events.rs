@@ -113,6 +113,8 @@ pub enum Ev {
     /// Max-min sharing: rates are recomputed after the changes of this
     /// instant (see `FlowNet::flush`).
     NetFlush,
+    /// The block exchange's next timer is due (`blocks.rs`).
+    ExchangeWake,
     /// Every part of a transfer arrived (after its latency).
     TransferDone {
         /// The transfer.

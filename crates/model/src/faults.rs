@@ -261,6 +261,7 @@ impl Model<'_> {
             return Ok(());
         }
         self.trace(s.now(), TraceKind::NodeUp, Some(node), None, None, None);
+        self.exchange_node(s, node, true)?;
         for (req, slot) in std::mem::take(&mut self.repair.waiting) {
             self.start_exp_repair(s, req, slot)?;
         }

@@ -14,6 +14,8 @@
 // The layers, bottom up (see ARCHITECTURE.md): leaves with no model
 // state; the state layer; the concept modules (each an `impl Model` block
 // over the assembly); the router.
+mod blocks;
+mod blocks_output;
 mod canary;
 mod durations;
 mod events;

@@ -32,6 +32,8 @@ pub struct Model<'s> {
     pub(crate) net: NetState,
     /// Operators' probes.
     pub(crate) canary: Canaries,
+    /// Block downloads' tallies (block model).
+    pub(crate) exchange_stats: crate::output::ExchangeSummary,
     /// Random fault processes' streams.
     pub(crate) faults: FaultStreams,
     /// Arrivals.
@@ -68,6 +70,7 @@ impl<'s> Model<'s> {
             repair: RepairState::new(cfg.run.seed),
             net: NetState::new(cfg, crate::sharing::flow_net(cfg.network.sharing)),
             canary: Canaries::default(),
+            exchange_stats: Default::default(),
             cfg: cfg.clone(),
             sink,
             ledger,

@@ -68,6 +68,8 @@ pub(crate) struct Part {
     /// Unshared fills and repairs: when the current flow ends (its rate
     /// never changes, so no event marks it).
     pub finish_ns: Option<u64>,
+    /// The part's block download, when it moves as blocks (`blocks.rs`).
+    pub download: Option<u32>,
 }
 
 impl Part {
@@ -83,6 +85,7 @@ impl Part {
             latency_ns: 0,
             done: false,
             finish_ns: None,
+            download: None,
         }
     }
 }
@@ -137,6 +140,12 @@ pub(crate) struct NetState {
     pub draining: bool,
     /// Scratch: the path of the part being started.
     pub path: Vec<ResourceId>,
+    /// The block exchange, when a transfer kind uses it (`blocks.rs`).
+    pub exchange: Option<codexsim_exchange::Exchange>,
+    /// Each block download's (transfer, part, transfer generation).
+    pub block_part: std::collections::HashMap<u32, (u32, u32, u32)>,
+    /// The exchange's next timer as an event, and its time.
+    pub exchange_wake: Option<(EventId, u64)>,
 }
 
 fn capacity(link: &Link) -> LinkCapacity {
@@ -177,7 +186,14 @@ impl NetState {
         let topo = Topology::build(&levels, &hosts, capacity(&cfg.network.client), &mut flows)
             .expect("the configuration checks that levels nest");
         let client_uploads = flows.add_resource(f64::INFINITY);
+        let exchange = cfg.uses_blocks().then(|| {
+            let (params, lookup) = crate::exchange_cfg::exchange_params(cfg.exchange.as_ref());
+            codexsim_exchange::Exchange::new(params, cfg.run.seed, lookup)
+        });
         NetState {
+            exchange,
+            block_part: std::collections::HashMap::new(),
+            exchange_wake: None,
             sharing: cfg.network.sharing,
             next_event: None,
             flush_scheduled: false,

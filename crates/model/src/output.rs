@@ -21,6 +21,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::blocks_output::{BlockDownloadRecord, ExchangeSummary};
+
 /// One fleet-wide time-series sample. Field names follow the Codex node's
 /// metrics where the quantity is the same (`codex_repostore_bytes_used`, ...).
 /// `_total` fields are cumulative since the start of the run.
@@ -486,6 +488,8 @@ pub trait Sink {
     fn link(&mut self, _sample: &LinkSample) {}
     /// A finished canary round.
     fn canary(&mut self, _record: &CanaryRecord) {}
+    /// A block download that ended (block model only).
+    fn block_download(&mut self, _record: &BlockDownloadRecord) {}
 }
 
 /// A sink that keeps everything in memory (tests, notebooks).
@@ -503,6 +507,8 @@ pub struct MemorySink {
     pub links: Vec<LinkSample>,
     /// Canary rounds.
     pub canary: Vec<CanaryRecord>,
+    /// Block downloads.
+    pub downloads: Vec<BlockDownloadRecord>,
 }
 
 impl Sink for MemorySink {
@@ -523,6 +529,9 @@ impl Sink for MemorySink {
     }
     fn canary(&mut self, record: &CanaryRecord) {
         self.canary.push(record.clone());
+    }
+    fn block_download(&mut self, record: &BlockDownloadRecord) {
+        self.downloads.push(record.clone());
     }
 }
 
@@ -577,6 +586,9 @@ pub struct Summary {
     /// Canary results per probe node (when `[canary]` is configured).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub canary: Option<Vec<CanaryNodeStats>>,
+    /// The block exchange (when a transfer kind uses it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange: Option<ExchangeSummary>,
 }
 
 impl Summary {

@@ -152,6 +152,7 @@ impl Handler<Ev> for Model<'_> {
             // network
             Ev::NetNext => self.on_net_next(s)?,
             Ev::NetFlush => self.on_net_flush(s)?,
+            Ev::ExchangeWake => self.on_exchange_wake(s)?,
             Ev::FlowDone { flow, generation } => self.on_flow_done(
                 s,
                 FlowId {

@@ -201,6 +201,19 @@ impl Model<'_> {
                 .canary
                 .as_ref()
                 .map(|k| self.canary.stats.summary(&k.nodes)),
+            exchange: self.net.exchange.as_ref().map(|x| {
+                let mut e = self.exchange_stats.clone();
+                e.protocol = x.protocol().name().to_string();
+                let t = x.traffic();
+                for k in codexsim_exchange::MsgKind::ALL {
+                    e.traffic_bytes
+                        .insert(k.name().to_string(), t.bytes[k as usize]);
+                    e.traffic_messages
+                        .insert(k.name().to_string(), t.messages[k as usize]);
+                }
+                e.received_histogram = x.received_histogram();
+                e
+            }),
         }
     }
 }

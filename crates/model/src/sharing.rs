@@ -244,7 +244,12 @@ impl Model<'_> {
             if f > now {
                 break;
             }
-            if let Err(e) = self.on_flow_done(s, flow) {
+            let done = if self.net.exchange.as_ref().is_some_and(|x| x.owns(flow)) {
+                self.exchange_flow_done(s, flow)
+            } else {
+                self.on_flow_done(s, flow)
+            };
+            if let Err(e) = done {
                 self.net.draining = false;
                 return Err(e);
             }

@@ -66,7 +66,7 @@ impl Model<'_> {
         let mut waiting = false;
         for p in 0..n_parts {
             let part = &self.net.transfers[t as usize].parts[p];
-            if part.done || part.flow.is_some() {
+            if part.done || part.flow.is_some() || part.download.is_some() {
                 continue;
             }
             if let TransferKind::Repair { sale } = self.net.transfers[t as usize].kind {
@@ -81,6 +81,10 @@ impl Model<'_> {
                         continue;
                     }
                 }
+            }
+            if self.part_uses_blocks(self.net.transfers[t as usize].kind) {
+                self.start_block_part(s, t, p as u32)?;
+                continue;
             }
             let tr = &self.net.transfers[t as usize];
             let (src, dst, left, cap) = (
@@ -135,6 +139,14 @@ impl Model<'_> {
         let now = s.now();
         let (t, p) = self.net.flow_part[flow.index as usize];
         let changes = self.net.flows.finish(now.as_nanos(), flow);
+        let done = self.mark_part_done(t, p);
+        self.apply_rates(s, changes)?;
+        self.after_part_done(s, t, done)
+    }
+
+    /// A part moved its last byte: whether every part has, the longest
+    /// part's latency, the transfer's generation.
+    pub(crate) fn mark_part_done(&mut self, t: u32, p: u32) -> (bool, u64, u32) {
         let tr = &mut self.net.transfers[t as usize];
         let part = &mut tr.parts[p as usize];
         part.flow = None;
@@ -143,8 +155,18 @@ impl Model<'_> {
         part.done = true;
         let all_done = tr.parts.iter().all(|p| p.done);
         let latency = tr.parts.iter().map(|p| p.latency_ns).max().unwrap_or(0);
-        let generation = tr.generation;
-        self.apply_rates(s, changes)?;
+        (all_done, latency, tr.generation)
+    }
+
+    /// After [`Model::mark_part_done`]: a transfer whose every part is done
+    /// arrives after the latency.
+    pub(crate) fn after_part_done(
+        &mut self,
+        s: &mut Scheduler<Ev>,
+        t: u32,
+        (all_done, latency, generation): (bool, u64, u32),
+    ) -> Result<(), Stop> {
+        let now = s.now();
         if all_done {
             if let TransferKind::Fill { .. } | TransferKind::Repair { .. } =
                 self.net.transfers[t as usize].kind
@@ -178,6 +200,9 @@ impl Model<'_> {
                 let (_, changes) = self.net.flows.abort(now.as_nanos(), flow);
                 self.apply_rates(s, changes)?;
             }
+            if let Some(d) = self.net.transfers[t as usize].parts[p].download.take() {
+                self.drop_block_download(s, d);
+            }
         }
         let tr = &mut self.net.transfers[t as usize];
         let fill_ready = tr.fill_ready.take().map(|(e, _)| e);
@@ -197,6 +222,7 @@ impl Model<'_> {
     pub(crate) fn net_node_down(&mut self, s: &mut Scheduler<Ev>, node: u32) -> Result<(), Stop> {
         let now = s.now();
         let host = Endpoint::Host(node);
+        self.exchange_node(s, node, false)?;
         for t in self.net.live() {
             let (kind, dst) = {
                 let tr = &self.net.transfers[t as usize];
@@ -233,6 +259,14 @@ impl Model<'_> {
                             let part = &mut self.net.transfers[t as usize].parts[p];
                             part.left -= moved.min(part.left);
                             self.apply_rates(s, changes)?;
+                            lost_source = true;
+                        }
+                        if let Some(d) = self.net.transfers[t as usize].parts[p].download.take() {
+                            // The model knows the source is gone, as with
+                            // fluid parts: the blocks moved are kept.
+                            let moved = self.drop_block_download(s, d);
+                            let part = &mut self.net.transfers[t as usize].parts[p];
+                            part.left -= moved.min(part.left);
                             lost_source = true;
                         }
                     }
@@ -314,6 +348,21 @@ impl Model<'_> {
                     ));
                 }
             }
+        }
+        if let Some(x) = &self.net.exchange {
+            flows += x.active_flows();
+            for t in self.net.live() {
+                for (p, part) in self.net.transfers[t as usize].parts.iter().enumerate() {
+                    if let Some(d) = part.download {
+                        if self.net.block_part.get(&d).map(|x| (x.0, x.1)) != Some((t, p as u32)) {
+                            return Err(format!(
+                                "transfer {t} part {p}: block download {d} not its own"
+                            ));
+                        }
+                    }
+                }
+            }
+            x.check()?;
         }
         if flows != self.net.flows.active_flows() {
             return Err(format!(
