@@ -19,8 +19,8 @@ use serde::Serialize;
 use crate::rundir::{config_hash, git_commit, RunDir};
 use crate::BadInput;
 
-const DEFAULT_SWARM: &str = include_str!("../../configs/swarm.toml");
-const DEFAULT_ORIGIN: &str = "the embedded swarm (configs/swarm.toml)";
+const DEFAULT_SWARM: &str = include_str!("../../configs/swarms/default.toml");
+const DEFAULT_ORIGIN: &str = "the embedded swarm (configs/swarms/default.toml)";
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// `codexsim swarm`.
