@@ -4,6 +4,7 @@
 
 mod bench;
 mod bench_scale;
+mod bench_swarm;
 mod durability;
 mod flows;
 mod live;
@@ -96,6 +97,8 @@ enum BenchCommand {
     Flows(bench::FlowsBenchArgs),
     /// The base-capacity fleet multiplied to 50, 500, 5,000 (10,000) nodes: cost per simulated node-day.
     Scale(bench_scale::ScaleBenchArgs),
+    /// Swarms of every protocol (default 1 seeder + 20 downloaders of 1 GiB): wall time against the engine's hold model.
+    Swarm(bench_swarm::SwarmBenchArgs),
     /// A sweep with one thread and with every core: throughput and its ratio.
     Sweep(sweep::BenchSweepArgs),
     /// A yearly loss probability near 1e-9 estimated to 30 % relative error (95 %).
@@ -206,6 +209,7 @@ fn main() -> ExitCode {
         Command::Bench(BenchCommand::Fleet(args)) => bench::run_fleet(args),
         Command::Bench(BenchCommand::Flows(args)) => bench::run_flows(args),
         Command::Bench(BenchCommand::Scale(args)) => bench_scale::run(args),
+        Command::Bench(BenchCommand::Swarm(args)) => bench_swarm::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -98,7 +98,7 @@ impl Chart {
     }
 }
 
-fn line(label: &str, points: Vec<(f64, f64)>, color: usize) -> Line {
+pub(crate) fn line(label: &str, points: Vec<(f64, f64)>, color: usize) -> Line {
     Line {
         label: label.into(),
         points,
@@ -107,7 +107,7 @@ fn line(label: &str, points: Vec<(f64, f64)>, color: usize) -> Line {
     }
 }
 
-fn panel(title: &str, y_what: &str, y: Quantity, lines: Vec<Line>) -> Panel {
+pub(crate) fn panel(title: &str, y_what: &str, y: Quantity, lines: Vec<Line>) -> Panel {
     Panel {
         title: title.into(),
         y_what: y_what.into(),
@@ -355,6 +355,14 @@ pub fn build(data: &RunData) -> Vec<Chart> {
     if let Some(rounds) = &data.canary {
         charts.push(canary_chart(rounds, end, ts));
     }
+    if let Some(rows) = &data.downloads {
+        let protocol = data
+            .summary
+            .exchange
+            .as_ref()
+            .map_or("", |e| e.protocol.as_str());
+        charts.push(crate::blocks_chart::exchange_chart(rows, protocol));
+    }
     charts
 }
 
@@ -499,6 +507,7 @@ mod tests {
             domains: Vec::new(),
             links: Vec::new(),
             canary: None,
+            downloads: None,
             summary: Default::default(),
             manifest: Default::default(),
             config_toml: String::new(),

@@ -64,6 +64,8 @@ pub struct RunData {
     pub links: Vec<LinkSeries>,
     /// `canary.csv`, when the scenario has canaries.
     pub canary: Option<Vec<CanaryRecord>>,
+    /// `downloads.csv`, when transfers moved as block downloads.
+    pub downloads: Option<Vec<codexsim_model::output::BlockDownloadRecord>>,
     /// `summary.json`.
     pub summary: Summary,
     /// `manifest.json`.
@@ -194,7 +196,14 @@ impl RunData {
         } else {
             None
         };
+        let downloads_path = dir.join(codexsim_model::output::BlockDownloadRecord::FILE);
+        let downloads = if downloads_path.is_file() {
+            Some(read_rows(&downloads_path)?)
+        } else {
+            None
+        };
         Ok(RunData {
+            downloads,
             name: scenario.name.clone().unwrap_or_else(|| "scenario".into()),
             description: scenario.source.description.clone(),
             fleet,

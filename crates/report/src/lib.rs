@@ -14,6 +14,7 @@
 //! units from [`scale`] and their look from [`style`]. This file owns
 //! [`render`] and [`ReportError`].
 
+mod blocks_chart;
 pub mod charts;
 pub mod data;
 pub mod draw;
