@@ -6,6 +6,7 @@
 //! - `run`: `codexsim run` outputs, determinism, bad scenarios;
 //! - `report`: charts and report.html, `codexsim plot`;
 //! - `browser`: report.html in headless Chromium;
+//! - `swarm`: swarms, swarm experiments, fleet runs with block transfers;
 //! - `sweep`: experiments, sweeps, shards and merges;
 //! - `durability`: exact models and rare-event estimates;
 //! - `hardening`: values at the edges, run budgets, litter of interrupted runs;
@@ -27,5 +28,6 @@ mod prometheus;
 mod report;
 mod run;
 mod rundir;
+mod swarm;
 mod sweep;
 mod trace;

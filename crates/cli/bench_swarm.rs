@@ -81,7 +81,8 @@ pub fn run(args: &SwarmBenchArgs) -> Result<()> {
         let mut end_s = 0.0;
         for i in 0..=args.repeat {
             let t = Instant::now();
-            let r = run_swarm(&spec, false).map_err(|e| anyhow::anyhow!("the swarm stopped: {e}"))?;
+            let r =
+                run_swarm(&spec, false).map_err(|e| anyhow::anyhow!("the swarm stopped: {e}"))?;
             let wall = t.elapsed().as_secs_f64();
             steps = r.steps;
             end_s = r.end_s;

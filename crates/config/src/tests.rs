@@ -381,11 +381,23 @@ fn exchange_and_swarm_errors_name_the_key() {
     let e = err(
         "[exchange]\nprotocol = \"v9\"\ndepth_min = 9\ndepth_max = 3\n[transfers]\nmodel = \"bits\"\n",
     );
-    assert!(e.contains("exchange.protocol = \"v9\": must be one of \"v0.1\""), "{e}");
-    assert!(e.contains("exchange.depth_min = 9: must be at most exchange.depth_max (3)"), "{e}");
-    assert!(e.contains("transfers.model = \"bits\": must be one of \"fluid\", \"blocks\""), "{e}");
+    assert!(
+        e.contains("exchange.protocol = \"v9\": must be one of \"v0.1\""),
+        "{e}"
+    );
+    assert!(
+        e.contains("exchange.depth_min = 9: must be at most exchange.depth_max (3)"),
+        "{e}"
+    );
+    assert!(
+        e.contains("transfers.model = \"bits\": must be one of \"fluid\", \"blocks\""),
+        "{e}"
+    );
     let e = err("[network]\nsharing = \"unshared\"\n[transfers]\nmodel = \"blocks\"\n");
-    assert!(e.contains("transfers.model = \"blocks\": needs network.sharing = \"max_min\""), "{e}");
+    assert!(
+        e.contains("transfers.model = \"blocks\": needs network.sharing = \"max_min\""),
+        "{e}"
+    );
     let e = crate::exchange::parse_swarm(
         "[swarm]\nseeders = 0\ndownloaders = -1\nfile_bytes = \"-1 GB\"\nchanges = [{ time_s = 1, node = 5, up = false }]\n",
         "s.toml",
@@ -396,6 +408,8 @@ fn exchange_and_swarm_errors_name_the_key() {
     assert!(e.contains("swarm.downloaders = -1"), "{e}");
     assert!(e.contains("swarm.file_bytes"), "{e}");
     assert!(e.contains("swarm.changes[0].node = 5"), "{e}");
-    let e = crate::exchange::parse_swarm("[swarm]\nseeds = 1\n", "s.toml").unwrap_err().to_string();
+    let e = crate::exchange::parse_swarm("[swarm]\nseeds = 1\n", "s.toml")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("unknown field `seeds`"), "{e}");
 }

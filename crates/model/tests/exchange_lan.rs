@@ -19,12 +19,16 @@ fn lan_downloads_beside_the_measured_times() {
         eprintln!("SKIPPED: {TIMINGS} not found");
         return;
     };
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../configs/swarms/lan-2023.toml");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../configs/swarms/lan-2023.toml"
+    );
     let cfg = load_swarm(std::path::Path::new(path)).expect("a valid swarm file");
     let mut checked = 0;
     for line in text.lines().filter(|l| !l.starts_with('#')).skip(1) {
         let cols: Vec<&str> = line.split(',').collect();
-        let (Ok(bytes), Ok(measured)) = (cols[0].parse::<u64>(), cols[2].trim().parse::<f64>()) else {
+        let (Ok(bytes), Ok(measured)) = (cols[0].parse::<u64>(), cols[2].trim().parse::<f64>())
+        else {
             continue; // the 10 GB download crashed: no time
         };
         let mut c = cfg.clone();
@@ -33,8 +37,14 @@ fn lan_downloads_beside_the_measured_times() {
         let model = r.durations_s()[0];
         let err = (model - measured).abs() / measured;
         let limit = if bytes == 1_000_000_000 { 0.01 } else { 0.15 };
-        eprintln!("{bytes} bytes: measured {measured} s, model {model:.3} s ({:+.1} %)", 100.0 * (model - measured) / measured);
-        assert!(err < limit, "{bytes} bytes: model {model} s, measured {measured} s");
+        eprintln!(
+            "{bytes} bytes: measured {measured} s, model {model:.3} s ({:+.1} %)",
+            100.0 * (model - measured) / measured
+        );
+        assert!(
+            err < limit,
+            "{bytes} bytes: model {model} s, measured {measured} s"
+        );
         checked += 1;
     }
     assert_eq!(checked, 3, "three timed downloads in the file");
