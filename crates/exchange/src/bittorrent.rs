@@ -89,6 +89,7 @@ impl Exchange {
 
     fn nodes_traffic(&mut self, from: NodeIx, to: NodeIx, bytes: u64) {
         *self.bt_up.entry((from, to)).or_default() += bytes;
+        *self.bt_down.entry((to, from)).or_default() += bytes;
     }
 
     /// A piece's request to `p` is over (arrived, choked, cancelled).
@@ -160,7 +161,7 @@ impl Exchange {
             if complete {
                 s.bt_up.get(&(node, p)).copied().unwrap_or(0)
             } else {
-                s.bt_up.get(&(p, node)).copied().unwrap_or(0)
+                s.bt_down.get(&(node, p)).copied().unwrap_or(0)
             }
         };
         let mut ranked: Vec<(u64, NodeIx)> =
@@ -204,15 +205,12 @@ impl Exchange {
                 self.send(w, now_ns, node, p, ds, Msg::Choke { unchoked: true });
             }
         }
-        // The round's rates start again.
-        let keys: Vec<(NodeIx, NodeIx)> = self
-            .bt_up
-            .keys()
-            .copied()
-            .filter(|&(a, b)| a == node || b == node)
-            .collect();
-        for k in keys {
-            self.bt_up.remove(&k);
+        // The round's rates start again (this node's view of them).
+        for map in [&mut self.bt_up, &mut self.bt_down] {
+            let keys: Vec<(NodeIx, NodeIx)> = map.range((node, 0)..(node + 1, 0)).map(|(k, _)| *k).collect();
+            for k in keys {
+                map.remove(&k);
+            }
         }
         if interested.is_empty() && complete && self.running(node, ds).is_none() && round > 0 {
             // Nothing to serve for now: the choker sleeps until a new
@@ -270,15 +268,41 @@ impl Exchange {
         }
     }
 
-    /// Word `i` of the pieces `p` holds.
-    fn peer_pieces(&self, p: NodeIx, ds: DatasetIx, i: usize) -> u64 {
+    /// The pieces `p` holds: every one (`None`), or its bit set.
+    fn peer_pieces(&self, p: NodeIx, ds: DatasetIx) -> Option<&crate::bits::Bits> {
         if self.is_seeder(p, ds) {
-            return u64::MAX;
+            return None;
         }
         match self.active_of(p, ds) {
-            Some(pd) => self.downloads[pd as usize].pieces_have.word(i),
-            None => 0,
+            Some(pd) => Some(&self.downloads[pd as usize].pieces_have),
+            None => Some(&self.empty_bits),
         }
+    }
+
+    /// `p` now has `piece`: download `d` asks for it if it wants it and
+    /// `p` unchokes it with room in its pipeline.
+    fn bt_offer(&mut self, w: &mut Wire, now_ns: u64, d: DownloadIx, p: NodeIx, piece: u32) {
+        let per_peer = self.p.requests_per_peer;
+        let dl = &mut self.downloads[d as usize];
+        if !dl.pieces_wanted.get(piece) {
+            return;
+        }
+        let (me, ds) = (dl.node, dl.dataset);
+        let Some(v) = dl.view(p) else {
+            return;
+        };
+        if v.dropped || !v.unchoked_us || v.outstanding >= per_peer {
+            return;
+        }
+        v.outstanding += 1;
+        let (s, e) = self.piece_span(ds, piece);
+        let dl = &mut self.downloads[d as usize];
+        for b in s..e {
+            dl.requested.set(b);
+        }
+        dl.pieces_wanted.clear(piece);
+        dl.asked.entry(piece).or_default().push(p);
+        self.send(w, now_ns, me, p, ds, Msg::Request { piece });
     }
 
     fn choose_piece(&mut self, d: DownloadIx, p: NodeIx) -> Option<u32> {
@@ -292,12 +316,14 @@ impl Exchange {
             self.downloads[d as usize].next = 1 + self.rng.below(pieces as u64) as u32;
         }
         let dl = &self.downloads[d as usize];
+        let peer = self.peer_pieces(p, ds);
+        let peer_word = |i: usize| peer.map_or(u64::MAX, |b| if i < b.word_count() { b.word(i) } else { 0 });
         let words = dl.pieces_wanted.word_count();
         let start = ((dl.next - 1) % pieces) as usize / 64;
         let mut found: Vec<u32> = Vec::with_capacity(SAMPLE);
         for k in 0..words {
             let i = (start + k) % words;
-            let mut m = dl.pieces_wanted.word(i) & self.peer_pieces(p, ds, i);
+            let mut m = dl.pieces_wanted.word(i) & peer_word(i);
             while m != 0 && found.len() < SAMPLE {
                 found.push((i * 64) as u32 + m.trailing_zeros());
                 m &= m - 1;
@@ -317,7 +343,7 @@ impl Exchange {
         // End game: every missing piece is asked of someone; ask this peer
         // for one it has and was not asked for.
         for i in 0..words {
-            let mut m = !dl.pieces_have.word(i) & self.peer_pieces(p, ds, i);
+            let mut m = !dl.pieces_have.word(i) & peer_word(i);
             while m != 0 {
                 let piece = (i * 64) as u32 + m.trailing_zeros();
                 m &= m - 1;
@@ -352,6 +378,7 @@ impl Exchange {
         if let Some(v) = self.downloads[d as usize].view(from) {
             v.outstanding = v.outstanding.saturating_sub(1);
         }
+        let mut pieces_done = Vec::new();
         for piece in pieces {
             let (s, e) = self.piece_span(ds, piece);
             if !(s..e).all(|b| self.downloads[d as usize].have.get(b)) {
@@ -361,6 +388,7 @@ impl Exchange {
             let dl = &mut self.downloads[d as usize];
             dl.pieces_have.set(piece);
             dl.pieces_wanted.clear(piece);
+            pieces_done.push(piece);
             let others: Vec<NodeIx> = self.downloads[d as usize]
                 .asked
                 .remove(&piece)
@@ -377,26 +405,23 @@ impl Exchange {
             let live = self.live_peers(d);
             self.send_counted(w, now_ns, me, live, &[], ds, Msg::BtHave { piece });
         }
-        // Peers with room ask again: this one, and (a new piece here) the
-        // downloaders this node unchokes.
-        let peers: Vec<NodeIx> = self.downloads[d as usize]
-            .peers
-            .iter()
-            .filter(|v| !v.dropped && v.unchoked_us)
-            .map(|v| v.node)
-            .collect();
-        for p in peers {
-            self.bt_pump(w, now_ns, d, p);
-        }
+        // The peer that sent it has room again; the downloaders this node
+        // unchokes may want its new pieces (nothing else of this node's
+        // changed for them).
+        self.bt_pump(w, now_ns, d, from);
         let unchoked: Vec<NodeIx> = {
             let n = &self.nodes[me as usize];
             let mut v = n.unchoked.clone();
             v.extend(n.optimistic);
             v
         };
+        let completed: Vec<u32> = pieces_done;
         for u in unchoked {
-            if let Some(ud) = self.running(u, ds) {
-                self.bt_pump(w, now_ns, ud, me);
+            let Some(ud) = self.running(u, ds) else {
+                continue;
+            };
+            for &piece in &completed {
+                self.bt_offer(w, now_ns, ud, me, piece);
             }
         }
     }

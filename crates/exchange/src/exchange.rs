@@ -46,8 +46,10 @@ impl Exchange {
             batch_seq: 0,
             links: BTreeSet::new(),
             bt_up: BTreeMap::new(),
+            bt_down: BTreeMap::new(),
             bt_choker: BTreeSet::new(),
             released_histogram: ReceivedHistogram::new(),
+            empty_bits: Bits::new(0),
         }
     }
 

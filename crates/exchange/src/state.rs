@@ -535,7 +535,11 @@ pub struct Exchange {
     /// BitTorrent: block bytes from a node to another this round; the
     /// chokers running.
     pub(crate) bt_up: BTreeMap<(NodeIx, NodeIx), u64>,
+    /// The same by receiver: (to, from).
+    pub(crate) bt_down: BTreeMap<(NodeIx, NodeIx), u64>,
     pub(crate) bt_choker: BTreeSet<(NodeIx, DatasetIx)>,
+    /// An empty bit set (a node holding nothing).
+    pub(crate) empty_bits: Bits,
     /// Released downloads' pairs by times received.
     pub(crate) released_histogram: ReceivedHistogram,
 }
