@@ -125,9 +125,20 @@ impl Exchange {
                 self.traffic.bytes[crate::state::MsgKind::BtHave as usize] += bitfield;
                 let _ = (a, b);
             }
-            for node in [me, n] {
+            for (node, other) in [(me, n), (n, me)] {
                 if self.bt_choker.insert((node, ds)) {
                     self.on_rechoke(w, now_ns, node, ds, 0);
+                    continue;
+                }
+                // A running choker fills a free regular slot at once.
+                let slots = self.p.unchoke_slots as usize;
+                let nd = &self.nodes[node as usize];
+                let free = nd.unchoked.len() < slots
+                    && !nd.unchoked.contains(&other)
+                    && nd.optimistic != Some(other);
+                if free && self.running(other, ds).is_some() {
+                    self.nodes[node as usize].unchoked.push(other);
+                    self.send(w, now_ns, node, other, ds, Msg::Choke { unchoked: true });
                 }
             }
         }
