@@ -179,7 +179,7 @@ impl Exchange {
             interested.iter().map(|&p| (rate(self, p), p)).collect();
         // Highest rate first; ties in a random order.
         self.rng.shuffle(&mut ranked);
-        ranked.sort_by(|a, b| b.0.cmp(&a.0));
+        ranked.sort_by_key(|x| std::cmp::Reverse(x.0));
         let slots = self.p.unchoke_slots as usize;
         let regular: Vec<NodeIx> = ranked.iter().take(slots).map(|x| x.1).collect();
         let rotate = round % 3 == 0;
@@ -218,7 +218,10 @@ impl Exchange {
         }
         // The round's rates start again (this node's view of them).
         for map in [&mut self.bt_up, &mut self.bt_down] {
-            let keys: Vec<(NodeIx, NodeIx)> = map.range((node, 0)..(node + 1, 0)).map(|(k, _)| *k).collect();
+            let keys: Vec<(NodeIx, NodeIx)> = map
+                .range((node, 0)..(node + 1, 0))
+                .map(|(k, _)| *k)
+                .collect();
             for k in keys {
                 map.remove(&k);
             }
@@ -328,7 +331,8 @@ impl Exchange {
         }
         let dl = &self.downloads[d as usize];
         let peer = self.peer_pieces(p, ds);
-        let peer_word = |i: usize| peer.map_or(u64::MAX, |b| if i < b.word_count() { b.word(i) } else { 0 });
+        let peer_word =
+            |i: usize| peer.map_or(u64::MAX, |b| if i < b.word_count() { b.word(i) } else { 0 });
         let words = dl.pieces_wanted.word_count();
         let start = ((dl.next - 1) % pieces) as usize / 64;
         let mut found: Vec<u32> = Vec::with_capacity(SAMPLE);
@@ -414,7 +418,7 @@ impl Exchange {
                 self.send(w, now_ns, me, o, ds, Msg::BtCancel { piece });
             }
             let live = self.live_peers(d);
-            self.send_counted(w, now_ns, me, live, &[], ds, Msg::BtHave { piece });
+            self.send_counted(w, now_ns, (me, ds), live, &[], Msg::BtHave { piece });
         }
         // The peer that sent it has room again; the downloaders this node
         // unchokes may want its new pieces (nothing else of this node's

@@ -433,7 +433,7 @@ impl Exchange {
         let cancel = Msg::Cancel {
             blocks: BlockList::from_slice(fresh),
         };
-        self.send_counted(w, now_ns, me, told, &pending, ds, cancel);
+        self.send_counted(w, now_ns, (me, ds), told, &pending, cancel);
         let dl = &self.downloads[d as usize];
         match self.p.window {
             Window::Batches(_) => {

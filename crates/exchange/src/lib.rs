@@ -19,13 +19,14 @@
 //! seeder set and a crowd of downloaders on a star of links.
 //!
 //! Files: `params.rs` (protocols, constants, message sizes), `state.rs`
-//! (the state), `exchange.rs` (API, discovery, received blocks, checks),
+//! (the state), `exchange.rs` (API, received blocks, checks), `discovery.rs`,
 //! `send.rs` (messages and connections), `legacy.rs` (v0.1, v0.2,
 //! 2025-11), `rewrite.rs` (2026), `bittorrent.rs`, `swarm.rs`,
 //! `bits.rs`.
 
 mod bits;
 mod bittorrent;
+mod discovery;
 mod exchange;
 mod legacy;
 pub mod params;

@@ -170,10 +170,9 @@ impl Exchange {
         &mut self,
         w: &Wire,
         now_ns: u64,
-        from: NodeIx,
+        (from, ds): (NodeIx, DatasetIx),
         to: usize,
         live: &[NodeIx],
-        ds: DatasetIx,
         msg: Msg,
     ) {
         let bytes = self.msg_bytes(ds, &msg);

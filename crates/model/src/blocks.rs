@@ -18,7 +18,7 @@
 
 use codexsim_config::TransferModel;
 use codexsim_engine::{Scheduler, SimTime};
-use codexsim_exchange::{Outcome, Wire};
+use codexsim_exchange::{Exchange, Outcome, Wire};
 use codexsim_net::{Endpoint, FlowId, Purpose};
 
 use crate::events::{Ev, Stop};
@@ -82,19 +82,27 @@ impl Model<'_> {
         self.exchange_after(s)
     }
 
-    /// The exchange's next timer.
-    pub(crate) fn on_exchange_wake(&mut self, s: &mut Scheduler<Ev>) -> Result<(), Stop> {
-        self.net.exchange_wake = None;
-        let now = s.now().as_nanos();
+    /// Runs `f` on the exchange with the network as its wire.
+    fn with_exchange<R>(&mut self, f: impl FnOnce(&mut Exchange, &mut Wire) -> R) -> R {
         let net = &mut self.net;
-        let ex = net.exchange.as_mut().expect("a wake has an exchange");
+        let ex = net
+            .exchange
+            .as_mut()
+            .expect("the block model has an exchange");
         let mut w = Wire {
             net: &mut net.flows,
             topo: &net.topo,
             purpose: Purpose::Canary,
             cap_bytes_per_s: f64::INFINITY,
         };
-        ex.fire(&mut w, now);
+        f(ex, &mut w)
+    }
+
+    /// The exchange's next timer.
+    pub(crate) fn on_exchange_wake(&mut self, s: &mut Scheduler<Ev>) -> Result<(), Stop> {
+        self.net.exchange_wake = None;
+        let now = s.now().as_nanos();
+        self.with_exchange(|ex, w| ex.fire(w, now));
         self.exchange_after(s)
     }
 
@@ -127,19 +135,14 @@ impl Model<'_> {
         node: u32,
         up: bool,
     ) -> Result<(), Stop> {
-        let now = s.now().as_nanos();
-        let net = &mut self.net;
-        let Some(ex) = net.exchange.as_mut() else {
+        if self.net.exchange.is_none() {
             return Ok(());
-        };
-        let n = ex.node(Endpoint::Host(node));
-        let mut w = Wire {
-            net: &mut net.flows,
-            topo: &net.topo,
-            purpose: Purpose::Canary,
-            cap_bytes_per_s: f64::INFINITY,
-        };
-        ex.set_up(&mut w, now, n, up);
+        }
+        let now = s.now().as_nanos();
+        self.with_exchange(|ex, w| {
+            let n = ex.node(Endpoint::Host(node));
+            ex.set_up(w, now, n, up)
+        });
         self.exchange_after(s)
     }
 
