@@ -469,3 +469,39 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn dashboard_names_export_and_compare_like_the_nodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (run_dir, _) = run_and_live(dir.path());
+    let csv = dir.path().join("dashboard.csv");
+    let (code, _, err) = run(codexsim()
+        .args([
+            "export",
+            "csv",
+            "--start-unix",
+            "0",
+            "--names",
+            "dashboard",
+            "--out",
+        ])
+        .arg(&csv)
+        .arg(&run_dir));
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.contains("codexRepostoreBytesUsed"), "camel-case names");
+    assert!(!text.contains("codex_repostore_bytes_used"));
+    // Compared with the run itself under the dashboards' names: every
+    // series matches, with no error.
+    let (code, stdout, err) = run(codexsim()
+        .arg("compare")
+        .arg(&run_dir)
+        .arg("--live")
+        .arg(&csv)
+        .args(["--max-abs", "0"]));
+    assert_eq!(code, 0, "{err}\n{stdout}");
+    assert!(
+        stdout.contains("codexRepostoreBytesUsed") || stdout.contains("codex_repostore_bytes_used"),
+        "{stdout}"
+    );
+}

@@ -31,6 +31,10 @@ pub struct ExportArgs {
     /// The file to write (default: standard output).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Metric names as the node writes them (`codex_repostore_bytes_used`) or as the team's
+    /// dashboards do (`codexRepostoreBytesUsed`).
+    #[arg(long, value_parser = ["node", "dashboard"], default_value = "node")]
+    pub names: String,
 }
 
 /// Every live-data error is about the user's input (a file, a server's
@@ -46,7 +50,12 @@ pub fn export(cmd: &Export) -> Result<()> {
         Export::Csv(a) => (a, false),
     };
     check_start_unix(args.start_unix)?;
-    let series = sim::series(&args.run_dir, args.start_unix).map_err(bad)?;
+    let mut series = sim::series(&args.run_dir, args.start_unix).map_err(bad)?;
+    if args.names == "dashboard" {
+        for s in &mut series {
+            s.name = codexsim_live::names::camel_case(&s.name);
+        }
+    }
     let text = if om {
         openmetrics::render(&series)
     } else {

@@ -89,7 +89,17 @@ fn plain_message(message: &str, text: &str, line: usize) -> String {
 
 /// Parses TOML text into the raw form. `origin` names the text in messages.
 pub fn parse_raw(text: &str, origin: &str) -> Result<RawScenario, LoadError> {
-    parse_toml(text, origin)
+    let mut raw: RawScenario = parse_toml(text, origin)?;
+    if raw.marketplace.preset.is_some() {
+        // The keys written in [marketplace] override the preset.
+        let written: Vec<String> = toml::from_str::<toml::Table>(text)
+            .ok()
+            .and_then(|t| t.get("marketplace").and_then(|m| m.as_table()).cloned())
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        raw.marketplace.apply_preset(&written);
+    }
+    Ok(raw)
 }
 
 /// Parses TOML text into any raw form, with positions and key paths in

@@ -413,3 +413,33 @@ fn exchange_and_swarm_errors_name_the_key() {
         .to_string();
     assert!(e.contains("unknown field `seeds`"), "{e}");
 }
+
+#[test]
+fn a_marketplace_preset_fills_what_the_file_leaves_out() {
+    let s = ok("[marketplace]\npreset = \"dist-tests\"\nslash_percentage = 5\n");
+    assert_eq!(
+        s.marketplace.proof_period,
+        codexsim_engine::SimDuration::from_secs(60)
+    );
+    assert_eq!(s.source.marketplace.downtime_blocks, 128);
+    assert_eq!(s.source.marketplace.downtime_product, Some(67));
+    assert_eq!(
+        s.source.marketplace.slash_percentage, 5,
+        "a written key overrides the preset"
+    );
+    let h = ok("[marketplace]\npreset = \"hardhat\"\nproof_period_s = 100\n");
+    assert_eq!(
+        h.marketplace.proof_period,
+        codexsim_engine::SimDuration::from_secs(100)
+    );
+    assert_eq!(h.source.marketplace.downtime_blocks, 96);
+    assert_eq!(h.source.marketplace.downtime_product, Some(97));
+    // The resolved file parses back to the same scenario.
+    let again = parse(&s.to_toml(), "resolved.toml").unwrap();
+    assert_eq!(again, s);
+    let e = err("[marketplace]\npreset = \"mainnet\"\n");
+    assert!(
+        e.contains("marketplace.preset = \"mainnet\": must be one of \"testnet-2025\", \"hardhat\", \"dist-tests\""),
+        "{e}"
+    );
+}

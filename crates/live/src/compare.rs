@@ -25,7 +25,10 @@ pub struct Comparison {
     pub ks: f64,
 }
 
+/// The same metric: the node's name or the dashboards' camel case, with or
+/// without a counter's `_total`.
 fn name_matches(sim: &str, live: &str) -> bool {
+    let live = crate::names::snake_case(live);
     sim == live || live.strip_suffix("_total") == Some(sim)
 }
 
@@ -184,6 +187,26 @@ mod tests {
         assert_eq!(c[0].max_abs, 2.0);
         let mape = 100.0 * (1.0 / 11.0 + 2.0 / 18.0) / 3.0;
         assert!((c[0].mape_percent.unwrap() - mape).abs() < 1e-9);
+    }
+
+    #[test]
+    fn dashboard_names_match_the_nodes() {
+        let sim = vec![
+            series("codex_repostore_bytes_used", "node-3", vec![(0.0, 1.0)]),
+            series("codex_purchases_started", "fleet", vec![(0.0, 1.0)]),
+        ];
+        let used = series("codexRepostoreBytesUsed", "node-3", vec![(0.0, 1.0)]);
+        assert_eq!(
+            matching(&sim, &used).unwrap().name,
+            "codex_repostore_bytes_used"
+        );
+        let started = series("codexPurchasesStartedTotal", "fleet", vec![(0.0, 1.0)]);
+        assert_eq!(
+            matching(&sim, &started).unwrap().name,
+            "codex_purchases_started"
+        );
+        let other = series("codexRepostoreBytesReserved", "node-3", vec![(0.0, 1.0)]);
+        assert!(matching(&sim, &other).is_none());
     }
 
     #[test]

@@ -15,6 +15,7 @@
 
 pub mod compare;
 pub mod import;
+pub mod names;
 pub mod openmetrics;
 pub mod sim;
 pub mod trace;

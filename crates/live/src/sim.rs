@@ -60,6 +60,7 @@ pub const NODE_GAUGES: [(Column<NodeSample>, &str); 5] = [
 
 /// Whether a metric is a counter (its samples carry `_total`).
 pub fn is_counter(name: &str) -> bool {
+    let name = crate::names::snake_case(name);
     FLEET_COUNTERS.iter().any(|(_, m)| *m == name)
 }
 

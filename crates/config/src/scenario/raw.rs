@@ -219,6 +219,16 @@ impl Default for RawRun {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawMarketplace {
+    /// A parameter set the contracts repository and the team's tests used:
+    /// `"testnet-2025"`, `"hardhat"` or `"dist-tests"` ([`MARKETPLACE_PRESETS`]);
+    /// every key written beside it overrides it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
+    /// The contract's `downtimeProduct` (a preset's; informative: the model
+    /// draws a slot's pointer uniformly, which `downtimeProduct` does not
+    /// change).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub downtime_product: Option<i64>,
     /// Proof period, seconds. Default 120.
     pub proof_period_s: RawQuantity,
     /// Proof timeout, seconds. Default 30.
@@ -248,6 +258,8 @@ pub struct RawMarketplace {
 impl Default for RawMarketplace {
     fn default() -> Self {
         RawMarketplace {
+            preset: None,
+            downtime_product: None,
             proof_period_s: RawQuantity::Int(120),
             proof_timeout_s: RawQuantity::Int(30),
             downtime_blocks: 64,
@@ -548,6 +560,64 @@ impl Default for RawRepair {
             mean_duration_s: text("7 days"),
             concurrency: "parallel".into(),
             lazy_threshold: 1,
+        }
+    }
+}
+
+/// A marketplace parameter set: (name, proof period s, downtime blocks,
+/// downtimeProduct). The rest is shared: proof timeout 30 s, 3
+/// reservations per slot, repair reward 10 %, 2 slashes free a slot, 20 %
+/// slash, validator share of a slash 20 %, request duration limit 30 days
+/// (codex-contracts-eth `configuration/configuration.js` of 2025-08, the
+/// dist-tests' contracts container recipe).
+pub const MARKETPLACE_PRESETS: [(&str, i64, i64, i64); 3] = [
+    ("testnet-2025", 120, 64, 67),
+    ("hardhat", 90, 96, 97),
+    ("dist-tests", 60, 128, 67),
+];
+
+impl RawMarketplace {
+    /// Fills the keys of `[marketplace]` not written in the file (`written`)
+    /// from its preset, when it names a known one.
+    pub fn apply_preset(&mut self, written: &[String]) {
+        let Some(name) = &self.preset else {
+            return;
+        };
+        let Some(&(_, period, downtime, product)) =
+            MARKETPLACE_PRESETS.iter().find(|p| p.0 == name)
+        else {
+            return; // refused by validation
+        };
+        let unset = |k: &str| !written.iter().any(|w| w == k);
+        if unset("proof_period_s") {
+            self.proof_period_s = RawQuantity::Int(period);
+        }
+        if unset("downtime_blocks") {
+            self.downtime_blocks = downtime;
+        }
+        if unset("downtime_product") {
+            self.downtime_product = Some(product);
+        }
+        if unset("proof_timeout_s") {
+            self.proof_timeout_s = RawQuantity::Int(30);
+        }
+        if unset("max_reservations_per_slot") {
+            self.max_reservations_per_slot = 3;
+        }
+        if unset("repair_reward_percentage") {
+            self.repair_reward_percentage = 10;
+        }
+        if unset("max_number_of_slashes") {
+            self.max_number_of_slashes = 2;
+        }
+        if unset("slash_percentage") {
+            self.slash_percentage = 20;
+        }
+        if unset("validator_reward_percentage") {
+            self.validator_reward_percentage = 20;
+        }
+        if unset("request_duration_limit_s") {
+            self.request_duration_limit_s = text("30 days");
         }
     }
 }

@@ -81,6 +81,22 @@ pub(super) fn validate_marketplace(c: &mut Ctx, m: &RawMarketplace) -> CheckedMa
         }
     }
     let downtime = c.int_in("marketplace.downtime_blocks", m.downtime_blocks, 0, 255);
+    if let Some(p) = &m.preset {
+        if !crate::MARKETPLACE_PRESETS.iter().any(|x| x.0 == p) {
+            let names: Vec<String> = crate::MARKETPLACE_PRESETS
+                .iter()
+                .map(|x| format!("{:?}", x.0))
+                .collect();
+            c.errors.push(
+                "marketplace.preset",
+                format!("{p:?}"),
+                format!("must be one of {}", names.join(", ")),
+            );
+        }
+    }
+    if let Some(p) = m.downtime_product {
+        c.int_in("marketplace.downtime_product", p, 0, 255);
+    }
     let max_slashes = c.int_in(
         "marketplace.max_number_of_slashes",
         m.max_number_of_slashes,
