@@ -21,11 +21,15 @@ impl Bits {
 
     /// `len` set bits.
     pub fn full(len: u32) -> Bits {
-        let mut b = Bits::new(len);
-        for i in 0..len {
-            b.set(i);
+        let mut words = vec![u64::MAX; (len as usize).div_ceil(64)];
+        if len % 64 != 0 {
+            *words.last_mut().expect("a partial word") = (1u64 << (len % 64)) - 1;
         }
-        b
+        Bits {
+            words,
+            len,
+            ones: len,
+        }
     }
 
     /// Bits in the set.

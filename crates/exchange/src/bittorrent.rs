@@ -50,13 +50,7 @@ impl Exchange {
                 } else {
                     // Requests to a choking peer are dropped by it.
                     v.outstanding = 0;
-                    let dl = &mut self.downloads[d as usize];
-                    let theirs: Vec<u32> = dl
-                        .asked
-                        .iter()
-                        .filter(|(_, ps)| ps.contains(&from))
-                        .map(|(&p, _)| p)
-                        .collect();
+                    let theirs = self.downloads[d as usize].asked_of(from);
                     for piece in theirs {
                         self.forget_ask(d, piece, from);
                     }

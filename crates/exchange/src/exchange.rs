@@ -73,9 +73,6 @@ impl Exchange {
         let n = (self.nodes.len() - 1) as NodeIx;
         self.by_endpoint.insert(endpoint, n);
         self.active.push(Default::default());
-        for d in &mut self.datasets {
-            d.is_seeder.push(false);
-        }
         n
     }
 
@@ -85,21 +82,13 @@ impl Exchange {
     }
 
     /// A dataset of `bytes` whose flows count as `purpose` and are limited
-    /// to `cap_bytes_per_s` each.
-    pub fn add_dataset_for(
+    /// to `cap_bytes_per_s` each (`f64::INFINITY`: no limit of their own).
+    pub fn add_dataset(
         &mut self,
         bytes: u64,
         purpose: codexsim_net::Purpose,
         cap_bytes_per_s: f64,
     ) -> DatasetIx {
-        let ds = self.add_dataset(bytes);
-        self.datasets[ds as usize].purpose = Some(purpose);
-        self.datasets[ds as usize].cap_bytes_per_s = Some(cap_bytes_per_s);
-        ds
-    }
-
-    /// A dataset of `bytes`.
-    pub fn add_dataset(&mut self, bytes: u64) -> DatasetIx {
         let blocks = self.p.blocks_of(bytes);
         let block_msg_bytes = if self.p.protocol == Protocol::BitTorrent {
             // A piece message's header per block; pieces are checked
@@ -112,12 +101,11 @@ impl Exchange {
         self.datasets.push(Dataset {
             blocks,
             block_msg_bytes,
-            seeders: BTreeSet::new(),
-            is_seeder: vec![false; self.nodes.len()],
+            is_seeder: Vec::new(),
             providers: Vec::new(),
             availability: vec![0; pieces as usize],
-            purpose: None,
-            cap_bytes_per_s: None,
+            purpose,
+            cap_bytes_per_s,
         });
         (self.datasets.len() - 1) as DatasetIx
     }
@@ -129,15 +117,19 @@ impl Exchange {
 
     /// `node` holds the whole of `ds` and announces it.
     pub fn seed(&mut self, node: NodeIx, ds: DatasetIx) {
+        if self.is_seeder(node, ds) {
+            return;
+        }
         let d = &mut self.datasets[ds as usize];
+        if d.is_seeder.len() <= node as usize {
+            d.is_seeder.resize(node as usize + 1, false);
+        }
         d.is_seeder[node as usize] = true;
-        if d.seeders.insert(node) {
-            if !d.providers.contains(&node) {
-                d.providers.push(node);
-            }
-            for a in d.availability.iter_mut() {
-                *a += 1;
-            }
+        if !d.providers.contains(&node) {
+            d.providers.push(node);
+        }
+        for a in d.availability.iter_mut() {
+            *a += 1;
         }
     }
 
@@ -175,13 +167,7 @@ impl Exchange {
     }
 
     /// `node` starts downloading `ds`, finding its peers by DHT lookups.
-    pub fn start_download(
-        &mut self,
-        w: &mut Wire,
-        now_ns: u64,
-        node: NodeIx,
-        ds: DatasetIx,
-    ) -> DownloadIx {
+    pub fn start_download(&mut self, now_ns: u64, node: NodeIx, ds: DatasetIx) -> DownloadIx {
         let d = self.new_download(now_ns, node, ds);
         // Storing the manifest first makes the downloader a provider.
         let providers = &mut self.datasets[ds as usize].providers;
@@ -193,7 +179,6 @@ impl Exchange {
             now_ns + self.p.discovery_interval_ns,
             Timer::Discover { download: d },
         );
-        let _ = w;
         d
     }
 
@@ -330,7 +315,6 @@ impl Exchange {
         data.is_seeder = Vec::new();
         data.availability = Vec::new();
         data.providers = Vec::new();
-        data.seeders = BTreeSet::new();
         // The node's list keeps only live downloads' entries.
         self.active[node as usize].retain(|x| x.1 != d);
     }
@@ -357,22 +341,23 @@ impl Exchange {
     /// Stops a running download (its user gave up on it). The caller
     /// knows: it is not listed by [`Exchange::take_ended`].
     pub fn cancel(&mut self, w: &mut Wire, now_ns: u64, d: DownloadIx) {
-        if self.downloads[d as usize].ended.is_some() {
-            return;
-        }
-        self.end(w, now_ns, d, Outcome::Cancelled);
-        let last = self.ended.pop();
-        debug_assert_eq!(last, Some(d));
+        self.close(w, now_ns, d, Outcome::Cancelled);
     }
 
-    /// Ends a download.
+    /// Ends a download, listed for [`Exchange::take_ended`].
     pub(crate) fn end(&mut self, w: &mut Wire, now_ns: u64, d: DownloadIx, how: Outcome) {
+        if self.close(w, now_ns, d, how) {
+            self.ended.push(d);
+        }
+    }
+
+    /// Ends a download (unless it ended before: false).
+    fn close(&mut self, w: &mut Wire, now_ns: u64, d: DownloadIx, how: Outcome) -> bool {
         let dl = &mut self.downloads[d as usize];
         if dl.ended.is_some() {
-            return;
+            return false;
         }
         dl.ended = Some((now_ns, how));
-        self.ended.push(d);
         let (node, ds) = (dl.node, dl.dataset);
         if how == Outcome::Complete && self.p.protocol != Protocol::BitTorrent {
             // Outstanding wants elsewhere are cancelled.
@@ -406,6 +391,7 @@ impl Exchange {
             // What it holds stays servable; it is no longer a provider.
             self.datasets[ds as usize].providers.retain(|&n| n != node);
         }
+        true
     }
 
     /// `node` goes down (its connections stop, its downloads fail) or
@@ -417,9 +403,10 @@ impl Exchange {
         self.nodes[node as usize].up = up;
         if up {
             for ds in 0..self.datasets.len() {
-                let d = &mut self.datasets[ds];
-                if d.seeders.contains(&node) && !d.providers.contains(&node) {
-                    d.providers.push(node);
+                if self.is_seeder(node, ds as DatasetIx)
+                    && !self.datasets[ds].providers.contains(&node)
+                {
+                    self.datasets[ds].providers.push(node);
                 }
             }
             return;

@@ -119,7 +119,7 @@ impl Exchange {
         // found no peer before are requested now.
         let wants: Vec<u32> = dl.wants.iter().copied().collect();
         for &n in added {
-            self.want_have(w, now_ns, d, n, &wants);
+            self.want_have_all(w, now_ns, d, &[n], &wants);
         }
         if self.p.protocol != Protocol::V2511 {
             for b in wants {
@@ -151,29 +151,6 @@ impl Exchange {
                 blocks: BlockList::from_slice(chunk),
             };
             self.send_many(w, now_ns, me, to, ds, msg);
-        }
-    }
-
-    fn want_have(&mut self, w: &mut Wire, now_ns: u64, d: DownloadIx, n: NodeIx, blocks: &[u32]) {
-        let (me, ds) = (
-            self.downloads[d as usize].node,
-            self.downloads[d as usize].dataset,
-        );
-        let per = match self.p.max_want_entries {
-            0 => blocks.len().max(1),
-            k => k as usize,
-        };
-        for chunk in blocks.chunks(per) {
-            self.send(
-                w,
-                now_ns,
-                me,
-                n,
-                ds,
-                Msg::WantHave {
-                    blocks: BlockList::from_slice(chunk),
-                },
-            );
         }
     }
 
@@ -335,7 +312,7 @@ impl Exchange {
 
     fn push_due(&mut self, d: DownloadIx, at_ns: u64, b: u32) {
         let dl = &mut self.downloads[d as usize];
-        dl.due.push_back((Due { at_ns, block: b }, 0));
+        dl.due.push_back(Due { at_ns, block: b });
         if !dl.due_armed {
             dl.due_armed = true;
             self.agenda.at(at_ns, Timer::Due { download: d });
@@ -468,7 +445,7 @@ impl Exchange {
                 dl.due.clear();
                 return;
             }
-            let Some(&(due, _)) = dl.due.front() else {
+            let Some(&due) = dl.due.front() else {
                 return;
             };
             if due.at_ns > now_ns {
@@ -571,12 +548,7 @@ impl Exchange {
             return;
         }
         // Dropped: its requests go elsewhere at once.
-        let mine: Vec<u32> = dl
-            .asked
-            .iter()
-            .filter(|(_, ps)| ps.contains(&n))
-            .map(|(&b, _)| b)
-            .collect();
+        let mine = dl.asked_of(n);
         for &b in &mine {
             if let Some(ps) = dl.asked.get_mut(&b) {
                 ps.retain(|&x| x != n);

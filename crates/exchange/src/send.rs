@@ -12,17 +12,13 @@ use crate::state::{
     BlockList, DatasetIx, Envelope, Exchange, Msg, MsgKind, NodeIx, Pipe, Timer, NO_PIPE,
 };
 
-/// What the exchange moves its data over: the network, its topology, and
-/// what the flows count as.
+/// What the exchange moves its data over: the network and its topology
+/// (a dataset says what its flows count as and their own limit).
 pub struct Wire<'a> {
     /// The flow network (finish times tracked by the caller's loop).
     pub net: &'a mut FlowNet,
     /// The topology the nodes' endpoints are in.
     pub topo: &'a Topology,
-    /// What the exchange's flows are accounted as.
-    pub purpose: Purpose,
-    /// Every connection's own rate limit (`f64::INFINITY` for none).
-    pub cap_bytes_per_s: f64,
 }
 
 impl Exchange {
@@ -222,19 +218,16 @@ impl Exchange {
     }
 
     /// The purpose and limit of a dataset's flows.
-    fn flow_kind(&self, w: &Wire, ds: DatasetIx) -> (Purpose, f64) {
+    fn flow_kind(&self, ds: DatasetIx) -> (Purpose, f64) {
         let d = &self.datasets[ds as usize];
-        (
-            d.purpose.unwrap_or(w.purpose),
-            d.cap_bytes_per_s.unwrap_or(w.cap_bytes_per_s),
-        )
+        (d.purpose, d.cap_bytes_per_s)
     }
 
     fn start_head(&mut self, w: &mut Wire, now_ns: u64, p: u32) {
         let Some(ds) = self.pipes[p as usize].queue.front().map(|h| h.dataset) else {
             return;
         };
-        let (purpose, cap) = self.flow_kind(w, ds);
+        let (purpose, cap) = self.flow_kind(ds);
         let pipe = &mut self.pipes[p as usize];
         let head = pipe.queue.front_mut().expect("a head");
         head.sent_ns = now_ns;
@@ -268,7 +261,7 @@ impl Exchange {
         env.sent_ns = now_ns;
         let at = now_ns + pipe.latency_ns;
         let next_kind = pipe.queue.front().map(|n| n.dataset);
-        let next_kind = next_kind.map(|ds| self.flow_kind(w, ds));
+        let next_kind = next_kind.map(|ds| self.flow_kind(ds));
         let pipe = &mut self.pipes[p as usize];
         match next_kind {
             Some((purpose, cap)) if (purpose, cap.to_bits()) == pipe.flow_kind => {

@@ -291,7 +291,7 @@ pub struct Download {
     /// Blocks are handled one at a time, until then.
     pub(crate) handling_until_ns: u64,
     /// Retries (or v0.1 timeouts) due, in order.
-    pub(crate) due: VecDeque<(Due, u32)>,
+    pub(crate) due: VecDeque<Due>,
     pub(crate) due_armed: bool,
     pub(crate) retries_left: BTreeMap<u32, u32>,
     pub(crate) last_lookup_ns: Option<u64>,
@@ -337,6 +337,15 @@ impl Download {
         self.have.heap_bytes() + self.requested.heap_bytes() + self.dup.heap_bytes()
     }
 
+    /// The blocks (or pieces) whose pending request went to `node`.
+    pub(crate) fn asked_of(&self, node: NodeIx) -> Vec<u32> {
+        self.asked
+            .iter()
+            .filter(|(_, ps)| ps.contains(&node))
+            .map(|(&b, _)| b)
+            .collect()
+    }
+
     pub(crate) fn view(&mut self, node: NodeIx) -> Option<&mut PeerView> {
         let i = *self.peer_of.get(&node)?;
         Some(&mut self.peers[i as usize])
@@ -362,17 +371,16 @@ pub(crate) struct Dataset {
     pub(crate) blocks: u32,
     /// Bytes of one block's message (data, header, proof).
     pub(crate) block_msg_bytes: u64,
-    /// Nodes holding it whole.
-    pub(crate) seeders: BTreeSet<NodeIx>,
-    /// The same, by node.
+    /// Nodes holding it whole, by node (up to the last seeder: `false`
+    /// beyond).
     pub(crate) is_seeder: Vec<bool>,
     /// Nodes that announced themselves as providers, in that order.
     pub(crate) providers: Vec<NodeIx>,
     /// BitTorrent: holders per piece.
     pub(crate) availability: Vec<u32>,
-    /// What its flows count as, and their own limit (else the wire's).
-    pub(crate) purpose: Option<codexsim_net::Purpose>,
-    pub(crate) cap_bytes_per_s: Option<f64>,
+    /// What its flows count as, and their own limit.
+    pub(crate) purpose: codexsim_net::Purpose,
+    pub(crate) cap_bytes_per_s: f64,
 }
 
 /// A connection's deliveries from one node to another, in order: the head

@@ -153,7 +153,11 @@ pub fn run(spec: &SwarmSpec, check_every_step: bool) -> Result<SwarmReport, Swar
     for h in 0..n {
         ex.node(Endpoint::Host(h));
     }
-    let ds = ex.add_dataset(spec.file_bytes);
+    let ds = ex.add_dataset(
+        spec.file_bytes,
+        Purpose::Canary,
+        spec.stream_cap_bytes_per_s,
+    );
     for s in 0..spec.seeders {
         ex.seed(s, ds);
     }
@@ -176,8 +180,6 @@ pub fn run(spec: &SwarmSpec, check_every_step: bool) -> Result<SwarmReport, Swar
     let mut w = Wire {
         net: &mut net,
         topo: &topo,
-        purpose: Purpose::Canary,
-        cap_bytes_per_s: spec.stream_cap_bytes_per_s,
     };
     loop {
         if w.net.has_pending() {
@@ -200,7 +202,7 @@ pub fn run(spec: &SwarmSpec, check_every_step: bool) -> Result<SwarmReport, Swar
             match what {
                 2 => {
                     if ex.is_up(node) {
-                        ex.start_download(&mut w, now, node, ds);
+                        ex.start_download(now, node, ds);
                     }
                     started += 1;
                 }

@@ -19,7 +19,7 @@
 use codexsim_config::TransferModel;
 use codexsim_engine::{Scheduler, SimTime};
 use codexsim_exchange::{Exchange, Outcome, Wire};
-use codexsim_net::{Endpoint, FlowId, Purpose};
+use codexsim_net::{Endpoint, FlowId};
 
 use crate::events::{Ev, Stop};
 use crate::model::Model;
@@ -58,27 +58,18 @@ impl Model<'_> {
             tr.kind,
             tr.generation,
         );
-        let purpose = kind.purpose();
-        let net = &mut self.net;
-        let ex = net
-            .exchange
-            .as_mut()
-            .expect("a block model has an exchange");
-        let (src_n, dst_n) = (ex.node(src), ex.node(dst));
-        if matches!(kind, TransferKind::Fill { .. }) && matches!(src, Endpoint::Client(_)) {
-            ex.set_extra_resource(src_n, net.client_uploads);
-        }
-        let ds = ex.add_dataset_for(left, purpose, cap);
-        ex.seed(src_n, ds);
-        let mut w = Wire {
-            net: &mut net.flows,
-            topo: &net.topo,
-            purpose,
-            cap_bytes_per_s: cap,
-        };
-        let d = ex.start_download_from(&mut w, now, dst_n, ds, &[src_n]);
-        net.block_part.insert(d, (t, p, generation));
-        net.transfers[t as usize].parts[p as usize].download = Some(d);
+        let client_uploads = self.net.client_uploads;
+        let d = self.with_exchange(|ex, w| {
+            let (src_n, dst_n) = (ex.node(src), ex.node(dst));
+            if matches!(kind, TransferKind::Fill { .. }) && matches!(src, Endpoint::Client(_)) {
+                ex.set_extra_resource(src_n, client_uploads);
+            }
+            let ds = ex.add_dataset(left, kind.purpose(), cap);
+            ex.seed(src_n, ds);
+            ex.start_download_from(w, now, dst_n, ds, &[src_n])
+        });
+        self.net.block_part.insert(d, (t, p, generation));
+        self.net.transfers[t as usize].parts[p as usize].download = Some(d);
         self.exchange_after(s)
     }
 
@@ -92,8 +83,6 @@ impl Model<'_> {
         let mut w = Wire {
             net: &mut net.flows,
             topo: &net.topo,
-            purpose: Purpose::Canary,
-            cap_bytes_per_s: f64::INFINITY,
         };
         f(ex, &mut w)
     }
@@ -113,18 +102,7 @@ impl Model<'_> {
         flow: FlowId,
     ) -> Result<(), Stop> {
         let now = s.now().as_nanos();
-        let net = &mut self.net;
-        let ex = net
-            .exchange
-            .as_mut()
-            .expect("an exchange flow has an exchange");
-        let mut w = Wire {
-            net: &mut net.flows,
-            topo: &net.topo,
-            purpose: Purpose::Canary,
-            cap_bytes_per_s: f64::INFINITY,
-        };
-        ex.flow_finished(&mut w, now, flow);
+        self.with_exchange(|ex, w| ex.flow_finished(w, now, flow));
         self.exchange_after(s)
     }
 
@@ -150,23 +128,15 @@ impl Model<'_> {
     /// source went down): the distinct bytes it received.
     pub(crate) fn drop_block_download(&mut self, s: &mut Scheduler<Ev>, d: u32) -> u64 {
         let now = s.now().as_nanos();
-        let net = &mut self.net;
-        let ex = net
-            .exchange
-            .as_mut()
-            .expect("a block download has an exchange");
-        let mut w = Wire {
-            net: &mut net.flows,
-            topo: &net.topo,
-            purpose: Purpose::Canary,
-            cap_bytes_per_s: f64::INFINITY,
-        };
-        ex.cancel(&mut w, now, d);
-        let moved = ex.download(d).stats.useful_bytes;
-        let kind = net
+        let moved = self.with_exchange(|ex, w| {
+            ex.cancel(w, now, d);
+            ex.download(d).stats.useful_bytes
+        });
+        let kind = self
+            .net
             .block_part
             .remove(&d)
-            .map(|(t, _, _)| net.transfers[t as usize].kind);
+            .map(|(t, _, _)| self.net.transfers[t as usize].kind);
         self.record_block_download(d, kind);
         self.net.exchange.as_mut().expect("an exchange").release(d);
         moved
