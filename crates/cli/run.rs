@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use codexsim_config::scenario::human_bytes;
 use codexsim_config::Scenario;
-use codexsim_model::output::BlockDownloadRecord;
+use codexsim_model::output::{AccountSample, BlockDownloadRecord, MoneySample};
 use codexsim_model::{
     CanaryRecord, FleetSample, LinkSample, Manifest, Model, NodeSample, Sink, Summary, TraceEvent,
     TraceKind,
@@ -133,6 +133,8 @@ struct FileSink {
     links: csv::Writer<BufWriter<File>>,
     canary: Option<csv::Writer<BufWriter<File>>>,
     downloads: Option<csv::Writer<BufWriter<File>>>,
+    money: csv::Writer<BufWriter<File>>,
+    accounts: Option<csv::Writer<BufWriter<File>>>,
     trace: Option<BufWriter<File>>,
     kinds: Vec<TraceKind>,
     error: Option<std::io::Error>,
@@ -173,6 +175,16 @@ impl Sink for FileSink {
     fn block_download(&mut self, record: &BlockDownloadRecord) {
         if let Some(w) = &mut self.downloads {
             let r = w.serialize(record).map_err(std::io::Error::other);
+            self.keep(r);
+        }
+    }
+    fn money(&mut self, sample: &MoneySample) {
+        let r = self.money.serialize(sample).map_err(std::io::Error::other);
+        self.keep(r);
+    }
+    fn account(&mut self, sample: &AccountSample) {
+        if let Some(w) = &mut self.accounts {
+            let r = w.serialize(sample).map_err(std::io::Error::other);
             self.keep(r);
         }
     }
@@ -383,6 +395,12 @@ pub fn execute(scenario: &Scenario, out: &Path, options: RunOptions) -> Result<(
         } else {
             None
         },
+        money: csv::Writer::from_writer(open(MoneySample::FILE)?),
+        accounts: if scenario.run.per_node_series {
+            Some(csv::Writer::from_writer(open(AccountSample::FILE)?))
+        } else {
+            None
+        },
         trace: if tracing {
             Some(open(TraceEvent::FILE)?)
         } else {
@@ -440,6 +458,10 @@ pub fn execute(scenario: &Scenario, out: &Path, options: RunOptions) -> Result<(
         w.flush()?;
     }
     if let Some(w) = &mut sink.downloads {
+        w.flush()?;
+    }
+    sink.money.flush()?;
+    if let Some(w) = &mut sink.accounts {
         w.flush()?;
     }
     if let Some(w) = &mut sink.trace {
@@ -505,6 +527,8 @@ mod tests {
                     net_tx_fill_bytes_total: 7,
                     net_tx_repair_bytes_total: x * x,
                     net_tx_canary_bytes_total: 10_000_000,
+                    net_rx_renewal_bytes_total: x + 1,
+                    net_tx_renewal_bytes_total: 3,
                 });
             }
         }

@@ -30,9 +30,9 @@ impl Model<'_> {
     /// Whether parts of this kind move as block downloads.
     pub(crate) fn part_uses_blocks(&self, kind: TransferKind) -> bool {
         match kind {
-            TransferKind::Fill { .. } | TransferKind::Repair { .. } => {
-                self.cfg.transfers_model == TransferModel::Blocks
-            }
+            TransferKind::Fill { .. }
+            | TransferKind::Repair { .. }
+            | TransferKind::Renewal { .. } => self.cfg.transfers_model == TransferModel::Blocks,
             TransferKind::CanaryUp { .. } | TransferKind::CanaryDown { .. } => self
                 .cfg
                 .canary
@@ -221,6 +221,7 @@ impl Model<'_> {
         let kind = kind.map_or("cancelled", |k| match k {
             TransferKind::Fill { .. } => "fill",
             TransferKind::Repair { .. } => "repair",
+            TransferKind::Renewal { .. } => "renewal",
             TransferKind::CanaryUp { .. } => "canary_up",
             TransferKind::CanaryDown { .. } => "canary_down",
         });

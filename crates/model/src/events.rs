@@ -57,6 +57,16 @@ pub enum Ev {
         /// The request.
         request: u32,
     },
+    /// A request's renewal is due (`renewal = "new_request"`).
+    RenewalDue {
+        /// The request to renew.
+        request: u32,
+    },
+    /// The reservation window reaches a host for an item it holds.
+    WindowOpens {
+        /// The host.
+        node: u32,
+    },
     /// A node's slot-queue workers look for work.
     Work {
         /// The node.

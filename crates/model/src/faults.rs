@@ -20,6 +20,9 @@ pub(crate) const NO_PROCESS: u32 = u32::MAX;
 /// Per fault process, per target (node or domain): its random stream.
 pub(crate) struct FaultStreams {
     pub(crate) streams: Vec<Vec<RandomStream>>,
+    /// Scheduled faults on the oldest filler: the hosts in the order the
+    /// team's repair test lists them.
+    pub(crate) filler_order: Vec<u32>,
 }
 
 impl FaultStreams {
@@ -45,7 +48,10 @@ impl FaultStreams {
                     .collect()
             })
             .collect();
-        FaultStreams { streams }
+        FaultStreams {
+            streams,
+            filler_order: (0..total).collect(),
+        }
     }
 
     /// How many targets process `fi` has.
@@ -118,8 +124,56 @@ impl Model<'_> {
         let hit = match f.target {
             ScheduledTarget::Node(n) => Hit::Node(n),
             ScheduledTarget::Domain(l, d) => Hit::Domain(l, d),
+            ScheduledTarget::OldestFiller => match self.oldest_filler() {
+                Some(n) => Hit::Node(n),
+                None => return Ok(()),
+            },
         };
         self.apply_fault(s, f.kind, hit, f.duration, NO_PROCESS)
+    }
+
+    /// The team's repair test's pick: the first host in its list (hosts in
+    /// the order they started) that holds a filled slot; the started hosts
+    /// before it that hold none go to the back of the started hosts. A node
+    /// down with no sale has not started (it is left in place). The node
+    /// leaves the list.
+    fn oldest_filler(&mut self) -> Option<u32> {
+        let list = &mut self.faults.filler_order;
+        let started = |l: &crate::ledger::Ledger, n: u32| {
+            let node = &l.nodes[n as usize];
+            node.up() || !node.sales.is_empty()
+        };
+        let mut rotated = Vec::new();
+        let mut i = 0;
+        let mut found = None;
+        while i < list.len() {
+            let n = list[i];
+            let node = &self.ledger.nodes[n as usize];
+            if node.gone {
+                list.remove(i);
+                continue;
+            }
+            let fills = node
+                .sales
+                .iter()
+                .any(|&x| self.ledger.sales[x as usize].state == crate::ledger::SaleState::Filled);
+            if fills {
+                list.remove(i);
+                found = Some(n);
+                break;
+            }
+            if started(&self.ledger, n) {
+                rotated.push(list.remove(i));
+                continue;
+            }
+            i += 1;
+        }
+        let at = list
+            .iter()
+            .position(|&n| !started(&self.ledger, n))
+            .unwrap_or(list.len());
+        list.splice(at..at, rotated);
+        found
     }
 
     /// A fault hits a node or every node of a domain. `process` is the random
@@ -306,6 +360,7 @@ impl Model<'_> {
                     self.drop_data(s, sale)?;
                     // Local bookkeeping is gone with the disk; the bytes return.
                     self.ledger.lose_disk(sale, s.now());
+                    self.money_zombie(sale);
                     self.market.queues.clear_seen(node);
                     self.refresh_sale(s, sale)?;
                     let x = &self.ledger.sales[sale as usize];

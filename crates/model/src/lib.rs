@@ -24,6 +24,8 @@ mod faults;
 mod ledger;
 mod market;
 mod model;
+mod money;
+mod money_output;
 mod network;
 pub mod output;
 pub mod proofs;
@@ -37,6 +39,7 @@ mod sampling;
 mod sharing;
 pub mod slotqueue;
 mod transfers;
+mod validation;
 mod workload;
 
 pub use events::{Ev, ModelError};

@@ -10,11 +10,19 @@ use codexsim_engine::{Scheduler, SimDuration, SimTime};
 use codexsim_net::Endpoint;
 
 use crate::events::{Ev, Stop};
+use crate::ledger::ReqState;
 use crate::model::Model;
 use crate::network::{Part, TransferKind};
 use crate::output::TraceKind;
 use crate::race::Races;
 use crate::slotqueue::{Keys, QueueItem, SlotKey, SlotQueues};
+
+/// SplitMix64's finaliser: a bijective 64-bit mix.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
 
 /// Slot-queue keys of every request, announced as new (index 0) or as a
 /// repair (index 1, the collateral reduced by the repair reward): a table by
@@ -53,6 +61,8 @@ pub(crate) struct Market {
     pub(crate) races: Races,
     /// `run.market = "fast"` with a block period: announcements start races.
     pub(crate) fast: bool,
+    /// Per node: the earliest pending wake-up for the reservation window.
+    pub(crate) window_wakes: Vec<Option<SimTime>>,
 }
 
 impl Market {
@@ -62,6 +72,7 @@ impl Market {
             keys: QueueKeys::default(),
             races: Races::new(seed),
             fast,
+            window_wakes: vec![None; queue_sizes.len()],
         }
     }
 
@@ -80,10 +91,15 @@ pub(crate) enum Decision {
     Decline,
     /// A repair with too few sources online: drop it and announce it later.
     Retry,
+    /// The reservation window does not reach the host yet: keep it, seen,
+    /// until it does (at this time).
+    Wait(SimTime),
     /// Reserve and download.
     Fill {
         /// Whether this repairs a freed slot (K slots' worth to fetch).
         is_repair: bool,
+        /// Whether this fills a renewal from the old hosts.
+        renewal: bool,
         /// Bytes to download.
         bytes: u64,
     },
@@ -143,6 +159,37 @@ impl Model<'_> {
         self.market.keys.key(item.request, item.repair).collateral
     }
 
+    /// The expanding window: when it reaches `node` for the slot's next
+    /// reservation. The XOR distance between the host's address and the
+    /// reservation's point (`hash(request, slot, reservation index)`) over
+    /// the address space is uniform in [0, 1): drawn here by hashing. The
+    /// window opens at the request's creation, or the slot's freeing, and
+    /// is full `tail` before the request's expiry after it.
+    pub(crate) fn window_opens(&self, node: u32, req: u32, slot: u32) -> Option<SimTime> {
+        let w = self.cfg.marketplace.reservation_window?;
+        let r = &self.ledger.requests[req as usize];
+        let sl = &r.slots[slot as usize];
+        let start = sl.freed_at.get().unwrap_or(r.created);
+        let index = sl.reservations.len() as u64;
+        let point = mix(self.cfg.run.seed ^ mix(u64::from(req) << 32 | u64::from(slot)) ^ index);
+        let address = mix(self.cfg.run.seed.rotate_left(29) ^ u64::from(node));
+        let u = ((point ^ address) >> 11) as f64 / (1u64 << 53) as f64;
+        let x = w.opens_at(u);
+        let len = self.expiry_of(req).as_nanos() as f64;
+        Some(start.saturating_add(SimDuration::from_nanos((x * len).ceil() as u64)))
+    }
+
+    /// The reservation window reached the host for something it holds:
+    /// its queue's seen items are tried again.
+    pub(crate) fn on_window_opens(&mut self, s: &mut Scheduler<Ev>, node: u32) -> Result<(), Stop> {
+        let wake = &mut self.market.window_wakes[node as usize];
+        if *wake == Some(s.now()) {
+            *wake = None;
+        }
+        self.market.queues.clear_seen(node);
+        self.kick(s, node)
+    }
+
     /// A uniform delay in [0, block period): when a transaction is mined.
     pub(crate) fn tx_delay(&mut self, node: u32) -> SimDuration {
         let block = self.cfg.marketplace.block_period.as_nanos();
@@ -194,15 +241,27 @@ impl Model<'_> {
                 Decision::Drop => {
                     self.market.queues.take(node, pos);
                 }
+                Decision::Wait(at) => {
+                    self.market.queues.mark_seen(node, pos);
+                    let wake = &mut self.market.window_wakes[node as usize];
+                    if wake.is_none_or(|t| at < t) {
+                        *wake = Some(at);
+                        s.schedule_at(at, Ev::WindowOpens { node })?;
+                    }
+                }
                 Decision::Retry => {
                     self.market.queues.take(node, pos);
                     // Not enough sources online now: announce it again later.
                     let retry = self.period().saturating_mul(10);
                     self.schedule_retry(s, item.request, item.slot, retry)?;
                 }
-                Decision::Fill { is_repair, bytes } => {
+                Decision::Fill {
+                    is_repair,
+                    renewal,
+                    bytes,
+                } => {
                     self.market.queues.take(node, pos);
-                    self.start_fill(s, node, &item, is_repair, bytes)?;
+                    self.start_fill(s, node, &item, (is_repair, renewal), bytes)?;
                 }
             }
         }
@@ -223,6 +282,11 @@ impl Model<'_> {
         {
             return Decision::Drop;
         }
+        if let Some(at) = self.window_opens(node, req, slot) {
+            if now < at {
+                return Decision::Wait(at);
+            }
+        }
         let n = &self.ledger.nodes[node as usize];
         if n.one_slot_per_request && self.ledger.has_sale_of(node, req) {
             // Declined for now; it may take it if its own attempt fails.
@@ -239,19 +303,32 @@ impl Model<'_> {
         {
             return Decision::Decline;
         }
-        let is_repair = sl.freed_at.is_some() && !r.client_has_data;
-        // Where the data comes from: the client, or K slots' worth from holders.
-        if is_repair {
+        let renewal = r.renews().is_some() && !r.client_has_data && r.state == ReqState::New;
+        let is_repair = !renewal && sl.freed_at.is_some() && !r.client_has_data;
+        // Where the data comes from: the client, the old request's holder of
+        // the slot (a renewal), or K slots' worth from holders.
+        if renewal {
+            if self.ledger.renewal_holder(req, slot).is_none() {
+                return Decision::Retry;
+            }
+            Decision::Fill {
+                is_repair,
+                renewal,
+                bytes: r.layout.slot_data_bytes,
+            }
+        } else if is_repair {
             if self.ledger.online_source_indices(req) < r.layout.k {
                 return Decision::Retry;
             }
             Decision::Fill {
                 is_repair,
+                renewal,
                 bytes: r.layout.repair_bytes(),
             }
         } else {
             Decision::Fill {
                 is_repair,
+                renewal,
                 bytes: r.layout.slot_data_bytes,
             }
         }
@@ -263,7 +340,7 @@ impl Model<'_> {
         s: &mut Scheduler<Ev>,
         node: u32,
         item: &QueueItem,
-        is_repair: bool,
+        (is_repair, renewal): (bool, bool),
         bytes: u64,
     ) -> Result<(), Stop> {
         let now = s.now();
@@ -285,6 +362,8 @@ impl Model<'_> {
         let sale = self.ledger.open_sale(node, req, slot, collateral, false);
         if is_repair {
             self.ledger.c.repair_bytes += bytes;
+        } else if renewal {
+            self.ledger.c.renewal_bytes += bytes;
         } else {
             self.ledger.c.fill_bytes += bytes;
         }
@@ -304,6 +383,10 @@ impl Model<'_> {
                 })
                 .collect();
             (TransferKind::Repair { sale }, parts)
+        } else if renewal {
+            // The source is chosen when the part starts.
+            let part = Part::new(Endpoint::Host(node), slot, bytes);
+            (TransferKind::Renewal { sale }, vec![part])
         } else {
             let part = Part::new(self.net.clients[req as usize], slot, bytes);
             (TransferKind::Fill { sale }, vec![part])

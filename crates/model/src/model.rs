@@ -12,10 +12,12 @@ use crate::events::{Ev, ModelError, Stop};
 use crate::faults::FaultStreams;
 use crate::ledger::Ledger;
 use crate::market::Market;
+use crate::money::Money;
 use crate::network::NetState;
 use crate::output::{Sink, Summary, TraceEvent, TraceKind};
 use crate::proving::ProofBooks;
 use crate::repair::RepairState;
+use crate::validation::Validation;
 use crate::workload::WorkloadState;
 
 /// The fleet model. Build it with [`Model::new`], then [`Model::run`].
@@ -40,6 +42,10 @@ pub struct Model<'s> {
     pub(crate) workload: WorkloadState,
     /// The exponential repair model.
     pub(crate) repair: RepairState,
+    /// Validators as processes (or the ideal one).
+    pub(crate) validation: Validation,
+    /// The marketplace's accounts.
+    pub(crate) money: Money,
     /// Next time a full invariant check runs at a sample.
     pub(crate) next_full_check: SimTime,
     pub(crate) check_every_event: bool,
@@ -68,6 +74,11 @@ impl<'s> Model<'s> {
             proofs: ProofBooks::new(cfg.run.seed),
             workload: WorkloadState::new(cfg.run.seed),
             repair: RepairState::new(cfg.run.seed),
+            validation: Validation::new(cfg.validators.as_ref(), ledger.nodes.len(), cfg.run.seed),
+            money: Money::new(
+                ledger.nodes.len(),
+                cfg.validators.as_ref().map_or(1, |v| v.count as usize),
+            ),
             net: NetState::new(cfg, crate::sharing::flow_net(cfg.network.sharing)),
             canary: Canaries::default(),
             exchange_stats: Default::default(),
@@ -171,7 +182,12 @@ impl<'s> Model<'s> {
                 node,
                 request,
                 slot,
-                dataset: request,
+                dataset: request.map(|r| {
+                    self.ledger
+                        .requests
+                        .get(r as usize)
+                        .map_or(r, |x| x.dataset(r))
+                }),
                 bytes,
             });
         }
@@ -202,6 +218,9 @@ impl<'s> Model<'s> {
         self.net
             .check_clients()
             .map_err(|e| format!("clients: {e}"))?;
+        self.check_money().map_err(|e| format!("money: {e}"))?;
+        self.check_validation()
+            .map_err(|e| format!("validators: {e}"))?;
         self.check_transfers()
     }
 }

@@ -25,6 +25,9 @@ pub(crate) enum TransferKind {
     Fill { sale: u32 },
     /// A host fetches K slots' worth from holders.
     Repair { sale: u32 },
+    /// A host fills a renewal request's slot from the old request's holder
+    /// of the same slot.
+    Renewal { sale: u32 },
     /// The probe client uploads to a probe node.
     CanaryUp { round: u32 },
     /// A probe node downloads from another.
@@ -36,6 +39,7 @@ impl TransferKind {
         match self {
             TransferKind::Fill { .. } => Purpose::Fill,
             TransferKind::Repair { .. } => Purpose::Repair,
+            TransferKind::Renewal { .. } => Purpose::Renewal,
             TransferKind::CanaryUp { .. } | TransferKind::CanaryDown { .. } => Purpose::Canary,
         }
     }
@@ -370,7 +374,9 @@ impl NetState {
         match kind {
             TransferKind::Fill { .. } => self.fill_durations.push(took_s),
             TransferKind::Repair { .. } => self.repair_durations.push(took_s),
-            TransferKind::CanaryUp { .. } | TransferKind::CanaryDown { .. } => {}
+            TransferKind::Renewal { .. }
+            | TransferKind::CanaryUp { .. }
+            | TransferKind::CanaryDown { .. } => {}
         }
     }
 

@@ -22,6 +22,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::blocks_output::{BlockDownloadRecord, ExchangeSummary};
+pub use crate::money_output::{AccountSample, HostProfit, MoneySample, MoneySummary};
 
 /// One fleet-wide time-series sample. Field names follow the Codex node's
 /// metrics where the quantity is the same (`codex_repostore_bytes_used`, ...).
@@ -96,6 +97,22 @@ pub struct FleetSample {
     pub canary_rounds_total: u64,
     /// Canary rounds failed (node down or timeout).
     pub canary_failures_total: u64,
+    /// Bytes downloaded to fill renewal requests (from the old hosts).
+    pub renewal_bytes_total: u64,
+    /// Bytes hosts received for renewals, over the network.
+    pub net_renewal_bytes_total: u64,
+    /// Proofs missed that no live validator watching the slot marked (never
+    /// slashed).
+    pub proofs_unmarked_total: u64,
+    /// Slots filled that no validator watches (every validator of the
+    /// slot's group at its `max_slots`).
+    pub slots_unwatched_total: u64,
+    /// Renewal requests that did not start before the request they renew
+    /// ended: the dataset is no longer kept.
+    pub renewals_failed_total: u64,
+    /// Requests that started with one host holding more of their slots
+    /// than they tolerate losing (the "greedy host").
+    pub starts_host_over_tolerance_total: u64,
 }
 
 /// One node's time-series sample.
@@ -131,6 +148,10 @@ pub struct NodeSample {
     pub net_tx_repair_bytes_total: u64,
     /// Bytes sent in canary rounds.
     pub net_tx_canary_bytes_total: u64,
+    /// Bytes received for renewals.
+    pub net_rx_renewal_bytes_total: u64,
+    /// Bytes sent to hosts filling renewals.
+    pub net_tx_renewal_bytes_total: u64,
 }
 
 impl FleetSample {
@@ -144,7 +165,7 @@ impl NodeSample {
 
     /// Every column after `time_s`, `node` and `group` (all integers), in
     /// the file's order: for a writer that formats rows by hand.
-    pub fn integer_columns(&self) -> [u64; 12] {
+    pub fn integer_columns(&self) -> [u64; 14] {
         [
             u64::from(self.up),
             self.quota_bytes,
@@ -158,6 +179,8 @@ impl NodeSample {
             self.net_tx_fill_bytes_total,
             self.net_tx_repair_bytes_total,
             self.net_tx_canary_bytes_total,
+            self.net_rx_renewal_bytes_total,
+            self.net_tx_renewal_bytes_total,
         ]
     }
 }
@@ -176,7 +199,8 @@ pub enum TraceKind {
     RequestCancelled,
     /// RequestFailed.
     RequestFailed,
-    /// Request renewed with the same hosts.
+    /// A dataset's request renewed: extended with the same hosts, or a new
+    /// request posted for the same data (`request` is the old one).
     RequestRenewed,
     /// SlotReservationsFull.
     SlotReservationsFull,
@@ -186,6 +210,8 @@ pub enum TraceKind {
     SlotFreed,
     /// A proof marked missing.
     ProofMissed,
+    /// A proof missed that no live validator watching its slot marked.
+    ProofUnmarked,
     /// A node went offline.
     NodeDown,
     /// A node came back online.
@@ -200,7 +226,7 @@ pub enum TraceKind {
 
 impl TraceKind {
     /// Every kind, for option parsing.
-    pub const ALL: [TraceKind; 15] = [
+    pub const ALL: [TraceKind; 16] = [
         TraceKind::RequestCreated,
         TraceKind::RequestStarted,
         TraceKind::RequestFinished,
@@ -211,6 +237,7 @@ impl TraceKind {
         TraceKind::SlotFilled,
         TraceKind::SlotFreed,
         TraceKind::ProofMissed,
+        TraceKind::ProofUnmarked,
         TraceKind::NodeDown,
         TraceKind::NodeUp,
         TraceKind::DiskLost,
@@ -231,6 +258,7 @@ impl TraceKind {
             TraceKind::SlotFilled => "slot_filled",
             TraceKind::SlotFreed => "slot_freed",
             TraceKind::ProofMissed => "proof_missed",
+            TraceKind::ProofUnmarked => "proof_unmarked",
             TraceKind::NodeDown => "node_down",
             TraceKind::NodeUp => "node_up",
             TraceKind::DiskLost => "disk_lost",
@@ -285,6 +313,8 @@ pub struct LinkSample {
     pub repair_bytes_total: u64,
     /// Bytes for canary probes.
     pub canary_bytes_total: u64,
+    /// Bytes for renewals.
+    pub renewal_bytes_total: u64,
 }
 
 /// A direction of a shared link: `up` or `down` (a [`LinkSample`]'s
@@ -426,6 +456,8 @@ pub struct Traffic {
     pub canary_bytes: u64,
     /// Sent by clients (the upload side of fills).
     pub client_upload_bytes: u64,
+    /// Renewals (hosts filling a renewal request from the old hosts).
+    pub renewal_bytes: u64,
 }
 
 /// A shared link's totals.
@@ -433,10 +465,10 @@ pub struct Traffic {
 pub struct LinkTotals {
     /// The link.
     pub link: String,
-    /// Bytes up, by purpose (fill, repair, canary).
-    pub up_bytes: [u64; 3],
+    /// Bytes up, by purpose (fill, repair, canary, renewal).
+    pub up_bytes: [u64; 4],
     /// Bytes down, by purpose.
-    pub down_bytes: [u64; 3],
+    pub down_bytes: [u64; 4],
 }
 
 /// The network's part of the summary.
@@ -490,6 +522,10 @@ pub trait Sink {
     fn canary(&mut self, _record: &CanaryRecord) {}
     /// A block download that ended (block model only).
     fn block_download(&mut self, _record: &BlockDownloadRecord) {}
+    /// The fleet's money totals at a sample (`money.csv`).
+    fn money(&mut self, _sample: &MoneySample) {}
+    /// A host's account at a sample (`accounts.csv`).
+    fn account(&mut self, _sample: &AccountSample) {}
 }
 
 /// A sink that keeps everything in memory (tests, notebooks).
@@ -509,6 +545,10 @@ pub struct MemorySink {
     pub canary: Vec<CanaryRecord>,
     /// Block downloads.
     pub downloads: Vec<BlockDownloadRecord>,
+    /// Money totals.
+    pub money: Vec<MoneySample>,
+    /// Hosts' accounts.
+    pub accounts: Vec<AccountSample>,
 }
 
 impl Sink for MemorySink {
@@ -532,6 +572,12 @@ impl Sink for MemorySink {
     }
     fn block_download(&mut self, record: &BlockDownloadRecord) {
         self.downloads.push(record.clone());
+    }
+    fn money(&mut self, sample: &MoneySample) {
+        self.money.push(sample.clone());
+    }
+    fn account(&mut self, sample: &AccountSample) {
+        self.accounts.push(sample.clone());
     }
 }
 
@@ -586,6 +632,9 @@ pub struct Summary {
     /// Canary results per probe node (when `[canary]` is configured).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub canary: Option<Vec<CanaryNodeStats>>,
+    /// The marketplace's accounts at the end.
+    #[serde(default)]
+    pub money: MoneySummary,
     /// The block exchange (when a transfer kind uses it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exchange: Option<ExchangeSummary>,
@@ -663,6 +712,8 @@ mod tests {
             net_tx_fill_bytes_total: 12,
             net_tx_repair_bytes_total: 13,
             net_tx_canary_bytes_total: 14,
+            net_rx_renewal_bytes_total: 15,
+            net_tx_renewal_bytes_total: 16,
         };
         let (text, back) = csv_round_trip(std::slice::from_ref(&s));
         assert_eq!(back, vec![s.clone()]);
@@ -692,6 +743,7 @@ mod tests {
                 fill_bytes_total: 1,
                 repair_bytes_total: 2,
                 canary_bytes_total: 3,
+                renewal_bytes_total: 4,
             })
             .collect();
         assert_eq!(csv_round_trip(&links).1, links);
@@ -726,6 +778,23 @@ mod tests {
             },
         ];
         assert_eq!(csv_round_trip(&canary).1, canary);
+        let money = vec![MoneySample {
+            time_s: 7.5,
+            hosts_earned: u128::MAX,
+            burned: 3,
+            ..MoneySample::default()
+        }];
+        assert_eq!(csv_round_trip(&money).1, money);
+        let accounts = vec![AccountSample {
+            time_s: 1.0,
+            node: 4,
+            group: "lab".into(),
+            earned: 1 << 100,
+            profit: -(1 << 90),
+            tb_months: 0.25,
+            ..AccountSample::default()
+        }];
+        assert_eq!(csv_round_trip(&accounts).1, accounts);
         let summary = Summary {
             end_time_s: 86_400.0,
             stop_reason: "horizon".into(),
@@ -736,8 +805,8 @@ mod tests {
                 fill_transfer: TransferStats::of(&[1.0, 2.0, 4.0]),
                 links: vec![LinkTotals {
                     link: "machine-0".into(),
-                    up_bytes: [1, 2, 3],
-                    down_bytes: [4, 5, 6],
+                    up_bytes: [1, 2, 3, 4],
+                    down_bytes: [4, 5, 6, 7],
                 }],
                 ..NetworkSummary::default()
             },

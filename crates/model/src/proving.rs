@@ -204,17 +204,39 @@ impl Model<'_> {
         if !r.active() || r.slots[slot as usize].host_sale != Some(sale) {
             return Ok(());
         }
+        let collateral_per_slot = r.collateral_per_slot;
         debug_assert!(matches!(state, SaleState::Filled | SaleState::Zombie));
         self.ledger.c.proofs_missed += 1;
         self.ledger.c.proofs_required += 1;
+        let Some(validator) = self.marker(req, slot, now) else {
+            // No live validator watches the slot: the miss is never marked.
+            self.validation.unmarked += 1;
+            let node = self.ledger.sales[sale as usize].node;
+            self.trace(
+                now,
+                TraceKind::ProofUnmarked,
+                Some(node),
+                Some(req),
+                Some(slot),
+                None,
+            );
+            if is_head {
+                if let Some(p) = period {
+                    self.schedule_next_miss(s, sale, p + 1)?;
+                }
+            }
+            return Ok(());
+        };
+        self.validation.marked += 1;
         self.ledger.c.slashes += 1;
         if state == SaleState::Filled {
             // The host still holds the data: offline, or its proof failed.
             self.ledger.c.slashes_intact += 1;
         }
         let mp = &self.cfg.marketplace;
-        let slash = r.collateral_per_slot * mp.slash_percentage as u128 / 100;
+        let slash = collateral_per_slot * mp.slash_percentage as u128 / 100;
         self.ledger.c.collateral_slashed += slash;
+        self.money_slashed(sale, slash, validator);
         let node = self.ledger.sales[sale as usize].node;
         self.trace(
             now,

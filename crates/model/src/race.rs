@@ -235,7 +235,7 @@ impl Model<'_> {
         self.market.queues.unseen(node).all(|item| {
             matches!(
                 self.decide(now, node, &item),
-                Decision::Decline | Decision::Drop
+                Decision::Decline | Decision::Drop | Decision::Wait(_)
             )
         })
     }

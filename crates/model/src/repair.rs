@@ -44,6 +44,7 @@ impl Model<'_> {
         let Some(Freed { sale, node }) = self.ledger.free_slot(req, slot, now) else {
             return Ok(());
         };
+        self.unwatch_slot(req, slot);
         self.trace(
             now,
             TraceKind::SlotFreed,
@@ -252,5 +253,14 @@ impl Model<'_> {
             .below(candidates.len() as u64) as usize;
         let (index, host) = candidates[pick];
         Some((Endpoint::Host(host), index))
+    }
+
+    /// A renewal's source: an online host of the renewed request holding
+    /// the same slot's data (the node fetches a slot's own blocks; decoding
+    /// them from other slots is not modelled).
+    pub(crate) fn renewal_source(&self, sale: u32) -> Option<(Endpoint, u32)> {
+        let x = &self.ledger.sales[sale as usize];
+        let node = self.ledger.renewal_holder(x.request, x.slot)?;
+        Some((Endpoint::Host(node), x.slot))
     }
 }

@@ -68,7 +68,9 @@ impl Model<'_> {
         end: TransferEnd,
     ) -> Result<(), Stop> {
         match kind {
-            TransferKind::Fill { sale } | TransferKind::Repair { sale } => {
+            TransferKind::Fill { sale }
+            | TransferKind::Repair { sale }
+            | TransferKind::Renewal { sale } => {
                 self.ledger.sales[sale as usize].transfer = None;
                 match end {
                     TransferEnd::Arrived { at, .. } => self.download_arrived(s, sale, at),
@@ -118,6 +120,8 @@ impl Handler<Ev> for Model<'_> {
             Ev::FixedArrival => self.on_arrival(s, true)?,
             Ev::Expiry { request } => self.on_expiry(s, request)?,
             Ev::End { request } => self.on_end(s, request)?,
+            Ev::RenewalDue { request } => self.on_renewal_due(s, request)?,
+            Ev::WindowOpens { node } => self.on_window_opens(s, node)?,
             // faults
             Ev::FaultFire { process, target } => self.on_fault_fire(s, process, target)?,
             Ev::OutageEnd { node, process } => {

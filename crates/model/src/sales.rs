@@ -99,6 +99,8 @@ impl Model<'_> {
         let fill_period = self.period_of(now);
         let keeps = self.cfg.workload.client_keeps_data_always;
         let f = self.ledger.fill(sale, now, fill_period, keeps);
+        self.money_filled(sale, now);
+        self.watch_slot(f.request, f.slot);
         self.unqueue_slot(f.request, f.slot);
         self.trace(
             now,
@@ -109,6 +111,9 @@ impl Model<'_> {
             Some(f.data_bytes),
         );
         if f.request_started {
+            if self.ledger.most_slots_one_host(f.request) > self.cfg.workload.tolerance {
+                self.ledger.c.starts_host_over_tolerance += 1;
+            }
             self.unqueue_request(f.request);
             if !keeps {
                 // Repairs read from hosts from now on: the client goes once
@@ -140,6 +145,9 @@ impl Model<'_> {
             return Ok(());
         }
         let stored = x.stored_bytes;
+        // A contract still open here ends without pay (a lost disk's, or a
+        // slot's whose request ended while its host could not claim).
+        self.money_forfeit(sale, s.now());
         if let Some(t) = self.ledger.sales[sale as usize].transfer.take() {
             self.abort_transfer(s, t)?;
         }
@@ -161,6 +169,7 @@ impl Model<'_> {
     /// reservation returns to the availability, its collateral is forfeited,
     /// and the data stays on disk until its TTL, the request's end.
     pub(crate) fn orphan(&mut self, s: &mut Scheduler<Ev>, sale: u32) -> Result<(), Stop> {
+        self.money_forfeit(sale, s.now());
         let node = self.ledger.orphan(sale);
         self.market.queues.clear_seen(node);
         self.refresh_sale(s, sale)?;

@@ -63,6 +63,12 @@ impl Model<'_> {
         f.transfers_active = self.net.live_count() as u64;
         f.canary_rounds_total = self.canary.stats.rounds;
         f.canary_failures_total = self.canary.stats.failures;
+        f.renewal_bytes_total = c.renewal_bytes;
+        f.net_renewal_bytes_total = d[3];
+        f.proofs_unmarked_total = self.validation.unmarked;
+        f.slots_unwatched_total = self.validation.unwatched_fills;
+        f.renewals_failed_total = c.renewals_failed;
+        f.starts_host_over_tolerance_total = c.starts_host_over_tolerance;
         f
     }
 
@@ -77,6 +83,7 @@ impl Model<'_> {
                 repair_bytes: d[1],
                 canary_bytes: d[2],
                 client_upload_bytes: self.net.client_upload(),
+                renewal_bytes: d[3],
             },
             links: self
                 .net
@@ -114,6 +121,13 @@ impl Model<'_> {
         self.net.flows.advance_all(now.as_nanos());
         let f = self.fleet_sample(now);
         self.sink.fleet(&f);
+        let (money, accounts) = self.money_samples(now);
+        self.sink.money(&money);
+        if self.cfg.run.per_node_series {
+            for a in &accounts {
+                self.sink.account(a);
+            }
+        }
         for l in self.net.topo.shared_links() {
             for (direction, r) in [("up", l.up), ("down", l.down)] {
                 let b = self.net.flows.resource_bytes(r);
@@ -124,6 +138,7 @@ impl Model<'_> {
                     fill_bytes_total: b[0],
                     repair_bytes_total: b[1],
                     canary_bytes_total: b[2],
+                    renewal_bytes_total: b[3],
                 });
             }
         }
@@ -147,6 +162,8 @@ impl Model<'_> {
                     net_tx_fill_bytes_total: tx[0],
                     net_tx_repair_bytes_total: tx[1],
                     net_tx_canary_bytes_total: tx[2],
+                    net_rx_renewal_bytes_total: rx[3],
+                    net_tx_renewal_bytes_total: tx[3],
                 });
             }
         }
@@ -201,6 +218,7 @@ impl Model<'_> {
                 .canary
                 .as_ref()
                 .map(|k| self.canary.stats.summary(&k.nodes)),
+            money: self.money_summary(now),
             exchange: self.net.exchange.as_ref().map(|x| {
                 let mut e = self.exchange_stats.clone();
                 e.protocol = x.protocol().name().to_string();

@@ -118,7 +118,9 @@ impl Model<'_> {
             let (t, p) = self.net.flow_part[ch.flow.index as usize];
             let fixed_end = matches!(
                 self.net.transfers[t as usize].kind,
-                TransferKind::Fill { .. } | TransferKind::Repair { .. }
+                TransferKind::Fill { .. }
+                    | TransferKind::Repair { .. }
+                    | TransferKind::Renewal { .. }
             );
             let part = &mut self.net.transfers[t as usize].parts[p as usize];
             debug_assert_eq!(part.flow, Some(ch.flow));
@@ -152,7 +154,9 @@ impl Model<'_> {
     fn schedule_unshared_end(&mut self, s: &mut Scheduler<Ev>, t: u32) -> Result<(), Stop> {
         let tr = &self.net.transfers[t as usize];
         let sale = match tr.kind {
-            TransferKind::Fill { sale } | TransferKind::Repair { sale } => sale,
+            TransferKind::Fill { sale }
+            | TransferKind::Repair { sale }
+            | TransferKind::Renewal { sale } => sale,
             _ => return Ok(()),
         };
         let mut end_ns = 0u64;

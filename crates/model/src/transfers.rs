@@ -69,8 +69,13 @@ impl Model<'_> {
             if part.done || part.flow.is_some() || part.download.is_some() {
                 continue;
             }
-            if let TransferKind::Repair { sale } = self.net.transfers[t as usize].kind {
-                match self.repair_source(t, sale) {
+            let source = match self.net.transfers[t as usize].kind {
+                TransferKind::Repair { sale } => Some(self.repair_source(t, sale)),
+                TransferKind::Renewal { sale } => Some(self.renewal_source(sale)),
+                _ => None,
+            };
+            if let Some(source) = source {
+                match source {
                     Some((src, index)) => {
                         let part = &mut self.net.transfers[t as usize].parts[p];
                         part.src = src;
@@ -168,8 +173,9 @@ impl Model<'_> {
     ) -> Result<(), Stop> {
         let now = s.now();
         if all_done {
-            if let TransferKind::Fill { .. } | TransferKind::Repair { .. } =
-                self.net.transfers[t as usize].kind
+            if let TransferKind::Fill { .. }
+            | TransferKind::Repair { .. }
+            | TransferKind::Renewal { .. } = self.net.transfers[t as usize].kind
             {
                 // The last byte arrives after the latency; nothing else
                 // happens before the fill's period boundary.
@@ -236,7 +242,9 @@ impl Model<'_> {
                         self.end_transfer(s, t, TransferEnd::NodeDown)?;
                     }
                 }
-                TransferKind::Fill { .. } | TransferKind::Repair { .. } => {
+                TransferKind::Fill { .. }
+                | TransferKind::Repair { .. }
+                | TransferKind::Renewal { .. } => {
                     if dst == host {
                         continue; // its sale is aborted by went_offline
                     }
@@ -339,7 +347,10 @@ impl Model<'_> {
         for t in self.net.live() {
             let tr = &self.net.transfers[t as usize];
             flows += tr.parts.iter().filter(|p| p.flow.is_some()).count();
-            if let TransferKind::Fill { sale } | TransferKind::Repair { sale } = tr.kind {
+            if let TransferKind::Fill { sale }
+            | TransferKind::Repair { sale }
+            | TransferKind::Renewal { sale } = tr.kind
+            {
                 let x = &self.ledger.sales[sale as usize];
                 if x.transfer != Some(t) || x.state != SaleState::Downloading {
                     return Err(format!(

@@ -7,7 +7,7 @@
 //! Owns [`WorkloadState`]; opens and closes requests in the ledger;
 //! announces new slots to the market.
 
-use codexsim_config::Layout;
+use codexsim_config::{Layout, Renewal};
 use codexsim_engine::{RandomStream, Scheduler, SimDuration, SimTime, StreamId};
 
 use crate::events::{Ev, Stop};
@@ -74,13 +74,27 @@ impl Model<'_> {
     }
 
     pub(crate) fn create_request(&mut self, s: &mut Scheduler<Ev>) -> Result<(), Stop> {
-        let now = s.now();
-        let w = &self.cfg.workload;
-        let bytes = w
+        let bytes = self
+            .cfg
+            .workload
             .dataset_bytes
             .sample(&mut self.workload.rng)
             .round()
             .max(1.0) as u64;
+        self.post_request(s, bytes, None)
+    }
+
+    /// A client posts a request for `bytes` (a renewal of `renews`, for the
+    /// same data): its expiry, end and renewal are scheduled and its slots
+    /// announced.
+    fn post_request(
+        &mut self,
+        s: &mut Scheduler<Ev>,
+        bytes: u64,
+        renews: Option<u32>,
+    ) -> Result<(), Stop> {
+        let now = s.now();
+        let w = &self.cfg.workload;
         let k = w.nodes - w.tolerance;
         let layout = Layout::new(bytes, k, w.tolerance);
         let slots = layout.slots();
@@ -88,7 +102,11 @@ impl Model<'_> {
         let profitability = w.duration.as_secs() as u128
             * w.price_per_byte_per_s as u128
             * layout.slot_size_bytes as u128;
-        let expiry_ns = now.saturating_add(w.expiry).as_nanos();
+        let expiry = match (renews, w.renewal) {
+            (Some(_), Renewal::NewRequest { expiry, .. }) => expiry,
+            _ => w.expiry,
+        };
+        let expiry_ns = now.saturating_add(expiry).as_nanos();
         let reward = self.cfg.marketplace.repair_reward_percentage as u128;
         self.market.keys.push([
             SlotKey::new(profitability, collateral_per_slot, expiry_ns),
@@ -105,9 +123,10 @@ impl Model<'_> {
             end_at: now.saturating_add(w.duration),
             collateral_per_slot,
             proof: ProofRequirement::new(w.proof_probability, self.cfg.marketplace.downtime_blocks),
+            renews,
+            client_has_data: renews.is_none() || w.client_keeps_data_always,
         });
         self.net.add_client(id);
-        let expiry = w.expiry;
         self.trace(
             now,
             TraceKind::RequestCreated,
@@ -119,8 +138,52 @@ impl Model<'_> {
         s.schedule_at(now.saturating_add(expiry), Ev::Expiry { request: id })?;
         let end = self.ledger.requests[id as usize].end_at;
         s.schedule_at(end, Ev::End { request: id })?;
+        if let (true, Renewal::NewRequest { lead, .. }) =
+            (self.cfg.workload.renew, self.cfg.workload.renewal)
+        {
+            let at = SimTime::from_nanos(end.as_nanos().saturating_sub(lead.as_nanos()));
+            if at > now && at <= self.horizon {
+                s.schedule_at(at, Ev::RenewalDue { request: id })?;
+            }
+        }
         let slot_list: Vec<u32> = (0..slots).collect();
         self.announce(s, id, &slot_list, false)
+    }
+
+    /// How long the request has to start.
+    pub(crate) fn expiry_of(&self, req: u32) -> SimDuration {
+        let w = &self.cfg.workload;
+        match (self.ledger.requests[req as usize].renews(), w.renewal) {
+            (Some(_), Renewal::NewRequest { expiry, .. }) => expiry,
+            _ => w.expiry,
+        }
+    }
+
+    /// Renewal by a new request: `lead` before the end of a started request
+    /// that still holds its data, its client posts a request for the same
+    /// data.
+    pub(crate) fn on_renewal_due(&mut self, s: &mut Scheduler<Ev>, req: u32) -> Result<(), Stop> {
+        let Some(r) = self.ledger.requests.get(req as usize) else {
+            return Ok(());
+        };
+        if r.state != ReqState::Started || r.lost {
+            return Ok(());
+        }
+        self.renew_by_new_request(s, req)
+    }
+
+    fn renew_by_new_request(&mut self, s: &mut Scheduler<Ev>, req: u32) -> Result<(), Stop> {
+        let bytes = self.ledger.requests[req as usize].dataset_bytes;
+        self.ledger.c.renewals += 1;
+        self.trace(
+            s.now(),
+            TraceKind::RequestRenewed,
+            None,
+            Some(req),
+            None,
+            None,
+        );
+        self.post_request(s, bytes, Some(req))
     }
 
     pub(crate) fn on_expiry(&mut self, s: &mut Scheduler<Ev>, req: u32) -> Result<(), Stop> {
@@ -137,15 +200,34 @@ impl Model<'_> {
             None,
         );
         self.unqueue_request(req);
-        self.end_sales(s, req)
+        self.unwatch_request(req);
+        self.end_sales(s, req)?;
+        // A renewal that did not start: its client posts it again while the
+        // old request still runs; after that, the dataset is not kept.
+        if let Some(old) = self.ledger.requests[req as usize].renews() {
+            let alive = self
+                .ledger
+                .requests
+                .get(old as usize)
+                .is_some_and(|o| o.state == ReqState::Started && !o.lost);
+            if alive {
+                self.renew_by_new_request(s, old)?;
+            } else {
+                self.ledger.c.renewals_failed += 1;
+            }
+        }
+        Ok(())
     }
 
     /// Every sale of a request ends now (payout or cleanup).
     pub(crate) fn end_sales(&mut self, s: &mut Scheduler<Ev>, req: u32) -> Result<(), Stop> {
         let sales = self.ledger.requests[req as usize].sales.clone();
+        let now = s.now();
         for sale in sales {
-            if self.ledger.sales[sale as usize].state == SaleState::Downloading {
-                self.ledger.c.fill_errored += 1;
+            match self.ledger.sales[sale as usize].state {
+                SaleState::Downloading => self.ledger.c.fill_errored += 1,
+                SaleState::Filled | SaleState::Zombie => self.money_payout(sale, now),
+                _ => {}
             }
             self.close_sale(s, sale, true)?;
         }
@@ -158,7 +240,9 @@ impl Model<'_> {
         let state = self.ledger.requests[req as usize].state;
         match state {
             ReqState::Started
-                if self.cfg.workload.renew && !self.ledger.requests[req as usize].lost =>
+                if self.cfg.workload.renew
+                    && self.cfg.workload.renewal == Renewal::SameHosts
+                    && !self.ledger.requests[req as usize].lost =>
             {
                 let d = self.cfg.workload.duration;
                 let r = &mut self.ledger.requests[req as usize];
@@ -166,6 +250,12 @@ impl Model<'_> {
                 let end = r.end_at;
                 self.ledger.c.renewals += 1;
                 self.trace(now, TraceKind::RequestRenewed, None, Some(req), None, None);
+                // The term that ends now is paid.
+                for sale in self.ledger.requests[req as usize].sales.clone() {
+                    if self.ledger.sales[sale as usize].state == SaleState::Filled {
+                        self.money_term_paid(sale, now);
+                    }
+                }
                 s.schedule_at(end, Ev::End { request: req })?;
                 // Data of hosts that left the slots expires with the old term.
                 let sales = self.ledger.requests[req as usize].sales.clone();
@@ -180,6 +270,7 @@ impl Model<'_> {
                 self.ledger.finish(req);
                 self.trace(now, TraceKind::RequestFinished, None, Some(req), None, None);
                 self.unqueue_request(req);
+                self.unwatch_request(req);
                 self.end_sales(s, req)?;
                 self.retire_request(req);
                 Ok(())
@@ -199,6 +290,7 @@ impl Model<'_> {
         self.ledger.fail(req, now);
         self.trace(now, TraceKind::RequestFailed, None, Some(req), None, None);
         self.unqueue_request(req);
+        self.unwatch_request(req);
         // Hosts stop: downloads abort; data stays until its TTL (the request end).
         // (The slots' `host_sale` stay as they were until `end_sales`: they may
         // name sales that end, and ids that are reused, so every reader checks

@@ -99,6 +99,8 @@ tolerance = {m}
 codex_rest_rules = false
 duration_s = "30 days"
 expiry_s = "1 day"
+# The chain's dataset keeps its hosts for ever: renewed in place.
+renewal = "same_hosts"
 
 [repair]
 detection = "immediate"

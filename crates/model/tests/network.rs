@@ -141,9 +141,9 @@ detection = "immediate"
     // down on machine 1; the fills came down machine 0's card.
     let links = &summary.network.links;
     assert_eq!(links[0].link, "machine-0");
-    assert_eq!(links[0].up_bytes, [0, 2 * SLOT_DATA as u64, 0]);
-    assert_eq!(links[0].down_bytes, [3 * SLOT_DATA as u64, 0, 0]);
-    assert_eq!(links[1].down_bytes, [0, 2 * SLOT_DATA as u64, 0]);
+    assert_eq!(links[0].up_bytes, [0, 2 * SLOT_DATA as u64, 0, 0]);
+    assert_eq!(links[0].down_bytes, [3 * SLOT_DATA as u64, 0, 0, 0]);
+    assert_eq!(links[1].down_bytes, [0, 2 * SLOT_DATA as u64, 0, 0]);
     // links.csv rows carry the same totals at the end.
     let last_m1_down = sink
         .links

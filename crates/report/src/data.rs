@@ -355,6 +355,8 @@ mod tests {
             net_tx_fill_bytes_total: 0,
             net_tx_repair_bytes_total: 0,
             net_tx_canary_bytes_total: 0,
+            net_rx_renewal_bytes_total: 0,
+            net_tx_renewal_bytes_total: 0,
         }
     }
 

@@ -60,6 +60,9 @@ pub struct RawScenario {
     /// The block exchange's protocol, for the block model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exchange: Option<crate::exchange::RawExchange>,
+    /// Validators as processes (default: an ideal validator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validators: Option<crate::market_rules::RawValidators>,
 }
 
 /// `[network]`: what lies outside the fleet, and how transfers retry.
@@ -253,6 +256,10 @@ pub struct RawMarketplace {
     /// fillSlot) are mined after a uniform delay in [0, block period). Default
     /// 10 (the testnet's Clique chain).
     pub block_period_s: RawQuantity,
+    /// The expanding reservation window (designed, never shipped); default
+    /// none: any host may reserve any slot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reservation_window: Option<crate::market_rules::RawWindow>,
 }
 
 impl Default for RawMarketplace {
@@ -271,6 +278,7 @@ impl Default for RawMarketplace {
             request_duration_limit_s: text("30 days"),
             max_slots: 256,
             block_period_s: RawQuantity::Int(10),
+            reservation_window: None,
         }
     }
 }
@@ -440,10 +448,13 @@ pub struct RawScheduledFault {
     pub at_s: RawQuantity,
     /// `"outage"`, `"disk_loss"` or `"churn"`.
     pub kind: String,
-    /// `"node"` or the name of a domain level.
+    /// `"node"`, the name of a domain level, or `"oldest_filler"`.
     #[serde(default = "default_target")]
     pub target: String,
-    /// Which node (global index from 0) or which domain of the level (required).
+    /// Which node (global index from 0) or which domain of the level
+    /// (required, except with target `"oldest_filler"`: the node holding
+    /// the slot filled longest ago, as the team's repair test picks it).
+    #[serde(default)]
     pub index: i64,
     /// Outage length or replacement time, seconds. Default 0.
     #[serde(default = "default_zero_s")]
@@ -489,8 +500,8 @@ pub struct RawWorkload {
     pub price_per_byte_per_s: i64,
     /// Collateral per byte. Default 1.
     pub collateral_per_byte: i64,
-    /// When a request finishes, the dataset's contract is renewed with the
-    /// same hosts (a long-lived dataset). Default true.
+    /// When a request ends, the dataset is kept (a long-lived dataset), as
+    /// `renewal` says. Default true.
     pub renew: bool,
     /// Apply the node REST API's erasure-coding rules (K = nodes - tolerance
     /// > 1, K >= M). Default true; the textbook chains (K = 1) turn it off.
@@ -499,6 +510,21 @@ pub struct RawWorkload {
     /// every slot is filled; `"always"`: it keeps a copy for good, so repairs
     /// can always read from it.
     pub client_keeps_data: String,
+    /// How `renew` keeps a dataset: `"new_request"` (default: the client
+    /// posts a new request for the same data `renewal_lead_s` before the
+    /// end, and new hosts fill it from the old ones, as the node's users
+    /// must) or `"same_hosts"` (the contract extended in place, no data
+    /// moved: a what-if the contract does not allow).
+    pub renewal: String,
+    /// How long before a request's end its renewal is posted. Default 1 day,
+    /// or half the request's duration if that is shorter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renewal_lead_s: Option<RawQuantity>,
+    /// A renewal request's expiry: its new hosts download from hosts, not
+    /// from the client's line, and a client re-posts one that expires.
+    /// Default 2 h, or the lead if that is shorter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renewal_expiry_s: Option<RawQuantity>,
 }
 
 impl Default for RawWorkload {
@@ -524,6 +550,9 @@ impl Default for RawWorkload {
             renew: true,
             codex_rest_rules: true,
             client_keeps_data: "until_filled".into(),
+            renewal: "new_request".into(),
+            renewal_lead_s: None,
+            renewal_expiry_s: None,
         }
     }
 }

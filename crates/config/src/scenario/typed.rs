@@ -35,6 +35,8 @@ pub struct Scenario {
     pub transfers_model: crate::exchange::TransferModel,
     /// The block exchange (`[exchange]`; the defaults when absent).
     pub exchange: Option<crate::exchange::ExchangeConfig>,
+    /// Validators as processes (`None`: the ideal validator).
+    pub validators: Option<crate::market_rules::Validators>,
 }
 
 /// One link: capacities (`None` = unlimited) and latency.
@@ -179,6 +181,8 @@ pub struct Marketplace {
     pub max_slots: u32,
     /// Block period: transactions confirm after a uniform delay below it.
     pub block_period: SimDuration,
+    /// The expanding reservation window, if on.
+    pub reservation_window: Option<crate::market_rules::Window>,
 }
 
 /// One level of failure domains.
@@ -289,6 +293,9 @@ pub enum ScheduledTarget {
     Node(u32),
     /// One domain: (level, index).
     Domain(usize, u32),
+    /// The node holding the slot filled longest ago (the team's repair
+    /// test's choice); none if no slot is filled.
+    OldestFiller,
 }
 
 /// A validated scheduled fault.
@@ -331,8 +338,10 @@ pub struct Workload {
     pub price_per_byte_per_s: u64,
     /// Collateral per byte.
     pub collateral_per_byte: u64,
-    /// Renew finished requests.
+    /// Keep datasets past their requests' ends.
     pub renew: bool,
+    /// How they are kept.
+    pub renewal: crate::market_rules::Renewal,
     /// The client keeps a copy forever.
     pub client_keeps_data_always: bool,
 }

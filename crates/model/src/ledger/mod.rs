@@ -16,7 +16,7 @@ mod check;
 mod records;
 
 pub(crate) use records::{
-    Counters, Node, ReqState, Request, Requests, Sale, SaleState, Sales, Slot,
+    Chain, Counters, Node, RepairWaits, ReqState, Request, Requests, Sale, SaleState, Sales, Slot,
 };
 
 use codexsim_config::{Layout, Scenario};
@@ -65,6 +65,11 @@ pub(crate) struct NewRequest {
     pub(crate) end_at: SimTime,
     pub(crate) collateral_per_slot: u128,
     pub(crate) proof: ProofRequirement,
+    /// For a renewal: the request it renews.
+    pub(crate) renews: Option<u32>,
+    /// Whether the client holds the data (not for a renewal, unless it
+    /// keeps a copy for good).
+    pub(crate) client_has_data: bool,
 }
 
 /// What [`Ledger::end_sale`] changed.
@@ -245,6 +250,40 @@ impl Ledger {
         })
     }
 
+    /// The most slots of the request one host has filled.
+    pub(crate) fn most_slots_one_host(&self, req: u32) -> u32 {
+        let mut nodes: Vec<u32> = self.requests[req as usize]
+            .sales
+            .iter()
+            .filter(|&&x| self.sales[x as usize].state == SaleState::Filled)
+            .map(|&x| self.sales[x as usize].node)
+            .collect();
+        nodes.sort_unstable();
+        let mut best = 0;
+        let mut run = 0;
+        for (i, &n) in nodes.iter().enumerate() {
+            run = if i > 0 && nodes[i - 1] == n {
+                run + 1
+            } else {
+                1
+            };
+            best = best.max(run);
+        }
+        best
+    }
+
+    /// A renewal's slot: the first online host of the renewed request that
+    /// holds the slot's data, if any.
+    pub(crate) fn renewal_holder(&self, req: u32, slot: u32) -> Option<u32> {
+        let old = self.requests[req as usize].renews()?;
+        let r = self.requests.get(old as usize)?;
+        r.sales.iter().find_map(|&y| {
+            let sy = &self.sales[y as usize];
+            (sy.slot == slot && sy.stored_bytes > 0 && self.nodes[sy.node as usize].up())
+                .then_some(sy.node)
+        })
+    }
+
     /// Whether a sale holds a reservation in its host's availability.
     pub(crate) fn charged(state: SaleState) -> bool {
         matches!(state, SaleState::Downloading | SaleState::Filled)
@@ -266,16 +305,38 @@ impl Ledger {
             filled: 0,
             collateral_per_slot: new.collateral_per_slot,
             proof: new.proof,
-            client_has_data: true,
+            client_has_data: new.client_has_data,
             sales: Vec::new(),
             holders: vec![0; slots as usize],
             alive_indices: 0,
             lost: false,
             repairs_active: 0,
-            waits: None,
+            waits: new.renews.map(|old| {
+                Box::new(RepairWaits {
+                    chain: Some(Chain {
+                        dataset: self.requests[old as usize].dataset(old),
+                        renews: Some(old),
+                        renewed_by: None,
+                    }),
+                    ..RepairWaits::default()
+                })
+            }),
             ever_started: false,
         });
-        self.c.submitted += 1;
+        match new.renews {
+            Some(old) => {
+                let dataset = self.requests[old as usize].dataset(old);
+                self.requests[old as usize]
+                    .waits_mut()
+                    .chain
+                    .get_or_insert(Chain {
+                        dataset,
+                        ..Chain::default()
+                    })
+                    .renewed_by = Some(id);
+            }
+            None => self.c.submitted += 1,
+        }
         self.requests_new += 1;
         self.pending_new_bytes += new.layout.slot_size_bytes * slots as u64;
         id
@@ -354,17 +415,32 @@ impl Ledger {
         self.requests.retire(req as usize);
     }
 
-    /// A request with too few slot indices held is lost, once: its bytes.
+    /// Whether request `other` (a renewal's predecessor or successor) is
+    /// active and holds the data.
+    fn holds_data(&self, other: Option<u32>) -> bool {
+        other
+            .and_then(|o| self.requests.get(o as usize))
+            .is_some_and(|o| {
+                o.active() && !o.lost && o.ever_started && o.alive_indices >= o.layout.k
+            })
+    }
+
+    /// A request with too few slot indices held is lost, once: its bytes
+    /// (not while the request renewing it, or the one it renews, holds the
+    /// data: the dataset lives on there).
     pub(crate) fn check_loss(&mut self, now: SimTime, req: u32) -> Option<u64> {
-        let r = &mut self.requests[req as usize];
+        let r = &self.requests[req as usize];
         if r.lost
             || !r.active()
             || r.client_has_data
             || r.alive_indices >= r.layout.k
             || !r.ever_started
+            || self.holds_data(r.renews())
+            || self.holds_data(r.renewed_by())
         {
             return None;
         }
+        let r = &mut self.requests[req as usize];
         r.lost = true;
         let bytes = r.dataset_bytes;
         self.c.datasets_lost += 1;

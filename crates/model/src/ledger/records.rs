@@ -99,15 +99,46 @@ pub(crate) struct Request {
     pub(crate) alive_indices: u32,
     pub(crate) lost: bool,
     pub(crate) repairs_active: u32,
-    /// Repairs waiting (lazy threshold, serial exponential model): boxed,
-    /// since most requests never have any.
+    /// Repairs waiting (lazy threshold, serial exponential model) and the
+    /// renewal chain: boxed, since most requests never have any.
     pub(crate) waits: Option<Box<RepairWaits>>,
     pub(crate) ever_started: bool,
+}
+
+/// A request's place in its dataset's renewal chain.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Chain {
+    /// The dataset: the id of the chain's first request.
+    pub(crate) dataset: u32,
+    /// The request it renews, whose hosts its new hosts download from.
+    pub(crate) renews: Option<u32>,
+    /// The renewal posted for it last, if any.
+    pub(crate) renewed_by: Option<u32>,
 }
 
 impl Request {
     pub(crate) fn active(&self) -> bool {
         matches!(self.state, ReqState::New | ReqState::Started)
+    }
+
+    /// The request it renews.
+    pub(crate) fn renews(&self) -> Option<u32> {
+        self.waits.as_ref().and_then(|w| w.chain.as_ref()?.renews)
+    }
+
+    /// The renewal posted for it last.
+    pub(crate) fn renewed_by(&self) -> Option<u32> {
+        self.waits
+            .as_ref()
+            .and_then(|w| w.chain.as_ref()?.renewed_by)
+    }
+
+    /// Its dataset, given its own id.
+    pub(crate) fn dataset(&self, id: u32) -> u32 {
+        self.waits
+            .as_ref()
+            .and_then(|w| w.chain.as_ref())
+            .map_or(id, |c| c.dataset)
     }
 
     /// Its waiting repairs, made on first use.
@@ -116,9 +147,12 @@ impl Request {
     }
 }
 
-/// A request's repairs that wait.
+/// What most requests never have: repairs that wait, and a place in a
+/// renewal chain.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct RepairWaits {
+    /// Its renewal chain, if it renews or was renewed.
+    pub(crate) chain: Option<Chain>,
     /// Freed slots waiting for the lazy-repair threshold.
     pub(crate) deferred: Vec<u32>,
     /// Slots waiting for the serial exponential-model repair before them.
@@ -170,6 +204,12 @@ pub(crate) struct Counters {
     pub(crate) cancelled: u64,
     pub(crate) failed: u64,
     pub(crate) renewals: u64,
+    /// Renewal requests that expired after their predecessor ended: the
+    /// dataset is no longer kept.
+    pub(crate) renewals_failed: u64,
+    /// Requests that started with one host holding more than `tolerance`
+    /// of their slots.
+    pub(crate) starts_host_over_tolerance: u64,
     pub(crate) slots_filled: u64,
     pub(crate) slots_freed: u64,
     pub(crate) slots_repaired: u64,
@@ -185,6 +225,7 @@ pub(crate) struct Counters {
     pub(crate) bytes_lost: u64,
     pub(crate) fill_bytes: u64,
     pub(crate) repair_bytes: u64,
+    pub(crate) renewal_bytes: u64,
     pub(crate) fill_time_sum_s: f64,
     pub(crate) fill_time_n: u64,
     pub(crate) repair_time_sum_s: f64,

@@ -101,14 +101,21 @@ pub enum Purpose {
     Repair = 1,
     /// Operators' canary probes (uploads and downloads).
     Canary = 2,
+    /// A host filling a renewal request from the old request's hosts.
+    Renewal = 3,
 }
 
 /// Number of purposes.
-pub const PURPOSES: usize = 3;
+pub const PURPOSES: usize = 4;
 
 impl Purpose {
     /// Every purpose, in index order.
-    pub const ALL: [Purpose; PURPOSES] = [Purpose::Fill, Purpose::Repair, Purpose::Canary];
+    pub const ALL: [Purpose; PURPOSES] = [
+        Purpose::Fill,
+        Purpose::Repair,
+        Purpose::Canary,
+        Purpose::Renewal,
+    ];
 
     /// Its name in outputs.
     pub fn name(self) -> &'static str {
@@ -116,6 +123,7 @@ impl Purpose {
             Purpose::Fill => "fill",
             Purpose::Repair => "repair",
             Purpose::Canary => "canary",
+            Purpose::Renewal => "renewal",
         }
     }
 }

@@ -102,7 +102,7 @@ fn a_flow_alone_takes_the_link() {
     assert_eq!(ch[0].rate_bytes_per_s, 100.0);
     assert_eq!(ch[0].finish_ns, Some(10 * S));
     assert!(n.finish(10 * S, a).is_empty());
-    assert_eq!(n.resource_bytes(l), [1_000, 0, 0]);
+    assert_eq!(n.resource_bytes(l), [1_000, 0, 0, 0]);
     assert_eq!(n.active_flows(), 0);
 }
 
@@ -123,7 +123,7 @@ fn two_flows_share_a_link_equally() {
         assert_eq!(rate_of(&ch, b), Some(100.0));
         assert_eq!(ch[0].finish_ns, Some(20 * S));
         n.finish(20 * S, b);
-        assert_eq!(n.resource_bytes(l), [1_000, 1_000, 0]);
+        assert_eq!(n.resource_bytes(l), [1_000, 1_000, 0, 0]);
     }
 }
 
@@ -234,7 +234,7 @@ fn unshared_flows_run_as_if_alone() {
     assert_eq!((n.rate(a), n.rate(b)), (100.0, 30.0));
     assert!(n.finish(10 * S, a).is_empty());
     n.advance_all(10 * S);
-    assert_eq!(n.resource_bytes(l), [1_300, 0, 0]);
+    assert_eq!(n.resource_bytes(l), [1_300, 0, 0, 0]);
     let ch = n.set_capacity(10 * S, disk, 60.0);
     assert_eq!(ch.len(), 1);
     assert_eq!(n.rate(b), 60.0);
@@ -247,7 +247,7 @@ fn aborting_accounts_what_moved() {
     let (a, _) = n.start(0, &[l], f64::INFINITY, 1_000, Purpose::Fill);
     let (moved, _) = n.abort(3 * S + S / 2, a);
     assert_eq!(moved, 350);
-    assert_eq!(n.resource_bytes(l), [350, 0, 0]);
+    assert_eq!(n.resource_bytes(l), [350, 0, 0, 0]);
     assert!(!n.is_active(a));
     // The slot is reused with a new generation.
     let (b, _) = n.start(4 * S, &[l], f64::INFINITY, 10, Purpose::Fill);

@@ -88,9 +88,15 @@ pub(super) fn validate_scheduled_faults(
         let p = |k: &str| format!("scheduled_faults[{i}].{k}");
         let at = c.duration(&p("at_s"), &f.at_s, SimDuration::ZERO);
         let kind = fault_kind(c, &p("kind"), &f.kind, f.replace);
-        let level = level_index(c, &p("target"), &f.target, levels);
+        let oldest = f.target == "oldest_filler";
+        let level = if oldest {
+            None
+        } else {
+            level_index(c, &p("target"), &f.target, levels)
+        };
         let dur = c.duration(&p("duration_s"), &f.duration_s, SimDuration::ZERO);
         let target = match level {
+            _ if oldest => Some(ScheduledTarget::OldestFiller),
             Some(None) => c
                 .int_in(&p("index"), f.index, 0, fleet_nodes as i64 - 1)
                 .map(|n| ScheduledTarget::Node(n as u32)),

@@ -72,6 +72,10 @@ impl RawScenario {
             Some(t) => crate::exchange::transfer_model(c, "transfers.model", &t.model),
             None => Some(crate::exchange::TransferModel::Fluid),
         };
+        let validators = self
+            .validators
+            .as_ref()
+            .map(|v| crate::market_rules::validate_validators(c, v, fleet_nodes));
         let exchange = self
             .exchange
             .as_ref()
@@ -112,6 +116,7 @@ impl RawScenario {
             canary: canary.map(|k| k.expect("validated")),
             transfers_model: transfers_model.expect("validated"),
             exchange: exchange.map(|x| x.expect("validated")),
+            validators: validators.map(|v| v.expect("validated")),
             domain_levels,
             node_groups,
             faults,

@@ -134,6 +134,21 @@ pub(super) fn validate_marketplace(c: &mut Ctx, m: &RawMarketplace) -> CheckedMa
         SimDuration::ZERO,
     );
 
+    let window = match &m.reservation_window {
+        Some(w) => crate::market_rules::validate_window(c, w).map(Some),
+        None => Some(None),
+    };
+    if let (Some(n), Some(p)) = (max_slashes, slash_pct) {
+        if n * p > 100 {
+            c.errors.push(
+                "marketplace.max_number_of_slashes",
+                n,
+                format!(
+                    "times marketplace.slash_percentage ({p}) must not exceed 100 (the contract's constructor refuses more than the collateral)"
+                ),
+            );
+        }
+    }
     let marketplace = (|| {
         Some(Marketplace {
             proof_period: proof_period?,
@@ -147,6 +162,7 @@ pub(super) fn validate_marketplace(c: &mut Ctx, m: &RawMarketplace) -> CheckedMa
             request_duration_limit: duration_limit?,
             max_slots: max_slots? as u32,
             block_period: block_period?,
+            reservation_window: window?,
         })
     })();
     CheckedMarketplace {

@@ -163,6 +163,12 @@ pub(super) fn validate_workload(
         }
     }
 
+    let renewal = crate::market_rules::validate_renewal(
+        c,
+        (&w.renewal, w.renew),
+        (w.renewal_lead_s.as_ref(), w.renewal_expiry_s.as_ref()),
+        wdur,
+    );
     let workload = (|| {
         Some(Workload {
             interarrival_s: interarrival?,
@@ -178,6 +184,7 @@ pub(super) fn validate_workload(
             price_per_byte_per_s: price? as u64,
             collateral_per_byte: coll? as u64,
             renew: w.renew,
+            renewal: renewal?,
             client_keeps_data_always: keeps?,
         })
     })();
