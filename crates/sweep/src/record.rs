@@ -63,7 +63,7 @@ impl RunRecord {
 }
 
 /// Every metric a run reports, with its meaning.
-pub const METRICS: [(&str, &str); 20] = [
+pub const METRICS: [(&str, &str); 29] = [
     (
         "contract_failures",
         "requests failed (more slots freed than tolerated)",
@@ -96,6 +96,30 @@ pub const METRICS: [(&str, &str); 20] = [
     ),
     ("first_data_loss_s", "time of the first data loss"),
     ("collateral_slashed", "collateral slashed, token units"),
+    ("renewal_bytes", "bytes moved to fill renewal requests"),
+    (
+        "renewals_failed",
+        "renewals that did not start before the old request ended",
+    ),
+    (
+        "proofs_unmarked",
+        "missed proofs no live validator marked (never slashed)",
+    ),
+    ("slots_unwatched", "slot fills no validator watches"),
+    (
+        "starts_host_over_tolerance",
+        "requests started with one host holding more slots than tolerated",
+    ),
+    ("hosts_losing_money", "hosts whose profit is below zero"),
+    (
+        "min_profit_per_tb_month",
+        "the lowest host profit per TB-month, token units",
+    ),
+    (
+        "median_profit_per_tb_month",
+        "the median host profit per TB-month, token units",
+    ),
+    ("validator_rewards", "validators' share of slashes, token units"),
 ];
 
 /// The metric derived from all runs of a point and variant rather than read
@@ -144,6 +168,30 @@ pub fn metrics(s: &Summary) -> BTreeMap<String, Option<f64>> {
     put("mean_repair_time_s", s.mean_repair_time_s);
     put("first_data_loss_s", s.first_data_loss_s);
     put("collateral_slashed", Some(s.collateral_slashed as f64));
+    put("renewal_bytes", Some(s.network.traffic.renewal_bytes as f64));
+    put("renewals_failed", Some(t.renewals_failed_total as f64));
+    put("proofs_unmarked", Some(t.proofs_unmarked_total as f64));
+    put("slots_unwatched", Some(t.slots_unwatched_total as f64));
+    put(
+        "starts_host_over_tolerance",
+        Some(t.starts_host_over_tolerance_total as f64),
+    );
+    put(
+        "hosts_losing_money",
+        Some(s.money.hosts_losing_money as f64),
+    );
+    put(
+        "min_profit_per_tb_month",
+        Some(s.money.min_profit_per_tb_month),
+    );
+    put(
+        "median_profit_per_tb_month",
+        Some(s.money.median_profit_per_tb_month),
+    );
+    put(
+        "validator_rewards",
+        Some(s.money.totals.validator_rewards as f64),
+    );
     debug_assert_eq!(m.len(), METRICS.len());
     m
 }
