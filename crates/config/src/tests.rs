@@ -443,3 +443,70 @@ fn a_marketplace_preset_fills_what_the_file_leaves_out() {
         "{e}"
     );
 }
+
+#[test]
+fn market_rule_errors_name_the_key() {
+    let e = err(
+        "[validators]\ncount = 0\ngroups = 1\nmax_slots = -1\nplacement = \"cloud\"\nfailure_interval_s = { dist = \"exponential\", mean = 0 }\n",
+    );
+    for want in [
+        "validators.count = 0: must be",
+        "validators.groups = 1: must be",
+        "validators.max_slots = -1: must be",
+        "validators.placement = \"cloud\": must be one of \"outside\", \"fleet\"",
+        "validators.failure_interval_s.mean = 0",
+    ] {
+        assert!(e.contains(want), "{want} in {e}");
+    }
+    let e = err("[validators]\ncount = 9\nplacement = \"fleet\"\n");
+    assert!(
+        e.contains("validators.count = 9: must not exceed the fleet's 5 nodes"),
+        "{e}"
+    );
+    let e = err("[marketplace.reservation_window]\ndispersal = 1.5\ntail = 1\n");
+    assert!(
+        e.contains(
+            "marketplace.reservation_window.dispersal = 1.5: must be strictly between 0 and 1"
+        ),
+        "{e}"
+    );
+    assert!(
+        e.contains("marketplace.reservation_window.tail = 1: must be at least 0 and below 1"),
+        "{e}"
+    );
+    let e = err("[workload]\nrenewal = \"forever\"\n");
+    assert!(
+        e.contains(
+            "workload.renewal = \"forever\": must be one of \"new_request\", \"same_hosts\""
+        ),
+        "{e}"
+    );
+    let e = err("[workload]\nduration_s = \"1 day\"\nrenewal_lead_s = \"2 days\"\n");
+    assert!(
+        e.contains(
+            "workload.renewal_lead_s = 172800s: must be shorter than workload.duration_s (86400s)"
+        ),
+        "{e}"
+    );
+    let e = err("[marketplace]\nmax_number_of_slashes = 6\nslash_percentage = 20\n");
+    assert!(
+        e.contains("marketplace.max_number_of_slashes = 6: times marketplace.slash_percentage (20) must not exceed 100"),
+        "{e}"
+    );
+    // Unknown keys in the new tables are refused like any other.
+    let e = err("[validators]\ngroup = 2\n");
+    assert!(e.contains("unknown field `group`"), "{e}");
+    // Defaults: the lead is 1 day, or half a shorter request; the renewal's
+    // expiry 2 h, or the lead if shorter.
+    let s = ok("[workload]\nduration_s = \"2 h\"\n");
+    assert_eq!(
+        s.workload.renewal,
+        crate::Renewal::NewRequest {
+            lead: codexsim_engine::SimDuration::from_hours(1),
+            expiry: codexsim_engine::SimDuration::from_hours(1),
+        }
+    );
+    let s = ok("[validators]\n");
+    let v = s.validators.unwrap();
+    assert_eq!((v.count, v.groups, v.max_slots), (1, None, Some(1000)));
+}

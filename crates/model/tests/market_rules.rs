@@ -335,7 +335,8 @@ fn the_dist_tests_repair_test_passes_in_the_model() {
         holder.insert(filled.slot.unwrap(), filled.node.unwrap());
     }
     // The shipped trace is this run's.
-    let shipped = std::fs::read_to_string(root.join("configs/dist-tests-repair.trace.csv")).unwrap();
+    let shipped =
+        std::fs::read_to_string(root.join("configs/dist-tests-repair.trace.csv")).unwrap();
     let rows: Vec<(f64, String, String, String)> = shipped
         .lines()
         .skip(1)
@@ -352,7 +353,14 @@ fn the_dist_tests_repair_test_passes_in_the_model() {
     let opt = |x: Option<u32>| x.map_or(String::new(), |v| v.to_string());
     let ours: Vec<(f64, String, String, String)> = events
         .iter()
-        .map(|e| (e.time_s, e.kind.name().to_string(), opt(e.node), opt(e.slot)))
+        .map(|e| {
+            (
+                e.time_s,
+                e.kind.name().to_string(),
+                opt(e.node),
+                opt(e.slot),
+            )
+        })
         .collect();
     assert_eq!(ours, rows);
 }

@@ -363,6 +363,13 @@ pub fn build(data: &RunData) -> Vec<Chart> {
             .map_or("", |e| e.protocol.as_str());
         charts.push(crate::blocks_chart::exchange_chart(rows, protocol));
     }
+    if let Some(rows) = &data.money {
+        charts.push(crate::money_chart::money_chart(
+            rows,
+            &data.host_profit,
+            &data.summary.money,
+        ));
+    }
     charts
 }
 
@@ -508,6 +515,8 @@ mod tests {
             links: Vec::new(),
             canary: None,
             downloads: None,
+            money: None,
+            host_profit: Vec::new(),
             summary: Default::default(),
             manifest: Default::default(),
             config_toml: String::new(),

@@ -66,6 +66,11 @@ pub struct RunData {
     pub canary: Option<Vec<CanaryRecord>>,
     /// `downloads.csv`, when transfers moved as block downloads.
     pub downloads: Option<Vec<codexsim_model::output::BlockDownloadRecord>>,
+    /// `money.csv`, when the run wrote it.
+    pub money: Option<Vec<codexsim_model::output::MoneySample>>,
+    /// From `accounts.csv`, per sample: (time, lowest, median, highest host
+    /// profit), summarised as it is read.
+    pub host_profit: Vec<(f64, f64, f64, f64)>,
     /// `summary.json`.
     pub summary: Summary,
     /// `manifest.json`.
@@ -124,6 +129,33 @@ fn read_rows<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, ReportError> {
         Ok(())
     })?;
     Ok(rows)
+}
+
+/// `accounts.csv` summarised per sample (rows of a sample are consecutive):
+/// the lowest, median and highest host profit.
+fn read_host_profit(path: &Path) -> Result<Vec<(f64, f64, f64, f64)>, ReportError> {
+    let mut out = Vec::new();
+    let mut time = f64::NAN;
+    let mut profits: Vec<f64> = Vec::new();
+    let mut flush = |time: f64, profits: &mut Vec<f64>| {
+        if profits.is_empty() {
+            return;
+        }
+        profits.sort_by(f64::total_cmp);
+        let n = profits.len();
+        out.push((time, profits[0], profits[n / 2], profits[n - 1]));
+        profits.clear();
+    };
+    each_row(path, |r: codexsim_model::output::AccountSample| {
+        if r.time_s != time {
+            flush(time, &mut profits);
+            time = r.time_s;
+        }
+        profits.push(r.profit as f64);
+        Ok(())
+    })?;
+    flush(time, &mut profits);
+    Ok(out)
 }
 
 fn read_text(path: &Path) -> Result<String, ReportError> {
@@ -202,8 +234,22 @@ impl RunData {
         } else {
             None
         };
+        let money_path = dir.join(codexsim_model::output::MoneySample::FILE);
+        let money = if money_path.is_file() {
+            Some(read_rows(&money_path)?)
+        } else {
+            None
+        };
+        let accounts_path = dir.join(codexsim_model::output::AccountSample::FILE);
+        let host_profit = if accounts_path.is_file() {
+            read_host_profit(&accounts_path)?
+        } else {
+            Vec::new()
+        };
         Ok(RunData {
             downloads,
+            money,
+            host_profit,
             name: scenario.name.clone().unwrap_or_else(|| "scenario".into()),
             description: scenario.source.description.clone(),
             fleet,

@@ -19,6 +19,7 @@ pub mod charts;
 pub mod data;
 pub mod draw;
 pub mod html;
+mod money_chart;
 pub mod scale;
 pub mod series;
 pub mod style;

@@ -45,7 +45,14 @@ pub fn scale_for(q: Quantity, max: f64) -> Scale {
             (1e3, "kB/s"),
             (1.0, "B/s"),
         ],
-        Quantity::Count => &[(1e9, "billions"), (1e6, "millions"), (1e3, "thousands")],
+        Quantity::Count => &[
+            (1e18, "x 10^18"),
+            (1e15, "x 10^15"),
+            (1e12, "x 10^12"),
+            (1e9, "billions"),
+            (1e6, "millions"),
+            (1e3, "thousands"),
+        ],
         Quantity::Percent => {
             return Scale {
                 div: 0.01,

@@ -119,7 +119,10 @@ pub const METRICS: [(&str, &str); 29] = [
         "median_profit_per_tb_month",
         "the median host profit per TB-month, token units",
     ),
-    ("validator_rewards", "validators' share of slashes, token units"),
+    (
+        "validator_rewards",
+        "validators' share of slashes, token units",
+    ),
 ];
 
 /// The metric derived from all runs of a point and variant rather than read
@@ -168,7 +171,10 @@ pub fn metrics(s: &Summary) -> BTreeMap<String, Option<f64>> {
     put("mean_repair_time_s", s.mean_repair_time_s);
     put("first_data_loss_s", s.first_data_loss_s);
     put("collateral_slashed", Some(s.collateral_slashed as f64));
-    put("renewal_bytes", Some(s.network.traffic.renewal_bytes as f64));
+    put(
+        "renewal_bytes",
+        Some(s.network.traffic.renewal_bytes as f64),
+    );
     put("renewals_failed", Some(t.renewals_failed_total as f64));
     put("proofs_unmarked", Some(t.proofs_unmarked_total as f64));
     put("slots_unwatched", Some(t.slots_unwatched_total as f64));
