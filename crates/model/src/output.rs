@@ -113,6 +113,9 @@ pub struct FleetSample {
     /// Requests that started with one host holding more of their slots
     /// than they tolerate losing (the "greedy host").
     pub starts_host_over_tolerance_total: u64,
+    /// Slots whose host has lost the data but which are not freed (the
+    /// loss not yet detected), now.
+    pub slots_lost_undetected: u64,
 }
 
 /// One node's time-series sample.

@@ -69,6 +69,7 @@ impl Model<'_> {
         f.slots_unwatched_total = self.validation.unwatched_fills;
         f.renewals_failed_total = c.renewals_failed;
         f.starts_host_over_tolerance_total = c.starts_host_over_tolerance;
+        f.slots_lost_undetected = self.ledger.zombies;
         f
     }
 

@@ -63,7 +63,7 @@ impl RunRecord {
 }
 
 /// Every metric a run reports, with its meaning.
-pub const METRICS: [(&str, &str); 29] = [
+pub const METRICS: [(&str, &str); 31] = [
     (
         "contract_failures",
         "requests failed (more slots freed than tolerated)",
@@ -122,6 +122,14 @@ pub const METRICS: [(&str, &str); 29] = [
     (
         "validator_rewards",
         "validators' share of slashes, token units",
+    ),
+    (
+        "slots_lost_undetected",
+        "slots whose host lost the data, not freed at the end",
+    ),
+    (
+        "losses_detected",
+        "slots whose host lost the data that were freed",
     ),
 ];
 
@@ -194,6 +202,11 @@ pub fn metrics(s: &Summary) -> BTreeMap<String, Option<f64>> {
         "median_profit_per_tb_month",
         Some(s.money.median_profit_per_tb_month),
     );
+    put(
+        "slots_lost_undetected",
+        Some(t.slots_lost_undetected as f64),
+    );
+    put("losses_detected", Some(s.losses_detected as f64));
     put(
         "validator_rewards",
         Some(s.money.totals.validator_rewards as f64),

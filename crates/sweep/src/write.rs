@@ -189,6 +189,20 @@ pub const REPORTED: [(&str, Quantity); 9] = [
     ("mean_fill_time_s", Quantity::Seconds),
 ];
 
+/// How a metric's values read: by its name's unit, or a count.
+fn quantity_of(metric: &str) -> Quantity {
+    if let Some(&(_, q)) = REPORTED.iter().find(|(m, _)| *m == metric) {
+        return q;
+    }
+    if metric.ends_with("_bytes") {
+        Quantity::Bytes
+    } else if metric.ends_with("_s") {
+        Quantity::Seconds
+    } else {
+        Quantity::Count
+    }
+}
+
 /// A value in a readable unit.
 pub fn human(q: Quantity, v: f64) -> String {
     if !v.is_finite() {
@@ -277,8 +291,19 @@ fn report_md(exp: &Experiment, agg: &[AggregateRow], cmp: &[ComparisonRow]) -> S
         exp.replications,
         exp.confidence * 100.0
     ));
+    // The experiment's own metrics first, then the usual ones.
+    let mut shown: Vec<(&str, Quantity)> = exp
+        .metrics
+        .iter()
+        .map(|m| (m.as_str(), quantity_of(m)))
+        .collect();
+    for r in REPORTED {
+        if !shown.iter().any(|(m, _)| *m == r.0) {
+            shown.push(r);
+        }
+    }
     out.push_str("## Means\n\n");
-    md_table(&mut out, exp, &exp.variants, &REPORTED, |p, v, m| {
+    md_table(&mut out, exp, &exp.variants, &shown, |p, v, m| {
         agg.iter()
             .find(|a| a.point == p && a.variant == v && a.metric == m)
             .map(|a| a.estimate)
@@ -288,7 +313,7 @@ fn report_md(exp: &Experiment, agg: &[AggregateRow], cmp: &[ComparisonRow]) -> S
             "\n## Paired differences from `{}` (variant minus baseline, same seeds)\n\n",
             exp.variants[0].name
         ));
-        let metrics: Vec<(&str, Quantity)> = REPORTED
+        let metrics: Vec<(&str, Quantity)> = shown
             .iter()
             .copied()
             .filter(|(m, _)| *m != LOSS_PROBABILITY)

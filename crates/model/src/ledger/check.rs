@@ -19,6 +19,15 @@ impl Ledger {
             return Err(format!("sale {x} is to be reused but not over"));
         }
         self.check_nodes()?;
+        let zombies = (0..self.sales.len())
+            .filter(|&x| self.sales[x].state == SaleState::Zombie)
+            .count() as u64;
+        if zombies != self.zombies {
+            return Err(format!(
+                "{zombies} sales are zombies but {} are counted",
+                self.zombies
+            ));
+        }
         let (mut quota, mut committed) = (0u64, 0u64);
         for n in self.nodes.iter().filter(|n| !n.gone) {
             quota += n.quota_bytes;

@@ -55,6 +55,9 @@ pub(crate) struct Ledger {
     /// Their used and reserved bytes (kept as they change: an arrival reads
     /// them).
     live_committed_bytes: u64,
+    /// Sales whose host lost the slot's data while the slot is still its
+    /// (not yet freed: the loss not yet detected).
+    pub(crate) zombies: u64,
 }
 
 /// A new request's terms, as drawn by the workload.
@@ -167,6 +170,7 @@ impl Ledger {
         Ledger {
             live_quota_bytes,
             live_committed_bytes: 0,
+            zombies: 0,
             ready: online.clone(),
             online,
             nodes,
@@ -464,6 +468,13 @@ impl Ledger {
         }
         if new == SaleState::Filled {
             n.filled_count += 1;
+        }
+        // Zombies: slots whose host lost the data, not yet freed.
+        if old == SaleState::Zombie {
+            self.zombies -= 1;
+        }
+        if new == SaleState::Zombie {
+            self.zombies += 1;
         }
         if new == SaleState::Done {
             self.closed_sales.push(sale);
