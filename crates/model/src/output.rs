@@ -116,6 +116,9 @@ pub struct FleetSample {
     /// Slots whose host has lost the data but which are not freed (the
     /// loss not yet detected), now.
     pub slots_lost_undetected: u64,
+    /// Filled slots whose host lost the data, in all (detected when the
+    /// slot is freed; the summary's `losses_detected`).
+    pub slots_lost_total: u64,
 }
 
 /// One node's time-series sample.

@@ -70,6 +70,7 @@ impl Model<'_> {
         f.renewals_failed_total = c.renewals_failed;
         f.starts_host_over_tolerance_total = c.starts_host_over_tolerance;
         f.slots_lost_undetected = self.ledger.zombies;
+        f.slots_lost_total = c.slots_lost;
         f
     }
 

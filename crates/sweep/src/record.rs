@@ -63,7 +63,7 @@ impl RunRecord {
 }
 
 /// Every metric a run reports, with its meaning.
-pub const METRICS: [(&str, &str); 31] = [
+pub const METRICS: [(&str, &str); 32] = [
     (
         "contract_failures",
         "requests failed (more slots freed than tolerated)",
@@ -130,6 +130,10 @@ pub const METRICS: [(&str, &str); 31] = [
     (
         "losses_detected",
         "slots whose host lost the data that were freed",
+    ),
+    (
+        "losses_never_detected",
+        "slots whose host lost the data that were never freed (their contract ended first)",
     ),
 ];
 
@@ -207,6 +211,13 @@ pub fn metrics(s: &Summary) -> BTreeMap<String, Option<f64>> {
         Some(t.slots_lost_undetected as f64),
     );
     put("losses_detected", Some(s.losses_detected as f64));
+    put(
+        "losses_never_detected",
+        Some(
+            t.slots_lost_total
+                .saturating_sub(s.losses_detected + t.slots_lost_undetected) as f64,
+        ),
+    );
     put(
         "validator_rewards",
         Some(s.money.totals.validator_rewards as f64),

@@ -475,6 +475,7 @@ impl Ledger {
         }
         if new == SaleState::Zombie {
             self.zombies += 1;
+            self.c.slots_lost += 1;
         }
         if new == SaleState::Done {
             self.closed_sales.push(sale);

@@ -210,6 +210,8 @@ pub(crate) struct Counters {
     /// Requests that started with one host holding more than `tolerance`
     /// of their slots.
     pub(crate) starts_host_over_tolerance: u64,
+    /// Filled slots whose host lost the data.
+    pub(crate) slots_lost: u64,
     pub(crate) slots_filled: u64,
     pub(crate) slots_freed: u64,
     pub(crate) slots_repaired: u64,
