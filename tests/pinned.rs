@@ -7,7 +7,7 @@
 //!
 //! Hashed: every file of the run directory that the model's results decide
 //! (`fleet.csv`, `nodes.csv`, `links.csv`, `canary.csv`, `summary.json`,
-//! `trace.jsonl`, `config.toml`), not the provenance (`manifest.json`) and
+//! `trace.jsonl`, `money.csv`, `accounts.csv`, `config.toml`), not the provenance (`manifest.json`) and
 //! not the charts (`--no-plots`).
 
 use sha2::{Digest, Sha256};
@@ -20,31 +20,31 @@ const PINNED: [(&str, &str, &str, &str); 5] = [
         "max_min",
         "aggregated",
         "fast",
-        "d2260466ed1a2763d732df4d45e5806c1cf199dfe8fb2eea49dada445b1770b7",
+        "0bdd82b1171f3125530313ec4e83a995e7be6b905659b5f21b28326531a28a50",
     ),
     (
         "max_min",
         "exact",
         "fast",
-        "8d7646850783780c7fad4369896001263e3385a38c5479f014f84ffd2d11d70d",
+        "301890b99b7ca22d539d50fd07791ba50ab6c3347dbf4de547300af951f0a0c4",
     ),
     (
         "unshared",
         "aggregated",
         "fast",
-        "beffe01c2c58ca6535fc1c0ab719d5e3bc4890a2ec2aa01b7978a9ff7c66a060",
+        "73ea8a52a36d094e8af8f99a32ea7a5a050141da683ffc8cc92ff2cb49ebe892",
     ),
     (
         "unshared",
         "exact",
         "fast",
-        "141bd849470fdc1d935e9cb7f56657eaca0b4ba460ce95b54e9e944314e4139b",
+        "e621530b5277abdeee7fa52295fd2943c59cd42b16693b31d8b6847c24bf9c6d",
     ),
     (
         "max_min",
         "aggregated",
         "exact",
-        "22da2f0f8fc674435869ec68c243a89b68bfd8294da8c6e7d04426bccfea3868",
+        "30276aabd89c1db03c5d70566af9caa6bd6defe1b32b46856d66c37ff755fa1f",
     ),
 ];
 
@@ -97,6 +97,8 @@ fn outputs_hash(dir: &std::path::Path) -> String {
         "canary.csv",
         "summary.json",
         "trace.jsonl",
+        "money.csv",
+        "accounts.csv",
     ] {
         let bytes = std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         h.update(name.as_bytes());

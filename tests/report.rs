@@ -5,13 +5,14 @@ use std::path::{Path, PathBuf};
 use crate::common::{codexsim, run};
 use crate::run::contents;
 
-const CHARTS: [&str; 6] = [
+const CHARTS: [&str; 7] = [
     "capacity",
     "capacity_by_domain",
     "data_loss",
     "proofs",
     "traffic",
     "canary",
+    "money",
 ];
 
 /// A small run (testnet-small, two days) into `dir/name`.
