@@ -37,6 +37,7 @@ mod router;
 mod sales;
 mod sampling;
 mod sharing;
+mod sink;
 pub mod slotqueue;
 mod transfers;
 mod validation;
