@@ -21,52 +21,10 @@ mod common;
 
 use codexsim_config::parse;
 use codexsim_model::{MemorySink, Model, TraceKind};
-use common::{nodes_of, run as run_traced, times};
+use common::{nodes_of, run as run_traced, three_nodes, times};
 
 fn scenario(proof_mode: &str) -> String {
-    format!(
-        r#"
-[run]
-duration_s = "1 h"
-series_interval_s = "10 min"
-proof_mode = "{proof_mode}"
-
-[marketplace]
-proof_period_s = 120
-downtime_blocks = 0
-max_reservations_per_slot = 1
-block_period_s = 0
-
-[[node_groups]]
-name = "n"
-count = 3
-quota_bytes = "1 GiB"
-transfer_rate_bytes_per_s = "5 MiB"
-one_slot_per_request = true
-
-[[scheduled_faults]]
-at_s = 1000
-kind = "outage"
-index = 0
-duration_s = 500
-
-[[scheduled_faults]]
-at_s = 2000
-kind = "outage"
-index = 1
-duration_s = 500
-
-[workload]
-max_datasets = 0
-arrival_times_s = [0]
-dataset_bytes = "10 MiB"
-nodes = 3
-tolerance = 1
-duration_s = "1 day"
-expiry_s = "10 min"
-proof_probability = 1
-"#
-    )
+    three_nodes(proof_mode, true, "")
 }
 
 #[test]

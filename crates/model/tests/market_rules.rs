@@ -12,9 +12,8 @@
 
 mod common;
 
-use codexsim_config::parse;
-use codexsim_model::{MemorySink, Model, TraceKind};
-use common::{run, times};
+use codexsim_model::TraceKind;
+use common::{run, three_nodes, times};
 
 /// Slot size: 8 MiB; collateral 1 per byte.
 const SLOT: u128 = 8 * 1024 * 1024;
@@ -22,55 +21,7 @@ const SLASH: u128 = SLOT * 20 / 100;
 const REWARD: u128 = SLASH * 20 / 100;
 
 fn scenario(proof_mode: &str, faults: bool, extra: &str) -> String {
-    let faults = if faults {
-        r#"
-[[scheduled_faults]]
-at_s = 1000
-kind = "outage"
-index = 0
-duration_s = 500
-
-[[scheduled_faults]]
-at_s = 2000
-kind = "outage"
-index = 1
-duration_s = 500
-"#
-    } else {
-        ""
-    };
-    format!(
-        r#"
-[run]
-duration_s = "1 h"
-series_interval_s = "10 min"
-proof_mode = "{proof_mode}"
-
-[marketplace]
-proof_period_s = 120
-downtime_blocks = 0
-max_reservations_per_slot = 1
-block_period_s = 0
-
-[[node_groups]]
-name = "n"
-count = 3
-quota_bytes = "1 GiB"
-transfer_rate_bytes_per_s = "5 MiB"
-one_slot_per_request = true
-{faults}
-[workload]
-max_datasets = 0
-arrival_times_s = [0]
-dataset_bytes = "10 MiB"
-nodes = 3
-tolerance = 1
-duration_s = "1 day"
-expiry_s = "10 min"
-proof_probability = 1
-{extra}
-"#
-    )
+    three_nodes(proof_mode, faults, extra)
 }
 
 #[test]
@@ -284,15 +235,7 @@ renew = false
 fn the_dist_tests_repair_test_passes_in_the_model() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let text = std::fs::read_to_string(root.join("configs/dist-tests-repair.toml")).unwrap();
-    let cfg = parse(&text, "dist-tests-repair.toml").unwrap();
-    let mut sink = MemorySink {
-        keep_trace: true,
-        ..MemorySink::default()
-    };
-    let summary = Model::new(&cfg, &mut sink)
-        .check_every_event(true)
-        .run(&mut |_| {})
-        .unwrap();
+    let (summary, sink) = run(&text);
     assert_eq!(summary.totals.codex_purchases_started_total, 1);
     assert_eq!(summary.totals.codex_purchases_failed_total, 0);
     let kinds = [

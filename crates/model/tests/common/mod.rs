@@ -74,3 +74,61 @@ dataset_bytes = "10 MiB"
 nodes = 3
 tolerance = 1
 "#;
+
+/// The hand-computed base scenario (`hand_computed.rs` explains its
+/// numbers): three nodes, one 3-slot request (K = 2, M = 1) of a 10 MiB
+/// dataset, a proof required in every period, one reservation per slot;
+/// with `faults`, node 0 offline in [1000 s, 1500 s) and node 1 in
+/// [2000 s, 2500 s). `extra` is TOML appended to `[workload]` (or further
+/// sections).
+pub fn three_nodes(proof_mode: &str, faults: bool, extra: &str) -> String {
+    let faults = if faults {
+        r#"
+[[scheduled_faults]]
+at_s = 1000
+kind = "outage"
+index = 0
+duration_s = 500
+
+[[scheduled_faults]]
+at_s = 2000
+kind = "outage"
+index = 1
+duration_s = 500
+"#
+    } else {
+        ""
+    };
+    format!(
+        r#"
+[run]
+duration_s = "1 h"
+series_interval_s = "10 min"
+proof_mode = "{proof_mode}"
+
+[marketplace]
+proof_period_s = 120
+downtime_blocks = 0
+max_reservations_per_slot = 1
+block_period_s = 0
+
+[[node_groups]]
+name = "n"
+count = 3
+quota_bytes = "1 GiB"
+transfer_rate_bytes_per_s = "5 MiB"
+one_slot_per_request = true
+{faults}
+[workload]
+max_datasets = 0
+arrival_times_s = [0]
+dataset_bytes = "10 MiB"
+nodes = 3
+tolerance = 1
+duration_s = "1 day"
+expiry_s = "10 min"
+proof_probability = 1
+{extra}
+"#
+    )
+}
