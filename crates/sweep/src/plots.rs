@@ -19,7 +19,7 @@ pub fn quantity(metric: &str) -> Quantity {
         Quantity::Bytes
     } else if metric.ends_with("_s") {
         Quantity::Seconds
-    } else if metric == LOSS_PROBABILITY || metric == "data_loss" {
+    } else if metric == LOSS_PROBABILITY || metric == "data_loss" || metric.ends_with("_share") {
         Quantity::Percent
     } else {
         Quantity::Count

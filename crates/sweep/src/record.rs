@@ -63,7 +63,7 @@ impl RunRecord {
 }
 
 /// Every metric a run reports, with its meaning.
-pub const METRICS: [(&str, &str); 32] = [
+pub const METRICS: [(&str, &str); 34] = [
     (
         "contract_failures",
         "requests failed (more slots freed than tolerated)",
@@ -109,6 +109,14 @@ pub const METRICS: [(&str, &str); 32] = [
     (
         "starts_host_over_tolerance",
         "requests started with one host holding more slots than tolerated",
+    ),
+    (
+        "contracts_started",
+        "requests that started (every slot filled), renewals included",
+    ),
+    (
+        "host_over_tolerance_share",
+        "the share of started requests with one host holding more slots than tolerated",
     ),
     ("hosts_losing_money", "hosts whose profit is below zero"),
     (
@@ -193,6 +201,16 @@ pub fn metrics(s: &Summary) -> BTreeMap<String, Option<f64>> {
     put(
         "starts_host_over_tolerance",
         Some(t.starts_host_over_tolerance_total as f64),
+    );
+    put(
+        "contracts_started",
+        Some(t.codex_purchases_started_total as f64),
+    );
+    put(
+        "host_over_tolerance_share",
+        (t.codex_purchases_started_total > 0).then(|| {
+            t.starts_host_over_tolerance_total as f64 / t.codex_purchases_started_total as f64
+        }),
     );
     put(
         "hosts_losing_money",

@@ -189,17 +189,11 @@ pub const REPORTED: [(&str, Quantity); 9] = [
     ("mean_fill_time_s", Quantity::Seconds),
 ];
 
-/// How a metric's values read: by its name's unit, or a count.
+/// How a metric's values read: as [`REPORTED`] says, else by its name.
 fn quantity_of(metric: &str) -> Quantity {
-    if let Some(&(_, q)) = REPORTED.iter().find(|(m, _)| *m == metric) {
-        return q;
-    }
-    if metric.ends_with("_bytes") {
-        Quantity::Bytes
-    } else if metric.ends_with("_s") {
-        Quantity::Seconds
-    } else {
-        Quantity::Count
+    match REPORTED.iter().find(|(m, _)| *m == metric) {
+        Some(&(_, q)) => q,
+        None => crate::plots::quantity(metric),
     }
 }
 
