@@ -20,31 +20,31 @@ const PINNED: [(&str, &str, &str, &str); 5] = [
         "max_min",
         "aggregated",
         "fast",
-        "0bdd82b1171f3125530313ec4e83a995e7be6b905659b5f21b28326531a28a50",
+        "786591dceb2af2fbb3e1767902351ecd0b6e1298a90bf6d8ce22c4d96773c59a",
     ),
     (
         "max_min",
         "exact",
         "fast",
-        "301890b99b7ca22d539d50fd07791ba50ab6c3347dbf4de547300af951f0a0c4",
+        "a9d19a78c96d4818c0a70f61300369e0c960947852747746a82f8e678eda2439",
     ),
     (
         "unshared",
         "aggregated",
         "fast",
-        "73ea8a52a36d094e8af8f99a32ea7a5a050141da683ffc8cc92ff2cb49ebe892",
+        "0523ec8d69a8f791300027383cf5bdff741be38795e95361f7c62354318f12f5",
     ),
     (
         "unshared",
         "exact",
         "fast",
-        "e621530b5277abdeee7fa52295fd2943c59cd42b16693b31d8b6847c24bf9c6d",
+        "88759bf1730930963d82bd9dc0c06ad4391c13190296c7d99f1904f1de5037ff",
     ),
     (
         "max_min",
         "aggregated",
         "exact",
-        "30276aabd89c1db03c5d70566af9caa6bd6defe1b32b46856d66c37ff755fa1f",
+        "3215113e2c05fba28b230dedf157990d5325c63d59d6d77a36dff85ba2f079ed",
     ),
 ];
 

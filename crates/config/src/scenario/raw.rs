@@ -386,8 +386,9 @@ pub struct RawAvailability {
     pub duration_s: RawQuantity,
     /// Lowest price accepted, per byte per second. Default 0.
     pub min_price_per_byte_per_s: i64,
-    /// Collateral the host puts up in all. Default 2^62 (unbounded in effect).
-    pub total_collateral: i64,
+    /// Collateral the host puts up in all. Default: no limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_collateral: Option<i64>,
 }
 
 impl Default for RawAvailability {
@@ -396,7 +397,7 @@ impl Default for RawAvailability {
             total_bytes: None,
             duration_s: text("30 days"),
             min_price_per_byte_per_s: 0,
-            total_collateral: 1 << 62,
+            total_collateral: None,
         }
     }
 }

@@ -236,8 +236,8 @@ pub struct NodeGroup {
     pub availability_duration: SimDuration,
     /// Lowest price accepted.
     pub min_price_per_byte_per_s: u64,
-    /// Collateral available.
-    pub total_collateral: u64,
+    /// Collateral available; `None`: no limit.
+    pub total_collateral: Option<u64>,
     /// Each node's own link.
     pub link: Link,
 }

@@ -143,7 +143,7 @@ impl Ledger {
                     avail_free_bytes: g.availability_total_bytes,
                     avail_duration: g.availability_duration,
                     min_price: g.min_price_per_byte_per_s,
-                    collateral_left: g.total_collateral as u128,
+                    collateral_left: g.total_collateral.map_or(u128::MAX, u128::from),
                     used_bytes: 0,
                     reserved_bytes: 0,
                     workers: g.slot_queue_workers,

@@ -110,12 +110,13 @@ pub(super) fn validate_node_groups(c: &mut Ctx, groups: &[RawNodeGroup]) -> Vec<
             0,
             i64::MAX,
         );
-        let coll = c.int_in(
-            &p("availability.total_collateral"),
-            a.total_collateral,
-            0,
-            i64::MAX,
-        );
+        // `Some(None)`: no limit; `None`: an error was recorded.
+        let coll = match a.total_collateral {
+            None => Some(None),
+            Some(v) => c
+                .int_in(&p("availability.total_collateral"), v, 0, i64::MAX)
+                .map(|v| Some(v as u64)),
+        };
         if let (
             Some(count),
             Some(quota),
@@ -149,7 +150,7 @@ pub(super) fn validate_node_groups(c: &mut Ctx, groups: &[RawNodeGroup]) -> Vec<
                 availability_total_bytes: total,
                 availability_duration: adur,
                 min_price_per_byte_per_s: minp as u64,
-                total_collateral: coll as u64,
+                total_collateral: coll,
                 // An invalid link has recorded its error; the group is kept
                 // all the same, so the nesting check still sees the fleet.
                 link: node_link.unwrap_or(Link {
