@@ -86,18 +86,14 @@ pub fn validate_validators(c: &mut Ctx, v: &RawValidators, fleet_nodes: u64) -> 
         None => Some(None),
     };
     let max_slots = c.int_in("validators.max_slots", v.max_slots, 0, i64::from(u32::MAX));
-    let placement = match v.placement.as_str() {
-        "outside" => Some(ValidatorPlacement::Outside),
-        "fleet" => Some(ValidatorPlacement::Fleet),
-        other => {
-            c.errors.push(
-                "validators.placement",
-                format!("{other:?}"),
-                "must be one of \"outside\", \"fleet\"",
-            );
-            None
-        }
-    };
+    let placement = c.choice(
+        "validators.placement",
+        &v.placement,
+        &[
+            ("outside", ValidatorPlacement::Outside),
+            ("fleet", ValidatorPlacement::Fleet),
+        ],
+    );
     if placement == Some(ValidatorPlacement::Fleet) {
         if let Some(n) = count {
             if n as u64 > fleet_nodes {
@@ -268,32 +264,27 @@ pub fn validate_renewal(
             .map(Some),
         None => Some(None),
     };
-    match renewal {
-        "new_request" => {
-            let lead = lead?;
-            let expiry = expiry?.unwrap_or_else(|| SimDuration::from_hours(2).min(lead));
-            if let Some(d) = duration.filter(|_| renew) {
-                if lead >= d {
-                    c.errors.push(
-                        "workload.renewal_lead_s",
-                        format!("{lead}"),
-                        format!("must be shorter than workload.duration_s ({d})"),
-                    );
-                    return None;
-                }
-            }
-            Some(Renewal::NewRequest { lead, expiry })
-        }
-        "same_hosts" => Some(Renewal::SameHosts),
-        other => {
+    let new_request = c.choice(
+        "workload.renewal",
+        renewal,
+        &[("new_request", true), ("same_hosts", false)],
+    )?;
+    if !new_request {
+        return Some(Renewal::SameHosts);
+    }
+    let lead = lead?;
+    let expiry = expiry?.unwrap_or_else(|| SimDuration::from_hours(2).min(lead));
+    if let Some(d) = duration.filter(|_| renew) {
+        if lead >= d {
             c.errors.push(
-                "workload.renewal",
-                format!("{other:?}"),
-                "must be one of \"new_request\", \"same_hosts\"",
+                "workload.renewal_lead_s",
+                format!("{lead}"),
+                format!("must be shorter than workload.duration_s ({d})"),
             );
-            None
+            return None;
         }
     }
+    Some(Renewal::NewRequest { lead, expiry })
 }
 
 #[cfg(test)]

@@ -434,6 +434,23 @@ fn a_marketplace_preset_fills_what_the_file_leaves_out() {
     );
     assert_eq!(h.source.marketplace.downtime_blocks, 96);
     assert_eq!(h.source.marketplace.downtime_product, Some(97));
+    // The values every preset shares are the defaults.
+    let m = &h.source.marketplace;
+    assert_eq!(m.proof_timeout_s, crate::RawQuantity::Int(30));
+    assert_eq!(
+        (
+            m.max_reservations_per_slot,
+            m.repair_reward_percentage,
+            m.max_number_of_slashes,
+            m.slash_percentage,
+            m.validator_reward_percentage,
+        ),
+        (3, 10, 2, 20, 20)
+    );
+    assert_eq!(
+        h.marketplace.request_duration_limit,
+        codexsim_engine::SimDuration::from_days(30)
+    );
     // The resolved file parses back to the same scenario.
     let again = parse(&s.to_toml(), "resolved.toml").unwrap();
     assert_eq!(again, s);

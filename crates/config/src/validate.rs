@@ -144,6 +144,21 @@ impl Ctx {
         Some(v)
     }
 
+    /// `value` as one of the named `options`, or an error listing their
+    /// names.
+    pub fn choice<T: Copy>(&mut self, path: &str, value: &str, options: &[(&str, T)]) -> Option<T> {
+        if let Some((_, v)) = options.iter().find(|(name, _)| *name == value) {
+            return Some(*v);
+        }
+        let names: Vec<String> = options.iter().map(|(n, _)| format!("{n:?}")).collect();
+        self.errors.push(
+            path,
+            format!("{value:?}"),
+            format!("must be one of {}", names.join(", ")),
+        );
+        None
+    }
+
     /// A float in `[min, max]`.
     pub fn float_in(&mut self, path: &str, v: f64, min: f64, max: f64) -> Option<f64> {
         if !v.is_finite() || v < min || v > max {

@@ -74,6 +74,6 @@ pub mod time;
 
 pub use dist::{Dist, DistError};
 pub use queue::{EventId, EventQueue, PastScheduling};
-pub use rng::{RandomStream, StreamId};
+pub use rng::{mix64, RandomStream, StreamId};
 pub use sim::{Handler, RunLimits, ScheduleError, Scheduler, Simulation, StopReason};
 pub use time::{SimDuration, SimTime, S_PER_YEAR};

@@ -40,13 +40,18 @@ const fn fnv1a64(bytes: &[u8]) -> u64 {
     h
 }
 
-/// SplitMix64's output function, used to spread seed material.
-const fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
+/// SplitMix64's finaliser: a bijective 64-bit mix, for hashing ids into
+/// well-spread values (slot-queue tie breaks, reservation points, groups).
+pub const fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+/// SplitMix64's output function, used to spread seed material.
+const fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    mix64(*state)
 }
 
 /// The 32-byte ChaCha key of stream `id` under `master_seed`.

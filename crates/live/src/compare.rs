@@ -25,19 +25,20 @@ pub struct Comparison {
     pub ks: f64,
 }
 
-/// The same metric: the node's name or the dashboards' camel case, with or
+/// The same metric: `live` (already in the node's snake case) with or
 /// without a counter's `_total`.
 fn name_matches(sim: &str, live: &str) -> bool {
-    let live = crate::names::snake_case(live);
     sim == live || live.strip_suffix("_total") == Some(sim)
 }
 
-/// The simulated series a live series corresponds to: the same metric, and
+/// The simulated series a live series corresponds to: the same metric (the
+/// live name as the node writes it or as the dashboards' camel case), and
 /// every label of the simulated series present in the live one with the
 /// same value. `None` unless exactly one matches.
 pub fn matching<'a>(sim: &'a [Series], live: &Series) -> Option<&'a Series> {
+    let live_name = crate::names::snake_case(&live.name);
     let mut found = sim.iter().filter(|s| {
-        name_matches(&s.name, &live.name)
+        name_matches(&s.name, &live_name)
             && s.labels.iter().all(|(k, v)| live.labels.get(k) == Some(v))
     });
     let first = found.next()?;

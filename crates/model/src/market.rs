@@ -6,7 +6,7 @@
 //! Owns [`Market`] (the slot queues and the requests' queue keys); opens
 //! sales in the ledger; starts transfers on the network.
 
-use codexsim_engine::{Scheduler, SimDuration, SimTime};
+use codexsim_engine::{mix64, Scheduler, SimDuration, SimTime};
 use codexsim_net::Endpoint;
 
 use crate::events::{Ev, Stop};
@@ -16,13 +16,6 @@ use crate::network::{Part, TransferKind};
 use crate::output::TraceKind;
 use crate::race::Races;
 use crate::slotqueue::{Keys, QueueItem, SlotKey, SlotQueues};
-
-/// SplitMix64's finaliser: a bijective 64-bit mix.
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
 
 /// Slot-queue keys of every request, announced as new (index 0) or as a
 /// repair (index 1, the collateral reduced by the repair reward): a table by
@@ -171,8 +164,9 @@ impl Model<'_> {
         let sl = &r.slots[slot as usize];
         let start = sl.freed_at.get().unwrap_or(r.created);
         let index = sl.reservations.len() as u64;
-        let point = mix(self.cfg.run.seed ^ mix(u64::from(req) << 32 | u64::from(slot)) ^ index);
-        let address = mix(self.cfg.run.seed.rotate_left(29) ^ u64::from(node));
+        let point =
+            mix64(self.cfg.run.seed ^ mix64(u64::from(req) << 32 | u64::from(slot)) ^ index);
+        let address = mix64(self.cfg.run.seed.rotate_left(29) ^ u64::from(node));
         let u = ((point ^ address) >> 11) as f64 / (1u64 << 53) as f64;
         let x = w.opens_at(u);
         let len = self.expiry_of(req).as_nanos() as f64;

@@ -71,6 +71,13 @@ pub(crate) struct SaleMoney {
     pub(crate) accruing: bool,
 }
 
+impl SaleMoney {
+    /// Pay for the time from `paid_from` to `to`.
+    fn pay_until(&self, to: SimTime) -> u128 {
+        self.rate * to.saturating_since(self.paid_from).as_nanos() as u128 / 1_000_000_000
+    }
+}
+
 /// Every account of the run.
 pub(crate) struct Money {
     pub(crate) hosts: Vec<Account>,
@@ -93,12 +100,6 @@ impl Money {
 }
 
 impl Model<'_> {
-    fn price_of(&self, req: u32, from: SimTime, to: SimTime) -> u128 {
-        let size = self.ledger.requests[req as usize].layout.slot_size_bytes as u128;
-        let ns = to.saturating_since(from).as_nanos() as u128;
-        self.cfg.workload.price_per_byte_per_s as u128 * size * ns / 1_000_000_000
-    }
-
     /// The sale filled its slot: its collateral is locked.
     pub(crate) fn money_filled(&mut self, sale: u32, now: SimTime) {
         let x = &self.ledger.sales[sale as usize];
@@ -183,8 +184,7 @@ impl Model<'_> {
         let Some(m) = self.close_account(sale, now) else {
             return;
         };
-        let req = self.ledger.sales[sale as usize].request;
-        let pay = self.price_of(req, m.paid_from, now);
+        let pay = m.pay_until(now);
         let a = &mut self.money.hosts[self.ledger.sales[sale as usize].node as usize];
         a.earned += pay;
         a.repair_rewards += m.credited - m.paid;
@@ -198,8 +198,7 @@ impl Model<'_> {
         if !m.open {
             return;
         }
-        let req = self.ledger.sales[sale as usize].request;
-        let pay = self.price_of(req, m.paid_from, now);
+        let pay = m.pay_until(now);
         self.money.sales[sale as usize].paid_from = now;
         let node = self.ledger.sales[sale as usize].node as usize;
         let a = &mut self.money.hosts[node];
@@ -230,8 +229,8 @@ impl Model<'_> {
         Some(m)
     }
 
-    /// Every host's account now, and the fleet's totals.
-    pub(crate) fn money_samples(&self, now: SimTime) -> (MoneySample, Vec<AccountSample>) {
+    /// The fleet's money totals now.
+    pub(crate) fn money_totals(&self, now: SimTime) -> MoneySample {
         let now_ns = now.as_nanos() as u128;
         let mut total = MoneySample {
             time_s: now.as_secs_f64(),
@@ -239,40 +238,43 @@ impl Model<'_> {
             burned: self.money.burned,
             ..MoneySample::default()
         };
-        let mut rows = Vec::with_capacity(self.money.hosts.len());
-        for (i, a) in self.money.hosts.iter().enumerate() {
-            let (accrued, open_byte_ns) = a.open(now_ns);
-            let byte_ns = a.byte_ns + open_byte_ns;
+        for a in &self.money.hosts {
             total.hosts_earned += a.earned;
-            total.hosts_accrued += accrued;
+            total.hosts_accrued += a.open(now_ns).0;
             total.hosts_slashed += a.slashed;
             total.hosts_forfeited += a.forfeited;
             total.hosts_repair_rewards += a.repair_rewards;
             total.collateral_locked += a.collateral_locked;
-            let node = &self.ledger.nodes[i];
-            rows.push(AccountSample {
-                time_s: now.as_secs_f64(),
-                node: i as u32,
-                group: self.cfg.node_groups[node.group as usize].name.clone(),
-                earned: a.earned,
-                accrued,
-                slashed: a.slashed,
-                forfeited: a.forfeited,
-                repair_rewards: a.repair_rewards,
-                collateral_locked: a.collateral_locked,
-                profit: (a.earned + accrued + a.repair_rewards) as i128
-                    - (a.slashed + a.forfeited) as i128,
-                tb_months: byte_ns as f64 / 1e12 / MONTH_NS,
-            });
         }
-        (total, rows)
+        total
+    }
+
+    /// Host `node`'s account now.
+    pub(crate) fn money_account(&self, node: u32, now: SimTime) -> AccountSample {
+        let a = &self.money.hosts[node as usize];
+        let (accrued, open_byte_ns) = a.open(now.as_nanos() as u128);
+        let group = self.ledger.nodes[node as usize].group;
+        AccountSample {
+            time_s: now.as_secs_f64(),
+            node,
+            group: self.cfg.node_groups[group as usize].name.clone(),
+            earned: a.earned,
+            accrued,
+            slashed: a.slashed,
+            forfeited: a.forfeited,
+            repair_rewards: a.repair_rewards,
+            collateral_locked: a.collateral_locked,
+            profit: (a.earned + accrued + a.repair_rewards) as i128
+                - (a.slashed + a.forfeited) as i128,
+            tb_months: (a.byte_ns + open_byte_ns) as f64 / 1e12 / MONTH_NS,
+        }
     }
 
     /// The summary's `money` section.
     pub(crate) fn money_summary(&self, now: SimTime) -> MoneySummary {
-        let (totals, rows) = self.money_samples(now);
-        let hosts: Vec<HostProfit> = rows
-            .into_iter()
+        let totals = self.money_totals(now);
+        let hosts: Vec<HostProfit> = (0..self.money.hosts.len() as u32)
+            .map(|n| self.money_account(n, now))
             .map(|r| HostProfit {
                 node: r.node,
                 group: r.group,

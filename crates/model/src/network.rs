@@ -35,6 +35,17 @@ pub(crate) enum TransferKind {
 }
 
 impl TransferKind {
+    /// The sale a fill, repair or renewal download serves (`None` for a
+    /// canary's transfers).
+    pub(crate) fn sale(self) -> Option<u32> {
+        match self {
+            TransferKind::Fill { sale }
+            | TransferKind::Repair { sale }
+            | TransferKind::Renewal { sale } => Some(sale),
+            TransferKind::CanaryUp { .. } | TransferKind::CanaryDown { .. } => None,
+        }
+    }
+
     pub(crate) fn purpose(self) -> Purpose {
         match self {
             TransferKind::Fill { .. } => Purpose::Fill,

@@ -208,51 +208,47 @@ impl Model<'_> {
         debug_assert!(matches!(state, SaleState::Filled | SaleState::Zombie));
         self.ledger.c.proofs_missed += 1;
         self.ledger.c.proofs_required += 1;
-        let Some(validator) = self.marker(req, slot, now) else {
+        let freed = match self.marker(req, slot, now) {
             // No live validator watches the slot: the miss is never marked.
-            self.validation.unmarked += 1;
-            let node = self.ledger.sales[sale as usize].node;
-            self.trace(
-                now,
-                TraceKind::ProofUnmarked,
-                Some(node),
-                Some(req),
-                Some(slot),
-                None,
-            );
-            if is_head {
-                if let Some(p) = period {
-                    self.schedule_next_miss(s, sale, p + 1)?;
-                }
+            None => {
+                self.validation.unmarked += 1;
+                let node = self.ledger.sales[sale as usize].node;
+                self.trace(
+                    now,
+                    TraceKind::ProofUnmarked,
+                    Some(node),
+                    Some(req),
+                    Some(slot),
+                    None,
+                );
+                false
             }
-            return Ok(());
+            Some(validator) => {
+                self.validation.marked += 1;
+                self.ledger.c.slashes += 1;
+                if state == SaleState::Filled {
+                    // The host still holds the data: offline, or its proof failed.
+                    self.ledger.c.slashes_intact += 1;
+                }
+                let mp = &self.cfg.marketplace;
+                let slash = collateral_per_slot * mp.slash_percentage as u128 / 100;
+                self.ledger.c.collateral_slashed += slash;
+                self.money_slashed(sale, slash, validator);
+                let node = self.ledger.sales[sale as usize].node;
+                self.trace(
+                    now,
+                    TraceKind::ProofMissed,
+                    Some(node),
+                    Some(req),
+                    Some(slot),
+                    None,
+                );
+                let sl = &mut self.ledger.requests[req as usize].slots[slot as usize];
+                sl.missed += 1;
+                sl.missed >= self.cfg.marketplace.max_number_of_slashes
+            }
         };
-        self.validation.marked += 1;
-        self.ledger.c.slashes += 1;
-        if state == SaleState::Filled {
-            // The host still holds the data: offline, or its proof failed.
-            self.ledger.c.slashes_intact += 1;
-        }
-        let mp = &self.cfg.marketplace;
-        let slash = collateral_per_slot * mp.slash_percentage as u128 / 100;
-        self.ledger.c.collateral_slashed += slash;
-        self.money_slashed(sale, slash, validator);
-        let node = self.ledger.sales[sale as usize].node;
-        self.trace(
-            now,
-            TraceKind::ProofMissed,
-            Some(node),
-            Some(req),
-            Some(slot),
-            None,
-        );
-        let max = self.cfg.marketplace.max_number_of_slashes;
-        let missed = {
-            let sl = &mut self.ledger.requests[req as usize].slots[slot as usize];
-            sl.missed += 1;
-            sl.missed
-        };
-        if missed >= max {
+        if freed {
             self.free_slot(s, req, slot)?;
         } else if is_head {
             if let Some(p) = period {

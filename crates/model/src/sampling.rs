@@ -123,11 +123,12 @@ impl Model<'_> {
         self.net.flows.advance_all(now.as_nanos());
         let f = self.fleet_sample(now);
         self.sink.fleet(&f);
-        let (money, accounts) = self.money_samples(now);
+        let money = self.money_totals(now);
         self.sink.money(&money);
         if self.cfg.run.per_node_series {
-            for a in &accounts {
-                self.sink.account(a);
+            for n in 0..self.money.hosts.len() as u32 {
+                let a = self.money_account(n, now);
+                self.sink.account(&a);
             }
         }
         for l in self.net.topo.shared_links() {

@@ -19,7 +19,6 @@ use codexsim_net::{FlowNet, RateChange};
 
 use crate::events::{Ev, Stop};
 use crate::model::Model;
-use crate::network::TransferKind;
 
 /// The flow network for a sharing mode.
 pub(crate) fn flow_net(mode: SharingMode) -> FlowNet {
@@ -116,12 +115,7 @@ impl Model<'_> {
         let now = s.now();
         for ch in changes {
             let (t, p) = self.net.flow_part[ch.flow.index as usize];
-            let fixed_end = matches!(
-                self.net.transfers[t as usize].kind,
-                TransferKind::Fill { .. }
-                    | TransferKind::Repair { .. }
-                    | TransferKind::Renewal { .. }
-            );
+            let fixed_end = self.net.transfers[t as usize].kind.sale().is_some();
             let part = &mut self.net.transfers[t as usize].parts[p as usize];
             debug_assert_eq!(part.flow, Some(ch.flow));
             if let Some(e) = part.event.take() {
@@ -153,11 +147,8 @@ impl Model<'_> {
     /// it, and the transfer is settled then.
     fn schedule_unshared_end(&mut self, s: &mut Scheduler<Ev>, t: u32) -> Result<(), Stop> {
         let tr = &self.net.transfers[t as usize];
-        let sale = match tr.kind {
-            TransferKind::Fill { sale }
-            | TransferKind::Repair { sale }
-            | TransferKind::Renewal { sale } => sale,
-            _ => return Ok(()),
+        let Some(sale) = tr.kind.sale() else {
+            return Ok(());
         };
         let mut end_ns = 0u64;
         let mut latency = 0u64;

@@ -30,6 +30,8 @@
 
 use std::cmp::{Ordering, Reverse};
 
+use codexsim_engine::mix64;
+
 /// The priority key of a request's slots, without the arrival order: smaller
 /// is better.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -74,13 +76,6 @@ fn prefix_of(value: u128) -> u64 {
 /// Whether a prefix stands for one value only.
 fn is_exact(prefix: u64) -> bool {
     prefix >> 56 <= 56
-}
-
-/// SplitMix64's finaliser: a bijective 64-bit mix.
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 /// One slot in a host's queue.
@@ -234,7 +229,7 @@ impl SlotQueues {
                 .collect(),
             generation: 0,
             next_batch: 0,
-            seed: mix(seed ^ 0x5107_0e0e),
+            seed: mix64(seed ^ 0x5107_0e0e),
         }
     }
 
@@ -316,7 +311,7 @@ impl SlotQueues {
 
     /// `node`'s rank of an entry within its announcement: smaller goes first.
     fn rank(&self, e: &Entry, node: usize) -> u64 {
-        mix(self.seed ^ mix((node as u64) << 32 ^ e.batch) ^ e.slot as u64)
+        mix64(self.seed ^ mix64((node as u64) << 32 ^ e.batch) ^ e.slot as u64)
     }
 
     fn alloc_bits(&mut self) -> u32 {

@@ -173,10 +173,7 @@ impl Model<'_> {
     ) -> Result<(), Stop> {
         let now = s.now();
         if all_done {
-            if let TransferKind::Fill { .. }
-            | TransferKind::Repair { .. }
-            | TransferKind::Renewal { .. } = self.net.transfers[t as usize].kind
-            {
+            if self.net.transfers[t as usize].kind.sale().is_some() {
                 // The last byte arrives after the latency; nothing else
                 // happens before the fill's period boundary.
                 let arrive = now.saturating_add(SimDuration::from_nanos(latency));
@@ -347,10 +344,7 @@ impl Model<'_> {
         for t in self.net.live() {
             let tr = &self.net.transfers[t as usize];
             flows += tr.parts.iter().filter(|p| p.flow.is_some()).count();
-            if let TransferKind::Fill { sale }
-            | TransferKind::Repair { sale }
-            | TransferKind::Renewal { sale } = tr.kind
-            {
+            if let Some(sale) = tr.kind.sale() {
                 let x = &self.ledger.sales[sale as usize];
                 if x.transfer != Some(t) || x.state != SaleState::Downloading {
                     return Err(format!(

@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 
 use codexsim_config::{ValidatorPlacement, Validators};
-use codexsim_engine::{RandomStream, SimDuration, SimTime, StreamId};
+use codexsim_engine::{mix64, RandomStream, SimDuration, SimTime, StreamId};
 
 use crate::model::Model;
 
@@ -44,12 +44,6 @@ pub(crate) struct Validation {
     pub(crate) marked: u64,
     pub(crate) unmarked: u64,
     pub(crate) unwatched_fills: u64,
-}
-
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 impl Validation {
@@ -87,23 +81,41 @@ impl Validation {
     /// The slot's group: its id's top 64 bits mod `groups` (the id a
     /// keccak hash, drawn here from the run's seed).
     fn group_of(&self, req: u32, slot: u32, groups: u32) -> u32 {
-        let id = mix(self.seed ^ mix((u64::from(req) << 32) | u64::from(slot)));
+        let id = mix64(self.seed ^ mix64((u64::from(req) << 32) | u64::from(slot)));
         (id % u64::from(groups)) as u32
     }
 
-    /// Whether validator `v`'s own process is up at `now` (times asked in
-    /// order).
-    fn process_up(&mut self, v: usize, now: SimTime) -> bool {
-        let Some((interval, down)) = self.cfg.as_ref().and_then(|c| c.failures.clone()) else {
-            return true;
-        };
-        let p = &mut self.processes[v];
-        while let Some(until) = p.until.filter(|&u| u <= now) {
-            p.up = !p.up;
-            let d = if p.up { &interval } else { &down };
-            p.until = Some(until.saturating_add(SimDuration::drawn_secs_f64(d.sample(&mut p.rng))));
+    /// The first validator watching (req, slot) that is up at `now`
+    /// (times asked in order), given whether a fleet node is up.
+    fn first_live(
+        &mut self,
+        req: u32,
+        slot: u32,
+        now: SimTime,
+        node_up: impl Fn(u32) -> bool,
+    ) -> Option<usize> {
+        let cfg = self.cfg.as_ref()?;
+        let fleet = cfg.placement == ValidatorPlacement::Fleet;
+        for &v in self.watchers.get(&(req, slot))? {
+            let v = v as usize;
+            if fleet && !node_up(self.nodes[v]) {
+                continue;
+            }
+            let p = &mut self.processes[v];
+            if let Some((interval, down)) = &cfg.failures {
+                while let Some(until) = p.until.filter(|&u| u <= now) {
+                    p.up = !p.up;
+                    let d = if p.up { interval } else { down };
+                    p.until = Some(
+                        until.saturating_add(SimDuration::drawn_secs_f64(d.sample(&mut p.rng))),
+                    );
+                }
+            }
+            if p.up {
+                return Some(v);
+            }
         }
-        p.up
+        None
     }
 }
 
@@ -115,15 +127,14 @@ impl Model<'_> {
         };
         let count = cfg.count;
         let groups = cfg.groups;
-        let group = groups.map(|g| self.validation.group_of(req, slot, g));
+        // Validator v watches group v mod groups.
+        let (first, step) = match groups {
+            Some(g) => (self.validation.group_of(req, slot, g), g),
+            None => (0, 1),
+        };
         let max = cfg.max_slots;
         let mut list = Vec::new();
-        for v in 0..count {
-            if let (Some(g), Some(n)) = (group, groups) {
-                if v % n != g {
-                    continue;
-                }
-            }
+        for v in (first..count).step_by(step as usize) {
             if max.is_some_and(|m| self.validation.watched[v as usize] >= m) {
                 continue;
             }
@@ -160,21 +171,12 @@ impl Model<'_> {
     /// Who marks a miss of (req, slot) at `now`: the first live validator
     /// watching it (0 for the ideal validator), or none.
     pub(crate) fn marker(&mut self, req: u32, slot: u32, now: SimTime) -> Option<usize> {
-        let Some(cfg) = &self.validation.cfg else {
+        if self.validation.cfg.is_none() {
             return Some(0);
-        };
-        let fleet = cfg.placement == ValidatorPlacement::Fleet;
-        let list = self.validation.watchers.get(&(req, slot))?.clone();
-        for v in list {
-            let v = v as usize;
-            if fleet && !self.ledger.nodes[self.validation.nodes[v] as usize].up() {
-                continue;
-            }
-            if self.validation.process_up(v, now) {
-                return Some(v);
-            }
         }
-        None
+        let nodes = &self.ledger.nodes;
+        self.validation
+            .first_live(req, slot, now, |n| nodes[n as usize].up())
     }
 
     /// The watched counts match the slots watched.

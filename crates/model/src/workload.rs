@@ -102,10 +102,7 @@ impl Model<'_> {
         let profitability = w.duration.as_secs() as u128
             * w.price_per_byte_per_s as u128
             * layout.slot_size_bytes as u128;
-        let expiry = match (renews, w.renewal) {
-            (Some(_), Renewal::NewRequest { expiry, .. }) => expiry,
-            _ => w.expiry,
-        };
+        let expiry = self.expiry_for(renews.is_some());
         let expiry_ns = now.saturating_add(expiry).as_nanos();
         let reward = self.cfg.marketplace.repair_reward_percentage as u128;
         self.market.keys.push([
@@ -152,9 +149,15 @@ impl Model<'_> {
 
     /// How long the request has to start.
     pub(crate) fn expiry_of(&self, req: u32) -> SimDuration {
+        self.expiry_for(self.ledger.requests[req as usize].renews().is_some())
+    }
+
+    /// How long a request has to start: a renewal's own expiry, or the
+    /// workload's.
+    fn expiry_for(&self, renewal: bool) -> SimDuration {
         let w = &self.cfg.workload;
-        match (self.ledger.requests[req as usize].renews(), w.renewal) {
-            (Some(_), Renewal::NewRequest { expiry, .. }) => expiry,
+        match w.renewal {
+            Renewal::NewRequest { expiry, .. } if renewal => expiry,
             _ => w.expiry,
         }
     }
@@ -250,18 +253,16 @@ impl Model<'_> {
                 let end = r.end_at;
                 self.ledger.c.renewals += 1;
                 self.trace(now, TraceKind::RequestRenewed, None, Some(req), None, None);
-                // The term that ends now is paid.
-                for sale in self.ledger.requests[req as usize].sales.clone() {
-                    if self.ledger.sales[sale as usize].state == SaleState::Filled {
-                        self.money_term_paid(sale, now);
-                    }
-                }
                 s.schedule_at(end, Ev::End { request: req })?;
-                // Data of hosts that left the slots expires with the old term.
                 let sales = self.ledger.requests[req as usize].sales.clone();
                 for sale in sales {
-                    if self.ledger.sales[sale as usize].state == SaleState::Orphan {
-                        self.close_sale(s, sale, false)?;
+                    match self.ledger.sales[sale as usize].state {
+                        // The term that ends now is paid.
+                        SaleState::Filled => self.money_term_paid(sale, now),
+                        // Data of hosts that left the slots expires with the
+                        // old term.
+                        SaleState::Orphan => self.close_sale(s, sale, false)?,
+                        _ => {}
                     }
                 }
                 Ok(())

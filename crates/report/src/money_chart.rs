@@ -1,6 +1,6 @@
 //! The marketplace's accounts (`money`): the fleet's totals over time from
-//! `money.csv`, and each host's profit per TB-month at the end from the
-//! summary's `money` section.
+//! `money.csv`, and the lowest, median and highest host profit over time
+//! from `accounts.csv` (the summary's `money` section for the caption).
 
 use codexsim_model::output::{MoneySample, MoneySummary};
 

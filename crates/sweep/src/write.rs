@@ -176,26 +176,19 @@ pub fn comparison_csv(exp: &Experiment, cmp: &[ComparisonRow]) -> Vec<u8> {
     csv_bytes(&header, &rows)
 }
 
-/// The metrics `report.md` shows, with how to print them.
-pub const REPORTED: [(&str, Quantity); 9] = [
-    ("contract_failures", Quantity::Count),
-    ("datasets_lost", Quantity::Count),
-    ("loss_probability", Quantity::Percent),
-    ("bytes_lost", Quantity::Bytes),
-    ("repair_bytes", Quantity::Bytes),
-    ("slots_repaired", Quantity::Count),
-    ("slashes_of_intact_slots", Quantity::Count),
-    ("mean_loss_detection_s", Quantity::Seconds),
-    ("mean_fill_time_s", Quantity::Seconds),
+/// The metrics `report.md` shows after the experiment's own (each printed
+/// in the unit [`crate::plots::quantity`] reads from its name).
+pub const REPORTED: [&str; 9] = [
+    "contract_failures",
+    "datasets_lost",
+    "loss_probability",
+    "bytes_lost",
+    "repair_bytes",
+    "slots_repaired",
+    "slashes_of_intact_slots",
+    "mean_loss_detection_s",
+    "mean_fill_time_s",
 ];
-
-/// How a metric's values read: as [`REPORTED`] says, else by its name.
-fn quantity_of(metric: &str) -> Quantity {
-    match REPORTED.iter().find(|(m, _)| *m == metric) {
-        Some(&(_, q)) => q,
-        None => crate::plots::quantity(metric),
-    }
-}
 
 /// A value in a readable unit.
 pub fn human(q: Quantity, v: f64) -> String {
@@ -286,14 +279,10 @@ fn report_md(exp: &Experiment, agg: &[AggregateRow], cmp: &[ComparisonRow]) -> S
         exp.confidence * 100.0
     ));
     // The experiment's own metrics first, then the usual ones.
-    let mut shown: Vec<(&str, Quantity)> = exp
-        .metrics
-        .iter()
-        .map(|m| (m.as_str(), quantity_of(m)))
-        .collect();
-    for r in REPORTED {
-        if !shown.iter().any(|(m, _)| *m == r.0) {
-            shown.push(r);
+    let mut shown: Vec<(&str, Quantity)> = Vec::new();
+    for m in exp.metrics.iter().map(String::as_str).chain(REPORTED) {
+        if !shown.iter().any(|(s, _)| *s == m) {
+            shown.push((m, crate::plots::quantity(m)));
         }
     }
     out.push_str("## Means\n\n");

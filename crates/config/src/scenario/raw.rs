@@ -595,11 +595,12 @@ impl Default for RawRepair {
 }
 
 /// A marketplace parameter set: (name, proof period s, downtime blocks,
-/// downtimeProduct). The rest is shared: proof timeout 30 s, 3
-/// reservations per slot, repair reward 10 %, 2 slashes free a slot, 20 %
-/// slash, validator share of a slash 20 %, request duration limit 30 days
-/// (codex-contracts-eth `configuration/configuration.js` of 2025-08, the
-/// dist-tests' contracts container recipe).
+/// downtimeProduct). The rest is shared, and is `[marketplace]`'s defaults:
+/// proof timeout 30 s, 3 reservations per slot, repair reward 10 %, 2
+/// slashes free a slot, 20 % slash, validator share of a slash 20 %,
+/// request duration limit 30 days (codex-contracts-eth
+/// `configuration/configuration.js` of 2025-08, the dist-tests' contracts
+/// container recipe).
 pub const MARKETPLACE_PRESETS: [(&str, i64, i64, i64); 3] = [
     ("testnet-2025", 120, 64, 67),
     ("hardhat", 90, 96, 97),
@@ -608,7 +609,8 @@ pub const MARKETPLACE_PRESETS: [(&str, i64, i64, i64); 3] = [
 
 impl RawMarketplace {
     /// Fills the keys of `[marketplace]` not written in the file (`written`)
-    /// from its preset, when it names a known one.
+    /// from its preset, when it names a known one (the keys the presets
+    /// share keep their defaults, which are those values).
     pub fn apply_preset(&mut self, written: &[String]) {
         let Some(name) = &self.preset else {
             return;
@@ -627,27 +629,6 @@ impl RawMarketplace {
         }
         if unset("downtime_product") {
             self.downtime_product = Some(product);
-        }
-        if unset("proof_timeout_s") {
-            self.proof_timeout_s = RawQuantity::Int(30);
-        }
-        if unset("max_reservations_per_slot") {
-            self.max_reservations_per_slot = 3;
-        }
-        if unset("repair_reward_percentage") {
-            self.repair_reward_percentage = 10;
-        }
-        if unset("max_number_of_slashes") {
-            self.max_number_of_slashes = 2;
-        }
-        if unset("slash_percentage") {
-            self.slash_percentage = 20;
-        }
-        if unset("validator_reward_percentage") {
-            self.validator_reward_percentage = 20;
-        }
-        if unset("request_duration_limit_s") {
-            self.request_duration_limit_s = text("30 days");
         }
     }
 }

@@ -299,6 +299,12 @@ impl Ledger {
     pub(crate) fn open_request(&mut self, new: NewRequest) -> u32 {
         let id = self.requests.len() as u32;
         let slots = new.layout.slots();
+        // A renewal continues its predecessor's dataset.
+        let chain = new.renews.map(|old| Chain {
+            dataset: self.requests[old as usize].dataset(old),
+            renews: Some(old),
+            renewed_by: None,
+        });
         self.requests.push(Request {
             layout: new.layout,
             dataset_bytes: new.dataset_bytes,
@@ -315,21 +321,20 @@ impl Ledger {
             alive_indices: 0,
             lost: false,
             repairs_active: 0,
-            waits: new.renews.map(|old| {
+            waits: chain.map(|c| {
                 Box::new(RepairWaits {
-                    chain: Some(Chain {
-                        dataset: self.requests[old as usize].dataset(old),
-                        renews: Some(old),
-                        renewed_by: None,
-                    }),
+                    chain: Some(c),
                     ..RepairWaits::default()
                 })
             }),
             ever_started: false,
         });
-        match new.renews {
-            Some(old) => {
-                let dataset = self.requests[old as usize].dataset(old);
+        match chain {
+            Some(Chain {
+                dataset,
+                renews: Some(old),
+                ..
+            }) => {
                 self.requests[old as usize]
                     .waits_mut()
                     .chain
@@ -339,7 +344,7 @@ impl Ledger {
                     })
                     .renewed_by = Some(id);
             }
-            None => self.c.submitted += 1,
+            _ => self.c.submitted += 1,
         }
         self.requests_new += 1;
         self.pending_new_bytes += new.layout.slot_size_bytes * slots as u64;

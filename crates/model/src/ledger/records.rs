@@ -106,7 +106,7 @@ pub(crate) struct Request {
 }
 
 /// A request's place in its dataset's renewal chain.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Chain {
     /// The dataset: the id of the chain's first request.
     pub(crate) dataset: u32,

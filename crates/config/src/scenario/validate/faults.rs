@@ -6,7 +6,6 @@ use super::super::{
     Fault, FaultKind, FaultTarget, RawDomainLevel, RawFault, RawNodeGroup, RawScheduledFault,
     ScheduledFault, ScheduledTarget,
 };
-use super::choice;
 use crate::validate::{Ctx, Unit};
 
 /// Validates `[[faults]]`: the valid processes (all of them, or an error was
@@ -120,8 +119,7 @@ pub(super) fn validate_scheduled_faults(
 
 /// A fault's `kind`.
 fn fault_kind(ctx: &mut Ctx, path: &str, kind: &str, replace: bool) -> Option<FaultKind> {
-    choice(
-        ctx,
+    ctx.choice(
         path,
         kind,
         &[

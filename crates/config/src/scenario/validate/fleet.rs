@@ -5,7 +5,7 @@ use codexsim_engine::SimDuration;
 
 use super::super::typed::node_domains;
 use super::super::{DomainLevel, Link, NodeGroup, Placement, RawDomainLevel, RawNodeGroup};
-use super::{choice, ONE_NS};
+use super::ONE_NS;
 use crate::validate::Ctx;
 
 /// Validates `[[domain_levels]]`: the valid levels (all of them, or an error
@@ -77,8 +77,7 @@ pub(super) fn validate_node_groups(c: &mut Ctx, groups: &[RawNodeGroup]) -> Vec<
         );
         let qsize = c.int_in(&p("slot_queue_size"), g.slot_queue_size, 1, 1_000_000);
         let workers = c.int_in(&p("slot_queue_workers"), g.slot_queue_workers, 1, 1000);
-        let placement = choice(
-            c,
+        let placement = c.choice(
             &p("placement"),
             &g.placement,
             &[

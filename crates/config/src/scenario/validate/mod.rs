@@ -21,20 +21,6 @@ use crate::validate::Ctx;
 /// The shortest positive duration: the minimum of durations that must be > 0.
 const ONE_NS: SimDuration = SimDuration::from_nanos(1);
 
-/// `value` as one of the named `options`, or an error listing their names.
-fn choice<T: Copy>(ctx: &mut Ctx, path: &str, value: &str, options: &[(&str, T)]) -> Option<T> {
-    if let Some((_, v)) = options.iter().find(|(name, _)| *name == value) {
-        return Some(*v);
-    }
-    let names: Vec<String> = options.iter().map(|(n, _)| format!("{n:?}")).collect();
-    ctx.errors.push(
-        path,
-        format!("{value:?}"),
-        format!("must be one of {}", names.join(", ")),
-    );
-    None
-}
-
 impl RawScenario {
     /// Validates into a [`Scenario`], or returns every problem found.
     pub fn validate(&self) -> Result<Scenario, ConfigErrors> {

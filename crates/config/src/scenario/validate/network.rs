@@ -3,7 +3,7 @@
 use codexsim_engine::SimDuration;
 
 use super::super::{Canary, Link, Network, RawCanary, RawNetwork, SHARING_MODES};
-use super::{choice, ONE_NS};
+use super::ONE_NS;
 use crate::validate::Ctx;
 
 /// Validates `[network]`.
@@ -25,7 +25,7 @@ pub(super) fn validate_network(c: &mut Ctx, nw: &RawNetwork) -> Option<Network> 
     );
     let retry_interval = c.duration("network.retry_interval_s", &nw.retry_interval_s, ONE_NS);
     let transfer_timeout = c.duration("network.transfer_timeout_s", &nw.transfer_timeout_s, ONE_NS);
-    let sharing = choice(c, "network.sharing", &nw.sharing, &SHARING_MODES);
+    let sharing = c.choice("network.sharing", &nw.sharing, &SHARING_MODES);
 
     Some(Network {
         client: Link {

@@ -3,7 +3,7 @@
 use codexsim_engine::SimDuration;
 
 use super::super::{MarketMode, Marketplace, ProofMode, RawMarketplace, RawRun, RunConfig};
-use super::{choice, ONE_NS};
+use super::ONE_NS;
 use crate::validate::Ctx;
 
 /// Validates `[run]`.
@@ -23,8 +23,7 @@ pub(super) fn validate_run(c: &mut Ctx, r: &RawRun) -> Option<RunConfig> {
             );
         }
     }
-    let proof_mode = choice(
-        c,
+    let proof_mode = c.choice(
         "run.proof_mode",
         &r.proof_mode,
         &[
@@ -32,8 +31,7 @@ pub(super) fn validate_run(c: &mut Ctx, r: &RawRun) -> Option<RunConfig> {
             ("exact", ProofMode::Exact),
         ],
     );
-    let market = choice(
-        c,
+    let market = c.choice(
         "run.market",
         &r.market,
         &[("fast", MarketMode::Fast), ("exact", MarketMode::Exact)],
@@ -82,17 +80,11 @@ pub(super) fn validate_marketplace(c: &mut Ctx, m: &RawMarketplace) -> CheckedMa
     }
     let downtime = c.int_in("marketplace.downtime_blocks", m.downtime_blocks, 0, 255);
     if let Some(p) = &m.preset {
-        if !crate::MARKETPLACE_PRESETS.iter().any(|x| x.0 == p) {
-            let names: Vec<String> = crate::MARKETPLACE_PRESETS
-                .iter()
-                .map(|x| format!("{:?}", x.0))
-                .collect();
-            c.errors.push(
-                "marketplace.preset",
-                format!("{p:?}"),
-                format!("must be one of {}", names.join(", ")),
-            );
-        }
+        c.choice(
+            "marketplace.preset",
+            p,
+            &crate::MARKETPLACE_PRESETS.map(|x| (x.0, ())),
+        );
     }
     if let Some(p) = m.downtime_product {
         c.int_in("marketplace.downtime_product", p, 0, 255);

@@ -4,7 +4,7 @@ use codexsim_engine::{Dist, SimDuration};
 
 use super::super::{Detection, NodeGroup, RawRepair, RawWorkload, Repair, RepairModel, Workload};
 use super::run::CheckedMarketplace;
-use super::{choice, ONE_NS};
+use super::ONE_NS;
 use crate::validate::{Ctx, Unit};
 
 /// `[workload]` validated, with the tolerance `[repair]` is checked against
@@ -127,8 +127,7 @@ pub(super) fn validate_workload(
         1,
         i64::MAX,
     );
-    let keeps = choice(
-        c,
+    let keeps = c.choice(
         "workload.client_keeps_data",
         &w.client_keeps_data,
         &[("until_filled", false), ("always", true)],
@@ -200,8 +199,7 @@ pub(super) fn validate_repair(
     rp: &RawRepair,
     tolerance: Option<i64>,
 ) -> Option<Repair> {
-    let detection = choice(
-        c,
+    let detection = c.choice(
         "repair.detection",
         &rp.detection,
         &[
@@ -222,8 +220,7 @@ pub(super) fn validate_repair(
             None
         }
     };
-    let serial = choice(
-        c,
+    let serial = c.choice(
         "repair.concurrency",
         &rp.concurrency,
         &[("parallel", false), ("serial", true)],
